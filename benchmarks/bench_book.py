@@ -1,0 +1,54 @@
+"""Local order book: applying deltas to a deep book and taking a snapshot."""
+
+from __future__ import annotations
+
+from .common import ladder, require
+
+BOOK_LEVELS = 1000
+
+
+class ApplyDelta:
+    """Apply a delta that updates, inserts and deletes levels of a 1,000-level book."""
+
+    version = 1
+    params = [5, 20, 100]
+    param_names = ["levels"]
+
+    def setup(self, levels: int) -> None:
+        book_module = require("ws_stack.book", "LocalOrderBook")
+        messages = require("ws_stack.messages", "OrderBookUpdate", "Level", "Venue")
+        Level, Update, venue = messages.Level, messages.OrderBookUpdate, messages.Venue.GATEIO
+        half = BOOK_LEVELS // 2
+        self.book = book_module.LocalOrderBook(venue, "BTC_USDT")
+        self.book.apply(
+            Update(
+                venue,
+                "BTC_USDT",
+                [Level(p, s) for p, s in ladder(half, 50_000.0, -0.5)],
+                [Level(p, s) for p, s in ladder(half, 50_000.5, 0.5)],
+                True,
+                last_update_id=1,
+            )
+        )
+        # Sizes alternate with zero so that repeated application keeps the book's shape:
+        # one pass deletes some levels, the next re-inserts them.
+        bids = [
+            Level(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 49_990.0, -0.5))
+        ]
+        asks = [
+            Level(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 50_010.5, 0.5))
+        ]
+        refill_bids = [Level(lv.price, 1.0) for lv in bids]
+        refill_asks = [Level(lv.price, 1.0) for lv in asks]
+        # Sequence checks are part of the cost: ids increase by one per delta.
+        self.deltas = [
+            Update(venue, "BTC_USDT", b, a, False, first_update_id=0, last_update_id=0)
+            for b, a in ((bids, asks), (refill_bids, refill_asks))
+        ]
+        self.next_id = 2
+
+    def time_apply_delta(self, levels: int) -> None:
+        delta = self.deltas[self.next_id & 1]
+        delta.first_update_id = delta.last_update_id = self.next_id
+        self.next_id += 1
+        self.book.apply(delta)

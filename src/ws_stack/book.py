@@ -1,0 +1,147 @@
+"""A local order book that applies snapshots and deltas and detects sequence gaps.
+
+Both venues number their depth updates so that a client can tell when it missed one, and
+:class:`~ws_stack.messages.OrderBookUpdate` carries those numbers in the same two fields
+(Gate.io ``U``/``u``, MEXC ``fromVersion``/``toVersion``; a snapshot's id in
+``last_update_id``). The rule is therefore one for both venues:
+
+* a delta whose ``last_update_id`` is not newer than the book is stale and ignored;
+* the first delta after a snapshot must straddle it: ``first_update_id <= book + 1``;
+* every later delta must continue exactly: ``first_update_id == book + 1``.
+
+Anything else is a gap: the book marks itself out of sync, records the gap and refuses
+further deltas until a new snapshot arrives, instead of applying wrong data.
+"""
+
+from __future__ import annotations
+
+import enum
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+
+import msgspec
+
+from ws_stack.messages import Level, OrderBookUpdate, Venue
+
+__all__ = ["ApplyResult", "LocalOrderBook", "SequenceGap"]
+
+
+class ApplyResult(enum.Enum):
+    SNAPSHOT = "snapshot"
+    APPLIED = "applied"
+    #: Older than the book (e.g. buffered before the snapshot): ignored.
+    STALE = "stale"
+    #: This delta revealed a gap; the book is now out of sync.
+    GAP = "gap"
+    #: The book was already out of sync (or never had a snapshot): ignored.
+    OUT_OF_SYNC = "out_of_sync"
+
+
+class SequenceGap(msgspec.Struct, frozen=True):
+    """The update that could not follow the book."""
+
+    expected: int
+    first_update_id: int
+    last_update_id: int
+
+
+class _Side:
+    """One side of the book: sizes by price plus the prices in ascending order."""
+
+    __slots__ = ("prices", "sizes")
+
+    def __init__(self) -> None:
+        self.sizes: dict[float, float] = {}
+        self.prices: list[float] = []
+
+    def replace(self, levels: Iterable[Level]) -> None:
+        self.sizes = {level.price: level.size for level in levels if level.size > 0.0}
+        self.prices = sorted(self.sizes)
+
+    def apply(self, levels: list[Level]) -> None:
+        sizes = self.sizes
+        prices = self.prices
+        for level in levels:
+            price = level.price
+            size = level.size
+            if size == 0.0:
+                if sizes.pop(price, None) is not None:
+                    del prices[bisect_left(prices, price)]
+            elif sizes.get(price) is None:
+                sizes[price] = size
+                insort(prices, price)
+            else:
+                sizes[price] = size
+
+
+class LocalOrderBook:
+    """The order book of one symbol, kept from a snapshot and a stream of deltas."""
+
+    def __init__(self, venue: Venue, symbol: str) -> None:
+        self.venue = venue
+        self.symbol = symbol
+        self._bids = _Side()
+        self._asks = _Side()
+        #: Sequence number of the last update applied (``None`` before a snapshot).
+        self.last_update_id: int | None = None
+        self._awaiting_first_delta = False
+        self.in_sync = False
+        #: Gaps detected since creation.
+        self.gaps = 0
+        self.last_gap: SequenceGap | None = None
+
+    def apply(self, update: OrderBookUpdate) -> ApplyResult:
+        """Apply a snapshot or a delta; see the module docstring for the sequence rule."""
+        if update.is_snapshot:
+            self._bids.replace(update.bids)
+            self._asks.replace(update.asks)
+            self.last_update_id = update.last_update_id
+            self._awaiting_first_delta = True
+            self.in_sync = True
+            return ApplyResult.SNAPSHOT
+        if not self.in_sync:
+            return ApplyResult.OUT_OF_SYNC
+        first, last, current = update.first_update_id, update.last_update_id, self.last_update_id
+        if first is not None and last is not None and current is not None:
+            if last <= current:
+                return ApplyResult.STALE
+            expected = current + 1
+            follows = first <= expected if self._awaiting_first_delta else first == expected
+            if not follows:
+                self.in_sync = False
+                self.gaps += 1
+                self.last_gap = SequenceGap(expected, first, last)
+                return ApplyResult.GAP
+            self.last_update_id = last
+        self._awaiting_first_delta = False
+        self._bids.apply(update.bids)
+        self._asks.apply(update.asks)
+        return ApplyResult.APPLIED
+
+    def invalidate(self) -> None:
+        """Mark the book out of sync (e.g. the connection dropped) until a new snapshot."""
+        self.in_sync = False
+
+    def best_bid(self) -> tuple[float, float] | None:
+        prices = self._bids.prices
+        return (prices[-1], self._bids.sizes[prices[-1]]) if prices else None
+
+    def best_ask(self) -> tuple[float, float] | None:
+        prices = self._asks.prices
+        return (prices[0], self._asks.sizes[prices[0]]) if prices else None
+
+    def bids(self, depth: int | None = None) -> list[tuple[float, float]]:
+        """Best ``depth`` bids (all when ``None``), best first, as (price, size)."""
+        prices = self._bids.prices
+        top = prices[::-1] if depth is None else prices[: -depth - 1 : -1]
+        sizes = self._bids.sizes
+        return [(price, sizes[price]) for price in top]
+
+    def asks(self, depth: int | None = None) -> list[tuple[float, float]]:
+        """Best ``depth`` asks (all when ``None``), best first, as (price, size)."""
+        prices = self._asks.prices if depth is None else self._asks.prices[:depth]
+        sizes = self._asks.sizes
+        return [(price, sizes[price]) for price in prices]
+
+    def __len__(self) -> int:
+        return len(self._bids.prices) + len(self._asks.prices)

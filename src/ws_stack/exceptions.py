@@ -1,0 +1,87 @@
+"""ws_stack's exception hierarchy: catch by intent, not by module.
+
+* :class:`ConfigError` - bad configuration, raised at start-up; the message says what to fix.
+* :class:`FrameError` - a frame that cannot be handled. Handlers never let it escape their
+  entry point: they count it per :class:`FrameErrorReason` and report it.
+* :class:`ConnectionFailed` and friends - the live connection layer.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from ws_stack.messages import Venue
+
+__all__ = [
+    "ConfigError",
+    "ConnectionFailed",
+    "FrameError",
+    "FrameErrorReason",
+    "InvalidStateTransition",
+    "WsStackError",
+    "excerpt",
+]
+
+EXCERPT_CHARS = 80
+
+
+class WsStackError(Exception):
+    """Base class of every error ws_stack raises on purpose."""
+
+
+class ConfigError(WsStackError, ValueError):
+    """Invalid configuration, detected before anything starts."""
+
+
+class FrameErrorReason(enum.Enum):
+    """Why a frame was not handled; handler statistics count frames per reason."""
+
+    EMPTY_FRAME = "empty_frame"
+    OVERSIZED = "oversized"
+    MALFORMED_JSON = "malformed_json"
+    MALFORMED_PROTOBUF = "malformed_protobuf"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    UNKNOWN_MESSAGE = "unknown_message"
+    INVALID_FIELD = "invalid_field"
+    CALLBACK_ERROR = "callback_error"
+
+
+def excerpt(frame: bytes | str, limit: int = EXCERPT_CHARS) -> str:
+    """A short, printable excerpt of a frame for error reports and logs."""
+    head = frame[:limit]
+    text = head if isinstance(head, str) else head.decode("ascii", "backslashreplace")
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return text + ("..." if len(frame) > limit else "")
+
+
+class FrameError(WsStackError):
+    """A frame that could not be handled, with enough context to find it again."""
+
+    def __init__(
+        self,
+        reason: FrameErrorReason,
+        detail: str,
+        frame: bytes | str = b"",
+        venue: Venue | None = None,
+    ) -> None:
+        self.reason = reason
+        self.detail = detail
+        self.frame = frame
+        self.venue = venue
+        super().__init__(detail)
+
+    @property
+    def excerpt(self) -> str:
+        return excerpt(self.frame)
+
+    def __str__(self) -> str:
+        venue = self.venue.value if self.venue else "?"
+        return f"[{venue}] {self.reason.value}: {self.detail} (frame: {self.excerpt!r})"
+
+
+class ConnectionFailed(WsStackError):
+    """The connection could not be (re-)established within the reconnection policy."""
+
+
+class InvalidStateTransition(WsStackError, RuntimeError):
+    """A connection state change that the state machine does not allow: a bug."""

@@ -1,0 +1,170 @@
+"""The message-handler template method: detect type -> route -> parse -> deliver.
+
+:meth:`MessageHandler.handle` is the one entry point. A venue subclass fills in two hooks:
+
+* :meth:`~MessageHandler.detect_type` looks at the raw frame (a magic byte, a channel
+  marker) without decoding it, and
+* :meth:`~MessageHandler.route` picks the parser for that type and frame format.
+
+A frame that cannot be handled never raises out of :meth:`handle`: the
+:class:`~ws_stack.exceptions.FrameError` is counted per reason, passed to the error
+callbacks, and the handler is ready for the next frame. A callback that raises is counted
+as ``callback_error`` and does not stop delivery to the other callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import msgspec
+
+from ws_stack.exceptions import FrameError, FrameErrorReason
+from ws_stack.messages import (
+    BookTicker,
+    Message,
+    OrderBookUpdate,
+    Pong,
+    SubscriptionAck,
+    Trade,
+    Venue,
+    VenueError,
+    WebSocketMessageType,
+)
+from ws_stack.pool import LevelPool
+
+__all__ = ["ErrorCallback", "HandlerStats", "MessageCallback", "MessageHandler", "Parser"]
+
+logger = logging.getLogger(__name__)
+
+MessageCallback = Callable[[Any], None]
+ErrorCallback = Callable[[FrameError], None]
+#: A parser turns one raw frame into a message, or a list of them (a batch of trades).
+Parser = Callable[[bytes | str], Message | list[Message]]
+
+
+class HandlerStats(msgspec.Struct, frozen=True):
+    frames: int
+    messages: dict[str, int]
+    errors: dict[str, int]
+
+    @property
+    def failed_frames(self) -> int:
+        """Frames that were not handled (callback errors are not frame failures)."""
+        return sum(
+            count
+            for reason, count in self.errors.items()
+            if reason != FrameErrorReason.CALLBACK_ERROR.value
+        )
+
+
+class MessageHandler(ABC):
+    """Turns raw WebSocket frames of one venue into typed messages for callbacks."""
+
+    venue: ClassVar[Venue]
+
+    def __init__(self, *, level_pool: LevelPool | None = None) -> None:
+        self.level_pool = level_pool
+        self._callbacks: dict[type, list[MessageCallback]] = {}
+        self._error_callbacks: list[ErrorCallback] = []
+        self._frames = 0
+        self._messages: Counter[WebSocketMessageType] = Counter()
+        self._errors: Counter[FrameErrorReason] = Counter()
+        self._logged_reasons: set[FrameErrorReason] = set()
+
+    # -- public API ---------------------------------------------------------------
+
+    def on(self, msg_type: WebSocketMessageType, callback: MessageCallback) -> None:
+        """Call ``callback(message)`` for every message of ``msg_type``."""
+        self._callbacks.setdefault(_CLASS_BY_TYPE[msg_type], []).append(callback)
+
+    def on_error(self, callback: ErrorCallback) -> None:
+        """Call ``callback(error)`` for every frame that could not be handled."""
+        self._error_callbacks.append(callback)
+
+    def handle(self, frame: bytes | str) -> int:
+        """Handle one raw frame; return how many messages were delivered (0 on error)."""
+        self._frames += 1
+        try:
+            if not frame:
+                raise FrameError(FrameErrorReason.EMPTY_FRAME, "empty frame", frame)
+            msg_type = self.detect_type(frame)
+            result = self.route(msg_type, frame)(frame)
+        except FrameError as error:
+            self._reject(error, frame)
+            return 0
+        if type(result) is list:
+            for message in result:
+                self._deliver(message)
+            return len(result)
+        self._deliver(result)
+        return 1
+
+    def stats(self) -> HandlerStats:
+        return HandlerStats(
+            frames=self._frames,
+            messages={t.value: n for t, n in self._messages.items()},
+            errors={r.value: n for r, n in self._errors.items()},
+        )
+
+    # -- hooks --------------------------------------------------------------------
+
+    @abstractmethod
+    def detect_type(self, frame: bytes | str) -> WebSocketMessageType:
+        """Classify a non-empty raw frame cheaply; raise :class:`FrameError` if impossible."""
+
+    @abstractmethod
+    def route(self, msg_type: WebSocketMessageType, frame: bytes | str) -> Parser:
+        """The parser for a frame of ``msg_type``; raise :class:`FrameError` if none."""
+
+    # -- internals ----------------------------------------------------------------
+
+    def _deliver(self, message: Message) -> None:
+        self._messages[message.msg_type] += 1
+        callbacks = self._callbacks.get(type(message))
+        if callbacks:
+            for callback in callbacks:
+                try:
+                    callback(message)
+                except Exception as exc:  # a user callback must not kill the receive loop
+                    self._report(
+                        FrameError(
+                            FrameErrorReason.CALLBACK_ERROR,
+                            f"callback {getattr(callback, '__qualname__', callback)!s} "
+                            f"raised {type(exc).__name__}: {exc}",
+                            b"",
+                            self.venue,
+                        )
+                    )
+        # Pooled levels were on loan to the callbacks; take them back.
+        if self.level_pool is not None and type(message) is OrderBookUpdate:
+            self.level_pool.give(message.bids)
+            self.level_pool.give(message.asks)
+
+    def _reject(self, error: FrameError, frame: bytes | str) -> None:
+        if error.venue is None:
+            error.venue = self.venue
+        if not error.frame:
+            error.frame = frame
+        self._report(error)
+
+    def _report(self, error: FrameError) -> None:
+        self._errors[error.reason] += 1
+        if error.reason not in self._logged_reasons:
+            # Log the first frame per reason; the counters carry the rest.
+            self._logged_reasons.add(error.reason)
+            logger.warning("dropped frame: %s", error)
+        for callback in self._error_callbacks:
+            try:
+                callback(error)
+            except Exception:
+                logger.exception("error callback %r raised", callback)
+
+
+_CLASS_BY_TYPE: dict[WebSocketMessageType, type] = {
+    cls.msg_type: cls
+    for cls in (Trade, BookTicker, OrderBookUpdate, SubscriptionAck, Pong, VenueError)
+}
