@@ -48,7 +48,7 @@ class PoolStats(msgspec.Struct, frozen=True):
     @property
     def miss_ratio(self) -> float:
         """Share of acquisitions that had to allocate: the lower-is-better twin of reuse."""
-        return 1.0 - self.reuse_ratio
+        return self.created / self.acquired if self.acquired else 0.0
 
 
 class LevelPool:
