@@ -44,13 +44,18 @@ class FrameErrorReason(enum.Enum):
     UNKNOWN_MESSAGE = "unknown_message"
     INVALID_FIELD = "invalid_field"
     CALLBACK_ERROR = "callback_error"
+    #: A parser raised something other than FrameError: a ws_stack bug, frame skipped.
+    INTERNAL_ERROR = "internal_error"
 
 
 def excerpt(frame: bytes | str, limit: int = EXCERPT_CHARS) -> str:
     """A short, printable excerpt of a frame for error reports and logs."""
     head = frame[:limit]
-    text = head if isinstance(head, str) else head.decode("ascii", "backslashreplace")
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    # latin-1 maps every byte to one character, so unicode_escape below escapes each
+    # non-printable byte exactly once (b"\x80" -> "\\x80").
+    text = head if isinstance(head, str) else head.decode("latin-1")
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
     return text + ("..." if len(frame) > limit else "")
 
 

@@ -71,7 +71,8 @@ class MessageHandler(ABC):
         self._callbacks: dict[type, list[MessageCallback]] = {}
         self._error_callbacks: list[ErrorCallback] = []
         self._frames = 0
-        self._messages: Counter[WebSocketMessageType] = Counter()
+        # Keyed by message class: its hash is C-level, an Enum member's is Python code.
+        self._messages: Counter[type] = Counter()
         self._errors: Counter[FrameErrorReason] = Counter()
         self._logged_reasons: set[FrameErrorReason] = set()
 
@@ -96,6 +97,10 @@ class MessageHandler(ABC):
         except FrameError as error:
             self._reject(error, frame)
             return 0
+        except Exception as exc:  # a parser bug must not kill the receive loop either
+            detail = f"{type(exc).__name__}: {exc}"
+            self._reject(FrameError(FrameErrorReason.INTERNAL_ERROR, detail, frame), frame)
+            return 0
         if type(result) is list:
             for message in result:
                 self._deliver(message)
@@ -106,7 +111,7 @@ class MessageHandler(ABC):
     def stats(self) -> HandlerStats:
         return HandlerStats(
             frames=self._frames,
-            messages={t.value: n for t, n in self._messages.items()},
+            messages={cls.msg_type.value: n for cls, n in self._messages.items()},
             errors={r.value: n for r, n in self._errors.items()},
         )
 
@@ -123,8 +128,9 @@ class MessageHandler(ABC):
     # -- internals ----------------------------------------------------------------
 
     def _deliver(self, message: Message) -> None:
-        self._messages[message.msg_type] += 1
-        callbacks = self._callbacks.get(type(message))
+        message_class = type(message)
+        self._messages[message_class] += 1
+        callbacks = self._callbacks.get(message_class)
         if callbacks:
             for callback in callbacks:
                 try:
@@ -140,7 +146,7 @@ class MessageHandler(ABC):
                         )
                     )
         # Pooled levels were on loan to the callbacks; take them back.
-        if self.level_pool is not None and type(message) is OrderBookUpdate:
+        if self.level_pool is not None and message_class is OrderBookUpdate:
             self.level_pool.give(message.bids)
             self.level_pool.give(message.asks)
 

@@ -1,0 +1,500 @@
+"""ws_stack.mexc.decoder: type detection and the three parsers, on real-format frames."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ws_stack.exceptions import FrameError, FrameErrorReason
+from ws_stack.messages import (
+    BookTicker,
+    Level,
+    OrderBookUpdate,
+    Pong,
+    Side,
+    SubscriptionAck,
+    Trade,
+    Venue,
+    VenueError,
+    WebSocketMessageType,
+    check_price,
+    check_size,
+)
+from ws_stack.mexc import decoder, encoder
+from ws_stack.mexc.encoder import Deal
+from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
+from ws_stack.pool import LevelPool
+
+from .cases import EXPECTED, MEXC, SYMBOL, T0, bad_frames, decode, good_frames
+
+T = WebSocketMessageType
+R = FrameErrorReason
+GOOD = good_frames()
+BAD = bad_frames()
+
+
+def _reason(call, *args) -> FrameErrorReason:
+    with pytest.raises(FrameError) as info:
+        call(*args)
+    assert info.value.venue is Venue.MEXC
+    return info.value.reason
+
+
+# -- fixtures ----------------------------------------------------------------------
+
+
+def test_every_good_case_has_an_expectation() -> None:
+    assert sorted(case.case for case in GOOD) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("fixture", GOOD, ids=lambda f: f.case)
+def test_fixture_frame_decodes_to_expected_values(fixture) -> None:
+    assert decode(fixture.frame) == EXPECTED[fixture.case]
+
+
+@pytest.mark.parametrize("fixture", GOOD, ids=lambda f: f.case)
+def test_fixture_frame_type_matches_its_messages(fixture) -> None:
+    assert decoder.detect_type(fixture.frame) is EXPECTED[fixture.case][0].msg_type
+
+
+@pytest.mark.parametrize("fixture", GOOD, ids=lambda f: f.case)
+def test_fixture_frame_decodes_the_same_with_a_pool(fixture) -> None:
+    assert decode(fixture.frame, LevelPool()) == EXPECTED[fixture.case]
+
+
+@pytest.mark.parametrize("fixture", BAD, ids=lambda f: f.case)
+def test_bad_fixture_frame_raises_its_reason(fixture) -> None:
+    assert fixture.reason is not None
+    assert _reason(decode, fixture.frame).value == fixture.reason
+
+
+def test_protobuf_frames_are_binary_and_start_with_the_channel() -> None:
+    for fixture in GOOD:
+        if fixture.case.startswith(("legacy", "ack", "pong", "error", "refused")):
+            assert isinstance(fixture.frame, str)
+        else:
+            assert isinstance(fixture.frame, bytes)
+
+
+# -- detect_type -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("aggre.deals", T.TRADE),
+        ("deals", T.TRADE),
+        ("aggre.depth", T.ORDER_BOOK),
+        ("increase.depth", T.ORDER_BOOK),
+        ("limit.depth", T.ORDER_BOOK),
+        ("aggre.bookTicker", T.BOOK_TICKER),
+        ("bookTicker", T.BOOK_TICKER),
+    ],
+)
+def test_detect_type_maps_every_channel_kind(kind, expected) -> None:
+    name = encoder.channel(kind, SYMBOL)
+    assert decoder.detect_type(PushDataV3ApiWrapper(channel=name).SerializeToString()) is expected
+    legacy = encoder.channel(kind, SYMBOL, protobuf=False)
+    assert decoder.detect_type(f'{{"c":"{legacy}","d":{{}}}}') is expected
+    assert decoder.detect_type(f'{{"c":"{legacy}","d":{{}}}}'.encode()) is expected
+
+
+def test_detect_type_reads_the_channel_without_decoding(monkeypatch) -> None:
+    def no_decoding(frame):
+        raise AssertionError("detect_type decoded a frame it could classify from its head")
+
+    monkeypatch.setattr(decoder, "_parse_wrapper", no_decoding)
+    monkeypatch.setattr(decoder, "_decode_probe", no_decoding)
+    frame = encoder.encode_depth(SYMBOL, [("1", "1")] * 20, [("2", "1")] * 20, 1, 2)
+    assert decoder.detect_type(frame) is T.ORDER_BOOK
+    assert (
+        decoder.detect_type(encoder.encode_legacy_book_ticker(SYMBOL, 1, 1, 2, 1)) is T.BOOK_TICKER
+    )
+
+
+def test_detect_type_handles_a_two_byte_channel_length() -> None:
+    name = encoder.channel("aggre.deals", "X" * 150)
+    frame = PushDataV3ApiWrapper(channel=name).SerializeToString()
+    assert frame[1] & 0x80  # the length varint takes two bytes
+    assert decoder.detect_type(frame) is T.TRADE
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        ('{"id":0,"code":0,"msg":"PONG"}', T.PONG),
+        (b'{"id":0,"code":0,"msg":"PONG"}', T.PONG),
+        ('\n {"code": 0, "msg": "PONG"}', T.PONG),
+        (b'\n {"code": 0, "msg": "PONG"}', T.PONG),
+        (
+            '{"id":0,"code":0,"msg":"spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT"}',
+            T.SUBSCRIPTION,
+        ),
+        ('{"id":0,"code":1,"msg":"PONG"}', T.ERROR),
+        ('{"id":0,"code":0,"msg":"Not Subscribed successfully! [x]"}', T.ERROR),
+        ('{"d":{},"c":"spot@public.limit.depth.v3.api@BTCUSDT@5"}', T.ORDER_BOOK),
+    ],
+)
+def test_detect_type_json(frame, expected) -> None:
+    assert decoder.detect_type(frame) is expected
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        (b"", R.EMPTY_FRAME),
+        ("", R.EMPTY_FRAME),
+        (b"\x0a\x05hello", R.UNKNOWN_CHANNEL),  # parses as a wrapper with channel "hello"
+        (
+            PushDataV3ApiWrapper(channel="spot@public.kline.v3.api.pb@X@Min1").SerializeToString(),
+            R.UNKNOWN_CHANNEL,
+        ),
+        (b"\x0a\x30spot@public.deals", R.MALFORMED_PROTOBUF),  # length beyond the frame
+        (b"\x08\x01", R.MALFORMED_PROTOBUF),  # a valid message, but no channel and no body
+        (b"\xff\xff\xff", R.MALFORMED_PROTOBUF),
+        ('{"c":"spot@public.kline.v3.api@BTCUSDT@Min1"}', R.UNKNOWN_CHANNEL),
+        ('{"c":"spot@public.deals"}', R.UNKNOWN_CHANNEL),
+        ('{"c":5}', R.INVALID_FIELD),
+        ('"PONG"', R.UNKNOWN_MESSAGE),
+        ("{}", R.UNKNOWN_MESSAGE),
+        ("{", R.MALFORMED_JSON),
+    ],
+)
+def test_detect_type_errors(frame, reason) -> None:
+    assert _reason(decoder.detect_type, frame) is reason
+
+
+def test_detect_type_falls_back_when_the_body_comes_first() -> None:
+    wrapper = PushDataV3ApiWrapper()
+    wrapper.publicAggreDepths.toVersion = "2"
+    assert decoder.detect_type(wrapper.SerializeToString()) is T.ORDER_BOOK  # no channel at all
+
+
+def test_is_json_frame() -> None:
+    assert decoder.is_json_frame("x")
+    assert decoder.is_json_frame(b'{"a":1}')
+    assert decoder.is_json_frame(b'\r\n {"a":1}')
+    assert not decoder.is_json_frame(encoder.encode_pong().encode()[1:])
+    assert not decoder.is_json_frame(encoder.encode_book_ticker(SYMBOL, 1, 1, 2, 1))
+    # a push whose channel is exactly 123 bytes: its length byte is "{" after a "\n"
+    long_channel = encoder.channel(
+        "aggre.deals", "Y" * (123 - len(encoder.channel("aggre.deals", "")))
+    )
+    frame = PushDataV3ApiWrapper(channel=long_channel).SerializeToString()
+    assert frame[:2] == b"\n{"
+    assert not decoder.is_json_frame(frame)
+    assert decoder.detect_type(frame) is T.TRADE
+
+
+# -- parse_push --------------------------------------------------------------------
+
+
+def test_unknown_fields_are_ignored() -> None:
+    """Real frames carry fields MEXC's schema omits: trade-id ranges, a ticker version."""
+    deals = encoder.encode_deals(SYMBOL, [Deal("1.5", "2", Side.BUY, T0, trade_id="7-9")])
+    assert b"7-9" in deals
+    assert decoder.parse_push(deals) == [Trade(MEXC, SYMBOL, 1.5, 2.0, Side.BUY, T0)]
+    ticker = encoder.encode_book_ticker(SYMBOL, "1", "2", "3", "4", version="12345")
+    assert ticker.endswith(b"*\x0512345")  # body field 5, wire type 2
+    assert decoder.parse_push(ticker) == BookTicker(MEXC, SYMBOL, 1.0, 2.0, 3.0, 4.0)
+    # an unknown wrapper field (and an unknown varint in a level) are skipped too
+    depth = encoder.encode_depth(SYMBOL, [("1", "2")], [], 5, 6) + b"\xb8\x06\x01"
+    assert decoder.parse_push(depth).last_update_id == 6
+
+
+def test_kline_body_is_unsupported() -> None:
+    frame = PushDataV3ApiWrapper(
+        channel="spot@public.kline.v3.api.pb@BTCUSDT@Min1"
+    ).SerializeToString()
+    frame += b"\xa2\x13\x02\x08\x01"  # body 308 (kline), not in our schema
+    assert _reason(decoder.parse_push, frame) is R.UNKNOWN_MESSAGE
+
+
+def test_push_symbol_falls_back_to_the_channel() -> None:
+    wrapper = PushDataV3ApiWrapper()
+    wrapper.ParseFromString(encoder.encode_deals("ETHUSDT", [Deal("1", "1", Side.SELL, 5)]))
+    wrapper.ClearField("symbol")
+    (trade,) = decoder.parse_push(wrapper.SerializeToString())
+    assert trade.symbol == "ETHUSDT"
+    wrapper.ClearField("channel")
+    assert _reason(decoder.parse_push, wrapper.SerializeToString()) is R.INVALID_FIELD
+
+
+def test_push_time_is_send_time_else_create_time() -> None:
+    frame = encoder.encode_book_ticker(SYMBOL, 1, 1, 2, 1, send_time_ms=7)
+    assert decoder.parse_push(frame).time_ms == 7
+    wrapper = PushDataV3ApiWrapper()
+    wrapper.ParseFromString(frame)
+    wrapper.ClearField("sendTime")
+    wrapper.createTime = 6
+    assert decoder.parse_push(wrapper.SerializeToString()).time_ms == 6
+    wrapper.ClearField("createTime")
+    assert decoder.parse_push(wrapper.SerializeToString()).time_ms is None
+
+
+def test_depth_versions() -> None:
+    aggre = decoder.parse_push(encoder.encode_depth(SYMBOL, [], [], "100", "105"))
+    assert (aggre.is_snapshot, aggre.first_update_id, aggre.last_update_id) == (False, 100, 105)
+    increase = decoder.parse_push(encoder.encode_increase_depth(SYMBOL, [], [], 9))
+    assert (increase.is_snapshot, increase.first_update_id, increase.last_update_id) == (
+        False,
+        9,
+        9,
+    )
+    limit = decoder.parse_push(encoder.encode_limit_depth(SYMBOL, [], [], 2**62))
+    assert (limit.is_snapshot, limit.first_update_id, limit.last_update_id) == (True, None, 2**62)
+
+
+def test_parse_push_takes_levels_from_the_pool() -> None:
+    pool = LevelPool()
+    pool.give([Level(1.0, 1.0) for _ in range(3)])
+    update = decoder.parse_push(
+        encoder.encode_depth(SYMBOL, [("5", "1"), ("4", "2")], [("6", "3")], 1, 1), pool
+    )
+    assert update.bids == [Level(5.0, 1.0), Level(4.0, 2.0)]
+    assert update.asks == [Level(6.0, 3.0)]
+    assert pool.stats().reused == 3
+
+
+def test_a_bad_level_takes_nothing_from_the_pool() -> None:
+    pool = LevelPool()
+    frame = encoder.encode_depth(SYMBOL, [("5", "1")] * 10, [("nan", "1")], 1, 1)
+    assert _reason(decoder.parse_push, frame, pool) is R.INVALID_FIELD
+    assert pool.stats().acquired == 0
+
+
+@pytest.mark.parametrize(
+    ("bids", "asks", "detail"),
+    [
+        ([("abc", "1")], [], "could not convert"),
+        ([("1", "")], [], "could not convert"),
+        ([("-1", "1")], [], "price -1.0"),
+        ([("0", "1")], [], "price 0.0"),
+        ([], [("1", "-0.5")], "size -0.5"),
+        ([], [("NaN", "1")], "price nan"),
+        ([("1", "1"), ("1", "nan")], [], "size nan"),
+        ([], [("inf", "1")], "price inf"),
+        ([("-inf", "1"), ("inf", "1")], [], "price -inf"),
+        ([("1e15", "1")], [], "price 1000000000000000.0"),
+        ([("1", "1e300")], [], "size 1e+300"),
+        ([("1" * 5000, "1")], [], "price"),
+    ],
+)
+def test_invalid_levels(bids, asks, detail) -> None:
+    with pytest.raises(FrameError) as info:
+        decoder.parse_push(encoder.encode_depth(SYMBOL, bids, asks, 1, 1))
+    assert info.value.reason is R.INVALID_FIELD
+    assert detail in info.value.detail
+    assert len(info.value.detail) < 130
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        encoder.encode_book_ticker(SYMBOL, "1", "1", "0", "1"),
+        encoder.encode_book_ticker(SYMBOL, "", "1", "2", "1"),
+        encoder.encode_deals(SYMBOL, [Deal("1", "-1", Side.BUY, 1)]),
+        encoder.encode_depth(SYMBOL, [], [], "", "1"),
+        encoder.encode_increase_depth(SYMBOL, [], [], "1.5"),
+        encoder.encode_limit_depth(SYMBOL, [], [], "9" * 5000),
+    ],
+)
+def test_invalid_fields(frame: bytes) -> None:
+    assert _reason(decoder.parse_push, frame) is R.INVALID_FIELD
+
+
+@pytest.mark.parametrize("cut", [1, 2, 10, 40, -1])
+def test_truncated_push_is_malformed(cut: int) -> None:
+    frame = encoder.encode_depth(SYMBOL, [("1", "1")] * 5, [("2", "1")] * 5, 1, 2)
+    assert _reason(decoder.parse_push, frame[:cut]) is R.MALFORMED_PROTOBUF
+
+
+def test_empty_push_has_no_body() -> None:
+    assert _reason(decoder.parse_push, b"") is R.UNKNOWN_MESSAGE
+
+
+# -- parse_control -----------------------------------------------------------------
+
+
+def test_parse_control() -> None:
+    ack = decoder.parse_control(encoder.encode_ack("spot@public.deals.v3.api.pb@BTCUSDT", 3))
+    assert ack == SubscriptionAck(MEXC, "spot@public.deals.v3.api.pb@BTCUSDT", request_id=3)
+    assert decoder.parse_control(b'{"id":0,"code":0,"msg":"PONG"}') == Pong(MEXC)
+    assert decoder.parse_control(encoder.encode_error(1002, "too many", 4)) == VenueError(
+        MEXC, 1002, "too many", request_id=4
+    )
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason"),
+    [
+        ('{"id":0,"code":', R.MALFORMED_JSON),
+        ('{"id":"x","code":0,"msg":"PONG"}', R.INVALID_FIELD),
+        ('{"id":0,"msg":"PONG"}', R.UNKNOWN_MESSAGE),
+        ("[]", R.INVALID_FIELD),
+    ],
+)
+def test_parse_control_errors(frame: str, reason: FrameErrorReason) -> None:
+    assert _reason(decoder.parse_control, frame) is reason
+
+
+# -- parse_legacy ------------------------------------------------------------------
+
+
+def test_parse_legacy_decodes_bytes_and_str_alike() -> None:
+    frame = encoder.encode_legacy_depth(SYMBOL, [("1", "2")], [("3", "4")], 10, time_ms=T0)
+    assert decoder.parse_legacy(frame) == decoder.parse_legacy(frame.encode())
+
+
+def test_parse_legacy_symbol_falls_back_to_the_channel() -> None:
+    frame = '{"c":"spot@public.limit.depth.v3.api@ETHUSDT@10","d":{"asks":[],"bids":[],"r":"3"}}'
+    update = decoder.parse_legacy(frame)
+    assert (update.symbol, update.is_snapshot, update.last_update_id, update.time_ms) == (
+        "ETHUSDT",
+        True,
+        3,
+        None,
+    )
+
+
+def test_parse_legacy_ignores_unknown_keys() -> None:
+    frame = (
+        '{"c":"spot@public.bookTicker.v3.api@BTCUSDT","x":[1,{"y":2}],'
+        '"d":{"a":"2","A":"1","b":"1","B":"1","z":null},"s":"BTCUSDT","t":5}'
+    )
+    assert decoder.parse_legacy(frame) == BookTicker(MEXC, SYMBOL, 1.0, 1.0, 2.0, 1.0, 5)
+
+
+def test_parse_legacy_uses_the_pool() -> None:
+    pool = LevelPool()
+    pool.give([Level(9.0, 9.0)])
+    frame = encoder.encode_legacy_depth(SYMBOL, [("1", "2")], [], 10)
+    update = decoder.parse_legacy(frame, pool)
+    assert update.bids == [Level(1.0, 2.0)]
+    assert pool.stats().reused == 1
+
+
+@pytest.mark.parametrize(
+    ("frame", "reason", "detail"),
+    [
+        (
+            '{"c":"spot@public.deals.v3.api@X","d":{"deals":[{"S":3,"p":"1","t":1,"v":"1"}]}}',
+            R.INVALID_FIELD,
+            "$.d.deals[0].S",
+        ),
+        (
+            '{"c":"spot@public.deals.v3.api@X","d":{"deals":[{"S":1,"p":"1e999","t":1,"v":"1"}]}}',
+            R.INVALID_FIELD,
+            "$.d.deals[0].p",
+        ),
+        (
+            '{"c":"spot@public.increase.depth.v3.api@X","d":{"bids":[],"asks":[],"r":"v1"}}',
+            R.INVALID_FIELD,
+            "$.d.r",
+        ),
+        (
+            '{"c":"spot@public.increase.depth.v3.api@X","d":{"bids":[{"p":"1"}],"r":"1"}}',
+            R.INVALID_FIELD,
+            "`v`",
+        ),
+        (
+            '{"c":"spot@public.bookTicker.v3.api@X","d":{"a":"1","A":"1","b":"1"}}',
+            R.INVALID_FIELD,
+            "`B`",
+        ),
+        (
+            '{"c":"spot@public.bookTicker.v3.api@","d":{"a":"1","A":"1","b":"1","B":"1"}}',
+            R.INVALID_FIELD,
+            "symbol",
+        ),
+        (
+            '{"c":"spot@public.deals.v3.api@X","d":{"deals":[{"S":1,"p":"1","t":1,"v":"1"}]',
+            R.MALFORMED_JSON,
+            "truncated",
+        ),
+        ('{"c":"spot@public.kline.v3.api@X@Min1","d":{}}', R.UNKNOWN_CHANNEL, "kline"),
+        ('{"d":{}}', R.UNKNOWN_CHANNEL, "public"),
+    ],
+)
+def test_parse_legacy_errors(frame: str, reason: FrameErrorReason, detail: str) -> None:
+    with pytest.raises(FrameError) as info:
+        decoder.parse_legacy(frame)
+    assert info.value.reason is reason
+    assert detail in info.value.detail
+
+
+def test_legacy_decoders_build_no_dicts() -> None:
+    """The per-kind decoders target Structs all the way down (no ``dict``/``Any`` fields)."""
+    for push in (decoder._JsonDealsPush, decoder._JsonDepthPush, decoder._JsonTickerPush):
+        info = msgspec.inspect.type_info(push)
+        stack = [info]
+        while stack:
+            node = stack.pop()
+            assert not isinstance(node, msgspec.inspect.DictType | msgspec.inspect.AnyType)
+            if isinstance(node, msgspec.inspect.StructType):
+                stack.extend(field.type for field in node.fields)
+            elif isinstance(node, msgspec.inspect.ListType):
+                stack.append(node.item_type)
+            elif isinstance(node, msgspec.inspect.UnionType):
+                stack.extend(node.types)
+
+
+def test_order_book_update_levels_are_levels() -> None:
+    (update,) = decode(encoder.encode_legacy_depth(SYMBOL, [("1", "2")], [], 1))
+    assert isinstance(update, OrderBookUpdate)
+    assert all(type(level) is Level for level in update.bids)
+
+
+# -- bulk number conversion: the msgspec fast path equals float() + bound checks ------
+
+
+def _reference(bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> OrderBookUpdate | None:
+    """What a level list means by definition: float() of each string, within the bounds."""
+    try:
+        convert = [
+            [Level(check_price(float(p)), check_size(float(s))) for p, s in side]
+            for side in (bids, asks)
+        ]
+    except ValueError:
+        return None
+    return OrderBookUpdate(MEXC, SYMBOL, convert[0], convert[1], False, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("bids", "asks"),
+    [
+        ([(".5", "1")], []),  # float() reads these, JSON does not: the slow path decodes them
+        ([("05", "1.")], []),
+        ([(" 1 ", "\t2")], []),
+        ([("1", "-0")], [("2", "0")]),
+        ([("1,2", "1")], [("3", "1")]),  # smuggled separators must not shift values
+        ([("1", "1,2")], [("3", "1")]),
+        ([("1]", "1")], [("[3", "1")]),
+        ([("1],[2", "1")], []),
+        ([("", "1")], [("2", "")]),
+        ([('1"', "1")], []),
+    ],
+)
+def test_bulk_conversion_matches_float(bids, asks) -> None:
+    frame = encoder.encode_depth(SYMBOL, bids, asks, 1, 1)
+    expected = _reference(bids, asks)
+    if expected is None:
+        assert _reason(decoder.parse_push, frame) is R.INVALID_FIELD
+    else:
+        assert decoder.parse_push(frame) == expected
+
+
+number_like = st.text(alphabet='0123456789.,-+e[] "\\nainf_', max_size=8)
+level_texts = st.lists(st.tuples(number_like | st.text(max_size=4), number_like), max_size=4)
+
+
+@given(level_texts, level_texts)
+def test_bulk_conversion_matches_float_for_any_text(bids, asks) -> None:
+    frame = encoder.encode_depth(SYMBOL, bids, asks, 1, 1)
+    expected = _reference(bids, asks)
+    if expected is None:
+        assert _reason(decoder.parse_push, frame) is R.INVALID_FIELD
+    else:
+        assert decoder.parse_push(frame) == expected

@@ -1,0 +1,81 @@
+"""``ws-stack decode``: the console script, run as a user would."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ws_stack.frames import read_frames
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# The script installed next to the interpreter running the tests, not whatever is on PATH.
+WS_STACK = str(Path(sys.executable).parent / "ws-stack")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [WS_STACK, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize("venue", ["mexc", "gateio"])
+def test_decode_prints_every_frame_of_the_fixtures(venue):
+    path = FIXTURES / f"{venue}_frames.jsonl"
+    result = run("decode", "--venue", venue, str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["frame"] for line in lines] == list(range(len(list(read_frames(path)))))
+    assert not [line for line in lines if "error" in line]
+    types = {line["type"] for line in lines}
+    assert {"trade", "order_book", "book_ticker", "subscription", "pong", "error"} <= types
+    book = next(line for line in lines if line["type"] == "order_book")
+    (update,) = book["messages"]
+    assert update["venue"] == venue
+    assert all(len(level) == 2 for level in update["bids"] + update["asks"])
+
+
+@pytest.mark.parametrize("venue", ["mexc", "gateio"])
+def test_bad_frames_print_error_lines_and_exit_zero(venue):
+    path = FIXTURES / f"{venue}_bad_frames.jsonl"
+    result = run("decode", "--venue", venue, str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    errors = [line for line in lines if "error" in line]
+    assert errors, "the bad fixtures must produce error lines"
+    assert all({"frame", "error", "detail", "excerpt"} <= line.keys() for line in errors)
+    assert {"malformed_json", "empty_frame"} <= {line["error"] for line in errors}
+
+
+def test_strict_exits_one_when_a_frame_failed():
+    result = run(
+        "decode", "--venue", "gateio", "--strict", str(FIXTURES / "gateio_bad_frames.jsonl")
+    )
+    assert result.returncode == 1
+    good = run("decode", "--venue", "gateio", "--strict", str(FIXTURES / "gateio_frames.jsonl"))
+    assert good.returncode == 0
+
+
+def test_missing_file_is_a_one_line_error():
+    result = run("decode", "--venue", "mexc", "no/such/file.jsonl")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "ws-stack: error: no such file: no/such/file.jsonl"
+    ]
+
+
+def test_unknown_venue_is_a_one_line_error():
+    result = run("decode", "--venue", "binance", str(FIXTURES / "mexc_frames.jsonl"))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "invalid choice: 'binance'" in line and "mexc" in line
+
+
+def test_malformed_frames_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text('{"ts_ns": 1}\n')
+    result = run("decode", "--venue", "mexc", str(path))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "broken.jsonl:1" in line
