@@ -1,0 +1,186 @@
+"""Configuration of the venue simulator: what to simulate and which faults to inject.
+
+Both classes validate themselves on construction and raise
+:class:`~ws_stack.exceptions.ConfigError` with a message that says what to fix, so a bad
+setting fails before a socket is opened.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ws_stack.exceptions import ConfigError
+
+__all__ = ["FAULT_KEYS", "FaultConfig", "SimConfig", "fault_usage", "parse_fault"]
+
+#: Highest push rate accepted: beyond it the loopback socket, not the model, is measured.
+MAX_RATE_HZ = 100_000.0
+#: Most levels per side the market model keeps.
+MAX_DEPTH_LEVELS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    """Faults the simulator injects; every field is optional and they combine.
+
+    Counts are per connection and count pushes (market-data frames, malformed ones
+    included), not control replies.
+    """
+
+    #: Drop the TCP connection, without a close frame, after this many pushes.
+    close_after_frames: int | None = None
+    #: After this many pushes, go silent for ``stall_seconds``: no pushes, no replies to
+    #: venue pings and no WebSocket pongs (the socket is not read).
+    stall_after_frames: int | None = None
+    stall_seconds: float = 5.0
+    #: Replace every Nth push with a malformed frame (rotating kinds).
+    malformed_every: int | None = None
+    #: Every Nth depth delta on a connection skips sequence numbers.
+    gap_every: int | None = None
+    #: Refuse WebSocket handshakes with HTTP 503 for this long after start (seconds).
+    refuse_connections_for: float = 0.0
+    #: Wait this long (seconds) before accepting each WebSocket handshake.
+    handshake_delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("close_after_frames", "stall_after_frames", "malformed_every", "gap_every"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ConfigError(
+                    f"FaultConfig.{name} must be a positive integer or None, got {value!r}"
+                )
+        for name in ("stall_seconds", "refuse_connections_for", "handshake_delay"):
+            value = getattr(self, name)
+            if not _is_number(value) or not math.isfinite(value) or value < 0:
+                raise ConfigError(
+                    f"FaultConfig.{name} must be a finite number of seconds >= 0, got {value!r}"
+                )
+
+    @property
+    def any(self) -> bool:
+        """Whether any fault is configured."""
+        return self != FaultConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class SimConfig:
+    """What the simulator serves.
+
+    ``symbols`` may be written either way (``BTCUSDT`` or ``BTC_USDT``); each venue uses
+    its own spelling on the wire. ``rate_hz`` is the push rate per subscribed channel per
+    connection. With ``replay`` set, each subscriber gets the frames of that frames file
+    (see :mod:`ws_stack.frames`) at ``rate_hz`` instead of generated data, ``replay_loops``
+    times over.
+    """
+
+    symbols: tuple[str, ...] = ("BTCUSDT",)
+    rate_hz: float = 10.0
+    depth_levels: int = 20
+    seed: int = 0
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    replay: str | Path | None = None
+    replay_loops: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.symbols, str):
+            raise ConfigError(
+                f"SimConfig.symbols must be a tuple of symbols, not the string "
+                f"{self.symbols!r}: write ({self.symbols!r},)"
+            )
+        symbols = tuple(self.symbols)
+        object.__setattr__(self, "symbols", symbols)
+        if not symbols:
+            raise ConfigError(
+                "SimConfig.symbols is empty: give at least one symbol, e.g. ('BTCUSDT',)"
+            )
+        for symbol in symbols:
+            if not isinstance(symbol, str) or not _valid_symbol(symbol):
+                raise ConfigError(
+                    f"SimConfig.symbols: {symbol!r} is not a symbol; use letters "
+                    f"and digits with an optional '_' (BTCUSDT or BTC_USDT)"
+                )
+        if len({_plain(s) for s in symbols}) != len(symbols):
+            raise ConfigError(f"SimConfig.symbols has duplicates: {symbols!r}")
+        if not _is_number(self.rate_hz) or not 0 < self.rate_hz <= MAX_RATE_HZ:
+            raise ConfigError(
+                f"SimConfig.rate_hz must be > 0 and <= {MAX_RATE_HZ:g}, got {self.rate_hz!r}"
+            )
+        if (
+            isinstance(self.depth_levels, bool)
+            or not isinstance(self.depth_levels, int)
+            or not 1 <= self.depth_levels <= MAX_DEPTH_LEVELS
+        ):
+            raise ConfigError(
+                f"SimConfig.depth_levels must be an integer in "
+                f"[1, {MAX_DEPTH_LEVELS}], got {self.depth_levels!r}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ConfigError(f"SimConfig.seed must be an integer, got {self.seed!r}")
+        if not isinstance(self.faults, FaultConfig):
+            raise ConfigError(f"SimConfig.faults must be a FaultConfig, got {self.faults!r}")
+        if self.replay is not None and not Path(self.replay).is_file():
+            raise ConfigError(f"SimConfig.replay: no frames file at {str(self.replay)!r}")
+        if (
+            isinstance(self.replay_loops, bool)
+            or not isinstance(self.replay_loops, int)
+            or self.replay_loops < 1
+        ):
+            raise ConfigError(
+                f"SimConfig.replay_loops must be an integer >= 1, got {self.replay_loops!r}"
+            )
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _plain(symbol: str) -> str:
+    return symbol.replace("_", "").upper()
+
+
+def _valid_symbol(symbol: str) -> bool:
+    parts = symbol.split("_")
+    return 1 <= len(parts) <= 2 and all(part.isalnum() and part.isascii() for part in parts)
+
+
+#: ``--fault`` keys of the command line -> (FaultConfig field, value type).
+FAULT_KEYS: dict[str, tuple[str, type]] = {
+    "close-after": ("close_after_frames", int),
+    "stall-after": ("stall_after_frames", int),
+    "stall-seconds": ("stall_seconds", float),
+    "malformed-every": ("malformed_every", int),
+    "gap-every": ("gap_every", int),
+    "refuse-for": ("refuse_connections_for", float),
+    "handshake-delay": ("handshake_delay", float),
+}
+
+
+def fault_usage() -> str:
+    """The valid ``--fault`` specs, for help and error texts."""
+    return ", ".join(
+        f"{key}=" + ("N" if kind is int else "SECONDS") for key, (_, kind) in FAULT_KEYS.items()
+    )
+
+
+#: FaultConfig field names, dashed, are accepted too (``close-after-frames=3``).
+_FAULT_ALIASES = {name.replace("_", "-"): key for key, (name, _) in FAULT_KEYS.items()}
+
+
+def parse_fault(text: str) -> tuple[str, int | float]:
+    """Parse one ``KEY=VALUE`` fault spec into ``(FaultConfig field, value)``."""
+    key, sep, raw = text.partition("=")
+    key = key.strip().lower().replace("_", "-")
+    key = _FAULT_ALIASES.get(key, key)
+    if not sep or key not in FAULT_KEYS:
+        raise ConfigError(f"bad fault {text!r}: use KEY=VALUE with one of {fault_usage()}")
+    name, kind = FAULT_KEYS[key]
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        what = "an integer" if kind is int else "a number of seconds"
+        raise ConfigError(f"bad fault {text!r}: {key} takes {what}") from None
+    return name, value
