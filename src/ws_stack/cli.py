@@ -3,26 +3,49 @@
 ``ws-stack decode --venue {mexc,gateio} FILE [--strict]`` decodes a frames file (see
 :mod:`ws_stack.frames`) and prints one JSON object per frame: its message type and decoded
 messages, or the reason it could not be handled.
+
+``ws-stack stream --venue V --symbol S [--channels ...] [--url URL] [--duration S]``
+streams live market data with local order books and shows a one-line summary, refreshed
+in place; ``ws-stack record ... --out FILE`` writes the received frames to a frames file.
+Without ``--url`` (or ``--live``) both run against an embedded venue simulator.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import shutil
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Coroutine, Sequence
+from typing import Any, NoReturn, TextIO
 
 import msgspec
 
-from ws_stack.exceptions import FrameError, WsStackError
-from ws_stack.frames import read_frames
+from ws_stack.asyncio.stream import (
+    DEFAULT_KINDS,
+    MarketStream,
+    StreamSummary,
+    format_status_line,
+    format_summary,
+)
+from ws_stack.exceptions import ConnectionFailed, FrameError, WsStackError
+from ws_stack.frames import dump_frame, read_frames
 from ws_stack.messages import Message, Venue, WebSocketMessageType
+from ws_stack.protocol import ChannelKind
+from ws_stack.sim import SimConfig, VenueSimulator
+from ws_stack.sim.cli import add_parser as add_sim_parser
 from ws_stack.venues import make_handler
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 VENUE_NAMES = [venue.value for venue in Venue]
+CHANNEL_NAMES = [kind.value for kind in ChannelKind]
+#: Push rate of the embedded simulator, per channel.
+SIM_RATE_HZ = 50.0
 
 _encode_line = msgspec.json.Encoder().encode
 
@@ -45,6 +68,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit with status 1 if any frame failed"
     )
     decode.set_defaults(run=_run_decode)
+
+    stream = commands.add_parser(
+        "stream", help="stream live market data with local order books, showing a summary"
+    )
+    _add_stream_arguments(stream)
+    stream.set_defaults(run=_run_stream)
+
+    record = commands.add_parser("record", help="write received frames to a frames file")
+    _add_stream_arguments(record)
+    record.add_argument("--out", required=True, help="frames file to write (JSON Lines)")
+    record.set_defaults(run=_run_record)
+
+    add_sim_parser(commands)
     return parser
 
 
@@ -78,6 +114,166 @@ def _run_decode(args: argparse.Namespace) -> int:
         out.write(_encode_line(line) + b"\n")
     out.flush()
     return 1 if args.strict and failed else 0
+
+
+def _add_stream_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--venue", required=True, choices=VENUE_NAMES)
+    parser.add_argument(
+        "--symbol",
+        required=True,
+        action="append",
+        help="symbol, e.g. BTCUSDT (Gate.io: BTC_USDT); repeat for several",
+    )
+    parser.add_argument(
+        "--channels",
+        nargs="+",
+        choices=CHANNEL_NAMES,
+        default=[kind.value for kind in DEFAULT_KINDS],
+        metavar="CHANNEL",
+        help=f"channels to subscribe to: {', '.join(CHANNEL_NAMES)} "
+        f"(default: {' '.join(kind.value for kind in DEFAULT_KINDS)})",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--url", help="WebSocket URL to connect to (default: an embedded simulator)"
+    )
+    source.add_argument(
+        "--live", action="store_true", help="connect to the venue's public endpoints"
+    )
+    parser.add_argument(
+        "--rest-url",
+        help="REST base URL for order-book snapshots (default: the simulator's with no "
+        "--url, else the venue's public REST API)",
+    )
+    parser.add_argument(
+        "--duration", type=_seconds, default=None, help="stop after S seconds (default: Ctrl-C)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=SIM_RATE_HZ,
+        help=f"embedded simulator: pushes per second per channel (default: {SIM_RATE_HZ:g})",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _run_stream(args: argparse.Namespace) -> int:
+    return _run_async(_stream(args, out_path=None))
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    return _run_async(_stream(args, out_path=args.out))
+
+
+def _run_async(main: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(main)
+    except KeyboardInterrupt:  # a second Ctrl-C while shutting down: give up quietly
+        return EXIT_INTERRUPTED
+
+
+async def _stream(args: argparse.Namespace, *, out_path: str | None) -> int:
+    """Run ``stream`` or ``record``; on Ctrl-C stop cleanly and still print the summary."""
+    venue = Venue(args.venue)
+    kinds = [ChannelKind(name) for name in args.channels]
+    async with contextlib.AsyncExitStack() as stack:
+        url, rest_url, source = args.url, args.rest_url, args.url
+        if args.live:
+            url = source = None  # the venue's defaults
+        elif url is None:
+            sim = await stack.enter_async_context(_embedded_simulator(venue, args))
+            url, rest_url = sim.ws_url, rest_url or sim.rest_url
+            source = f"{sim.ws_url} (embedded simulator)"
+        tap = None
+        recorded = [0]
+        if out_path is not None:
+            out = stack.enter_context(open(out_path, "wb"))  # noqa: SIM115 - closed by the stack
+
+            def tap(frame: bytes | str) -> None:
+                out.write(dump_frame(frame))
+                recorded[0] += 1
+
+        stream = MarketStream(
+            venue,
+            args.symbol,
+            kinds,
+            url=url,
+            rest_url=rest_url,
+            books=out_path is None,
+            frame_tap=tap,
+        )
+        title = (
+            f"ws-stack {'record' if out_path else 'stream'}: {venue.value} "
+            f"{' '.join(stream.symbols)} via {source or stream.url}"
+        )
+        view = _LiveView(sys.stdout)
+        interrupted = False
+        summary = None
+        try:
+            summary = await stream.run(args.duration, on_tick=view.update)
+        except asyncio.CancelledError:
+            # Ctrl-C: asyncio.run cancelled us; stop cleanly and report what we have.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            interrupted = True
+        except ConnectionFailed as exc:
+            view.finish()
+            print(f"ws-stack: error: {exc}", file=sys.stderr)
+            print(format_summary(stream.summary(), title=title))
+            return 1
+        view.finish()
+        if summary is None:
+            summary = stream.summary()
+        print(format_summary(summary, title=title + (" (interrupted)" if interrupted else "")))
+        if out_path is not None:
+            print(f"  recorded     {recorded[0]} frames to {out_path}")
+        sys.stdout.flush()
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+def _embedded_simulator(venue: Venue, args: argparse.Namespace) -> VenueSimulator:
+    return VenueSimulator(venue, SimConfig(symbols=tuple(args.symbol), rate_hz=args.rate))
+
+
+class _LiveView:
+    """The one-line live summary: redrawn in place on a terminal, one line per tick else."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._tty = out.isatty()
+        self._drawn = False
+        self._last: tuple[float, int] | None = None
+
+    def update(self, summary: StreamSummary) -> None:
+        now, frames = summary.elapsed_s, summary.metrics.frames
+        last = self._last
+        rate = (frames - last[1]) / (now - last[0]) if last and now > last[0] else (
+            summary.frames_per_s
+        )
+        self._last = (now, frames)
+        line = format_status_line(summary, rate)
+        if self._tty:
+            # A line longer than the terminal wraps and '\r' could not redraw it.
+            width = shutil.get_terminal_size().columns - 1
+            self._out.write(f"\r{line[:width]}\x1b[K")
+            self._drawn = True
+        else:
+            self._out.write(line + "\n")
+        self._out.flush()
+
+    def finish(self) -> None:
+        if self._drawn:
+            self._out.write("\n")
+            self._drawn = False
+        self._out.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,12 +1,19 @@
-"""Venue registry: from a :class:`~ws_stack.messages.Venue` to its handler."""
+"""Venue registry: from a :class:`~ws_stack.messages.Venue` to its handler, protocol and
+connection class. Imports are lazy so that using one venue never loads the other."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ws_stack.exceptions import ConfigError
 from ws_stack.handler import MessageHandler
 from ws_stack.messages import Venue
 
-__all__ = ["make_handler", "parse_venue"]
+if TYPE_CHECKING:
+    from ws_stack.asyncio.connection import Connection
+    from ws_stack.protocol import VenueProtocol
+
+__all__ = ["connection_class", "make_handler", "parse_venue", "protocol_class"]
 
 
 def parse_venue(name: str) -> Venue:
@@ -27,3 +34,21 @@ def make_handler(venue: Venue) -> MessageHandler:
     from ws_stack.gateio.handler import GateioHandler
 
     return GateioHandler()
+
+
+def protocol_class(venue: Venue) -> type[VenueProtocol]:
+    """The pure connection protocol (mixin) of ``venue``."""
+    if venue is Venue.MEXC:
+        from ws_stack.mexc.protocol import MexcProtocol
+
+        return MexcProtocol
+    from ws_stack.gateio.protocol import GateioProtocol
+
+    return GateioProtocol
+
+
+def connection_class(venue: Venue) -> type[Connection]:
+    """The asyncio connection class of ``venue``."""
+    from ws_stack.asyncio.connection import GateioConnection, MexcConnection
+
+    return MexcConnection if venue is Venue.MEXC else GateioConnection

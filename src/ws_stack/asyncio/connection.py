@@ -1,0 +1,655 @@
+"""One live venue connection on ``websockets``' asyncio client.
+
+A :class:`Connection` is a venue protocol mixin (:mod:`ws_stack.mexc.protocol`,
+:mod:`ws_stack.gateio.protocol`) on top of this venue-neutral engine; use
+:class:`MexcConnection` or :class:`GateioConnection`. It runs four kinds of task:
+
+* the *supervisor* connects, resubscribes, and reconnects per the
+  :class:`~ws_stack.reconnect.ReconnectionPolicy`; after the last allowed attempt it
+  stops everything and enters ``ERROR``, and :meth:`Connection.start` or
+  :meth:`Connection.wait_closed` raise :class:`~ws_stack.exceptions.ConnectionFailed`;
+* per socket, a *reader* moves frames from the socket into a bounded
+  :class:`~ws_stack.asyncio.queue.ReceiveQueue`, a *heartbeat* sends the venue's ping,
+  and a *watchdog* drops the socket when no frame arrived for ``dead_peer_timeout``;
+* a *consumer* hands each frame to the :class:`~ws_stack.handler.MessageHandler` and
+  records how long that took.
+
+The reader does nothing per frame but count it and queue it; everything else (decoding,
+books, callbacks) happens in the consumer, so a slow handler shows up as queue depth and
+counted drops, never as a stalled socket. :meth:`Connection.close` stops every task,
+closes the socket and unhooks the connection from its handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.uri import parse_uri
+
+from ws_stack.exceptions import ConfigError, ConnectionFailed
+from ws_stack.gateio.protocol import GateioProtocol
+from ws_stack.handler import MessageHandler
+from ws_stack.messages import SubscriptionAck, VenueError, WebSocketMessageType
+from ws_stack.metrics import ConnectionErrorReason, Metrics, MetricsSnapshot
+from ws_stack.mexc.protocol import MexcProtocol
+from ws_stack.protocol import ConnectOptions, Request, Subscription, VenueProtocol
+from ws_stack.reconnect import ReconnectionPolicy
+from ws_stack.state import ConnectionState, StateCallback, StateMachine
+
+from .queue import OverflowPolicy, QueueClosed, ReceiveQueue
+
+__all__ = [
+    "Connection",
+    "ConnectionConfig",
+    "FrameTap",
+    "GateioConnection",
+    "MexcConnection",
+]
+
+logger = logging.getLogger(__name__)
+
+_S = ConnectionState
+_R = ConnectionErrorReason
+
+#: Called with every frame as it comes off the socket (e.g. to record it).
+FrameTap = Callable[[bytes | str], None]
+
+#: What a failed connection attempt raises: refused, reset, bad handshake, timeout.
+_CONNECT_ERRORS = (OSError, TimeoutError, WebSocketException)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionConfig:
+    """Timeouts, keepalive, queue and reconnection settings of a connection.
+
+    Validated on construction: a bad value raises :class:`ConfigError` naming the field.
+    """
+
+    #: Seconds for TCP connect plus WebSocket handshake.
+    connect_timeout: float = 10.0
+    #: Seconds to wait for the closing handshake before dropping the socket.
+    close_timeout: float = 2.0
+    #: Seconds between venue-level pings; ``None`` uses the venue's interval.
+    heartbeat_interval: float | None = None
+    #: Whether to send venue-level pings at all.
+    heartbeat: bool = True
+    #: Seconds between WebSocket-level pings (``None`` disables them).
+    ws_ping_interval: float | None = 20.0
+    #: Close the socket when a WebSocket ping is not answered within this many seconds.
+    ws_ping_timeout: float | None = 20.0
+    #: Drop and reconnect when no frame (market data, ack or venue pong) arrived for this
+    #: many seconds; ``None`` disables the check. Must exceed the heartbeat interval, so
+    #: that the pong keeps a quiet stream alive. (WebSocket-level pongs are checked by
+    #: ``ws_ping_timeout``: they prove the TCP path, not that the feed still flows.)
+    dead_peer_timeout: float | None = 30.0
+    #: Frames the receive queue holds before its overflow policy applies.
+    queue_size: int = 10_000
+    overflow: OverflowPolicy = OverflowPolicy.DROP_OLDEST
+    #: Largest accepted frame in bytes (``None``: no limit).
+    max_size: int | None = 1 << 20
+    reconnect: ReconnectionPolicy = field(default_factory=ReconnectionPolicy)
+    #: Handler latency samples kept for the percentiles.
+    latency_window: int = 4096
+    #: Proxy URL; ``None`` connects directly (environment proxies are ignored).
+    proxy: str | None = None
+
+    def __post_init__(self) -> None:
+        _positive("connect_timeout", self.connect_timeout)
+        _positive("close_timeout", self.close_timeout)
+        for name in ("heartbeat_interval", "ws_ping_interval", "ws_ping_timeout",
+                     "dead_peer_timeout"):
+            value = getattr(self, name)
+            if value is not None:
+                _positive(name, value)
+        if not isinstance(self.queue_size, int) or self.queue_size < 1:
+            raise ConfigError(f"ConnectionConfig.queue_size must be an integer >= 1, "
+                              f"got {self.queue_size!r}")
+        if not isinstance(self.overflow, OverflowPolicy):
+            choices = ", ".join(p.name for p in OverflowPolicy)
+            raise ConfigError(f"ConnectionConfig.overflow must be an OverflowPolicy "
+                              f"({choices}), got {self.overflow!r}")
+        if self.max_size is not None and (not isinstance(self.max_size, int) or
+                                          self.max_size < 1):
+            raise ConfigError(f"ConnectionConfig.max_size must be a number of bytes >= 1 or "
+                              f"None, got {self.max_size!r}")
+        if not isinstance(self.reconnect, ReconnectionPolicy):
+            raise ConfigError(f"ConnectionConfig.reconnect must be a ReconnectionPolicy, "
+                              f"got {self.reconnect!r}")
+        if not isinstance(self.latency_window, int) or self.latency_window < 1:
+            raise ConfigError(f"ConnectionConfig.latency_window must be an integer >= 1, "
+                              f"got {self.latency_window!r}")
+
+    def heartbeat_every(self, venue_interval: float) -> float | None:
+        """Seconds between venue pings for a venue asking for ``venue_interval``."""
+        if not self.heartbeat:
+            return None
+        return venue_interval if self.heartbeat_interval is None else self.heartbeat_interval
+
+    def connect_options(self) -> ConnectOptions:
+        return ConnectOptions(
+            open_timeout=self.connect_timeout,
+            close_timeout=self.close_timeout,
+            ping_interval=self.ws_ping_interval,
+            ping_timeout=self.ws_ping_timeout,
+            max_size=self.max_size,
+            proxy=self.proxy,
+        )
+
+
+def _positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ConfigError(f"ConnectionConfig.{name} must be a positive number of seconds, "
+                          f"got {value!r}")
+
+
+class _ReplyRouter:
+    """Hands the acks and venue errors of one handler to the connections that asked.
+
+    Registered on a handler once, however many connections share it; a connection joins
+    while it runs and leaves on close, so nothing of a closed connection stays hooked.
+    """
+
+    def __init__(self, handler: MessageHandler) -> None:
+        self.connections: list[Connection] = []
+        handler.on(WebSocketMessageType.SUBSCRIPTION, self.route)
+        handler.on(WebSocketMessageType.ERROR, self.route)
+
+    def route(self, reply: SubscriptionAck | VenueError) -> None:
+        for connection in self.connections:
+            if connection._claim(reply):
+                return
+        if isinstance(reply, VenueError):
+            logger.warning("venue error that answers no pending request: %s", reply)
+
+
+_routers: weakref.WeakKeyDictionary[MessageHandler, _ReplyRouter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _router(handler: MessageHandler) -> _ReplyRouter:
+    router = _routers.get(handler)
+    if router is None:
+        router = _routers[handler] = _ReplyRouter(handler)
+    return router
+
+
+class Connection(VenueProtocol):
+    """A self-healing connection to one venue; mix a venue protocol in front of it.
+
+    Usage::
+
+        async with MexcConnection(handler, [MexcProtocol.subscription("BTCUSDT", "trades")]):
+            ...  # the handler's callbacks receive messages
+
+    Subscriptions made before :meth:`start` are sent once connected; all subscriptions
+    are sent again after every reconnect.
+    """
+
+    def __init__(
+        self,
+        handler: MessageHandler,
+        subscriptions: Iterable[Subscription] = (),
+        *,
+        url: str | None = None,
+        config: ConnectionConfig | None = None,
+        name: str | None = None,
+        frame_tap: FrameTap | None = None,
+    ) -> None:
+        self.config = config = ConnectionConfig() if config is None else config
+        self.url = self.default_url if url is None else url
+        try:
+            parse_uri(self.url)
+        except InvalidURI as exc:
+            raise ConfigError(f"bad WebSocket URL {self.url!r}: {exc}") from None
+        self.name = name or self.venue.value
+        if handler.venue is not self.venue:
+            raise ConfigError(f"{self.name}: a {handler.venue.value} handler cannot read "
+                              f"{self.venue.value} frames")
+        self._heartbeat_interval = config.heartbeat_every(self.heartbeat_interval)
+        dead = config.dead_peer_timeout
+        if dead is not None and self._heartbeat_interval is not None and (
+            dead <= self._heartbeat_interval
+        ):
+            raise ConfigError(
+                f"dead_peer_timeout ({dead:g} s) must be longer than the heartbeat interval "
+                f"({self._heartbeat_interval:g} s): a quiet stream's only traffic is the pong"
+            )
+        self.handler = handler
+        self._subscriptions: dict[Subscription, None] = {}
+        self._add_subscriptions(subscriptions)
+        self._frame_tap = frame_tap
+        self._machine = StateMachine(self.name)
+        self._machine.on_change(self._on_state_change)
+        self._state_changed = asyncio.Event()
+        self._queue = ReceiveQueue(config.queue_size, config.overflow)
+        self._metrics = Metrics(config.latency_window)
+        self._backoff = config.reconnect.backoff()
+        self._ws: ClientConnection | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._failure: ConnectionFailed | None = None
+        self._connected_at: float | None = None
+        self._ever_connected = False
+        self._pending: dict[Subscription, Request] = {}
+        self._active: set[Subscription] = set()
+        self._refused: dict[Subscription, VenueError] = {}
+        self._logged_handler_error = False
+        #: Backoff delays slept so far (the most recent 256), in order.
+        self.reconnect_delays: deque[float] = deque(maxlen=256)
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._machine.state
+
+    def on_state_change(self, callback: StateCallback) -> None:
+        """Call ``callback(old, new)`` after every state change."""
+        self._machine.on_change(callback)
+
+    async def wait_for_state(self, *states: ConnectionState) -> ConnectionState:
+        """Wait until the connection is in one of ``states``; return that state."""
+        while self.state not in states:
+            event = self._state_changed
+            await event.wait()
+        return self.state
+
+    def _on_state_change(self, old: ConnectionState, new: ConnectionState) -> None:
+        # Wake every waiter, then arm a fresh event for the next change.
+        event, self._state_changed = self._state_changed, asyncio.Event()
+        event.set()
+
+    # -- subscriptions -----------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        """Everything this connection subscribes to, in order."""
+        return tuple(self._subscriptions)
+
+    @property
+    def active_subscriptions(self) -> frozenset[Subscription]:
+        """The subscriptions the venue acknowledged on the current socket."""
+        return frozenset(self._active)
+
+    @property
+    def refused_subscriptions(self) -> dict[Subscription, VenueError]:
+        """Subscriptions the venue refused on the current socket, with its answer."""
+        return dict(self._refused)
+
+    @property
+    def room(self) -> int | None:
+        """How many more subscriptions fit (``None``: no limit)."""
+        limit = self.max_subscriptions
+        return None if limit is None else limit - len(self._subscriptions)
+
+    def _add_subscriptions(self, subscriptions: Iterable[Subscription]) -> list[Subscription]:
+        new = [sub for sub in dict.fromkeys(subscriptions) if sub not in self._subscriptions]
+        self.check_subscription_count(len(self._subscriptions) + len(new))
+        for sub in new:
+            self._subscriptions[sub] = None
+        return new
+
+    async def subscribe(self, *subscriptions: Subscription) -> None:
+        """Add subscriptions; sent now if connected, else as soon as connected."""
+        self._check_usable()
+        new = self._add_subscriptions(subscriptions)
+        if new and self.state is _S.CONNECTED:
+            await self._send_subscribe(new)
+
+    async def _send_subscribe(self, subscriptions: list[Subscription]) -> None:
+        await self._send_requests(self.subscribe_requests(subscriptions))
+
+    async def unsubscribe(self, *subscriptions: Subscription) -> None:
+        """Drop subscriptions; the venue is told now if connected."""
+        self._check_usable()
+        gone = [sub for sub in dict.fromkeys(subscriptions) if sub in self._subscriptions]
+        for sub in gone:
+            del self._subscriptions[sub]
+            self._active.discard(sub)
+            self._pending.pop(sub, None)
+            self._refused.pop(sub, None)
+        if gone and self.state is _S.CONNECTED:
+            await self._send_requests(self.unsubscribe_requests(gone))
+
+    def _check_usable(self) -> None:
+        if self.state is _S.ERROR:
+            assert self._failure is not None
+            raise self._failure
+        if self.state in (_S.CLOSING, _S.CLOSED):
+            raise ConnectionFailed(f"{self.name}: the connection is closed")
+
+    async def _send_requests(self, requests: list[Request]) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        for request in requests:
+            if not request.unsubscribe:
+                for sub in request.subscriptions:
+                    self._pending[sub] = request
+            try:
+                await ws.send(request.text)
+            except ConnectionClosed:
+                # The reader sees the same close and reconnects; everything is resent then.
+                self._metrics.count_error(_R.SEND_FAILED)
+                return
+
+    def _claim(self, reply: SubscriptionAck | VenueError) -> bool:
+        """Take ``reply`` if it answers one of this connection's pending requests."""
+        for request in dict.fromkeys(self._pending.values()):
+            answered = self.answered(request, reply)
+            if not answered:
+                continue
+            for sub in answered:
+                if self._pending.get(sub) is request:
+                    del self._pending[sub]
+                if isinstance(reply, VenueError):
+                    self._refused[sub] = reply
+                elif sub in self._subscriptions:
+                    self._active.add(sub)
+            if isinstance(reply, VenueError):
+                self._metrics.count_error(_R.VENUE_ERROR)
+                logger.warning("%s: venue refused %s: %s", self.name,
+                               ", ".join(map(str, answered)), reply.message)
+            return True
+        return False
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self, *, wait: bool = True) -> None:
+        """Start connecting; with ``wait``, return once connected.
+
+        Raises :class:`ConnectionFailed` if the reconnection policy gives up first.
+        """
+        self._machine.become(_S.CONNECTING)
+        _router(self.handler).connections.append(self)
+        self._consumer = asyncio.create_task(self._consume(), name=f"{self.name}-consumer")
+        self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
+        if wait:
+            await self.wait_connected()
+
+    async def wait_connected(self) -> None:
+        """Wait until connected; raise :class:`ConnectionFailed` if that cannot happen."""
+        state = await self.wait_for_state(_S.CONNECTED, _S.ERROR, _S.CLOSING, _S.CLOSED)
+        if state is _S.ERROR:
+            await self._join_supervisor()
+            assert self._failure is not None
+            raise self._failure
+        if state is not _S.CONNECTED:
+            raise ConnectionFailed(f"{self.name}: closed before it connected")
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection stops; raise :class:`ConnectionFailed` if it failed."""
+        state = await self.wait_for_state(_S.CLOSED, _S.ERROR)
+        if state is _S.ERROR:
+            await self._join_supervisor()
+            assert self._failure is not None
+            raise self._failure
+
+    async def close(self) -> None:
+        """Stop every task, close the socket, and end in ``CLOSED``. Idempotent."""
+        if self.state is _S.CLOSED:
+            return
+        if self.state is _S.CLOSING:
+            await self.wait_for_state(_S.CLOSED)
+            return
+        self._machine.become(_S.CLOSING)
+        supervisor = self._supervisor
+        if supervisor is not None and not supervisor.done():
+            supervisor.cancel()
+        await self._join_supervisor()
+        await self._stop_consumer()
+        self._machine.become(_S.CLOSED)
+
+    async def __aenter__(self) -> Connection:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _join_supervisor(self) -> None:
+        supervisor = self._supervisor
+        if supervisor is not None:
+            # Shielded so that a caller cancelled while waiting leaves the task running
+            # to its end rather than half-cancelled; close() cancels it explicitly.
+            await asyncio.gather(asyncio.shield(supervisor), return_exceptions=True)
+
+    async def _stop_consumer(self) -> None:
+        self._queue.close()
+        consumer = self._consumer
+        if consumer is not None and not consumer.done():
+            await asyncio.gather(consumer, return_exceptions=True)
+        router = _routers.get(self.handler)
+        if router is not None and self in router.connections:
+            router.connections.remove(self)
+
+    # -- supervisor --------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        try:
+            await self._reconnect_loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A bug or a failing frame tap: not something a reconnect would fix.
+            await self._give_up(exc, reason="stopped by an unexpected error")
+
+    async def _reconnect_loop(self) -> None:
+        options = self.config.connect_options()
+        backoff = self._backoff
+        while True:
+            try:
+                ws = await self.connection_context(self.url, options)
+            except _CONNECT_ERRORS as exc:
+                reason = _R.CONNECT_TIMEOUT if isinstance(exc, TimeoutError) else _R.CONNECT_FAILED
+                self._metrics.count_error(reason)
+                delay = backoff.failed()
+                if delay is None:
+                    attempts = backoff.failures
+                    await self._give_up(
+                        exc,
+                        reason=f"could not connect to {self.url} after {attempts} attempt"
+                        f"{'s' if attempts != 1 else ''}",
+                    )
+                    return
+                logger.info("%s: connecting to %s failed (%s); retrying in %.3f s",
+                            self.name, self.url, _describe(exc), delay)
+                self._machine.become(_S.RECONNECTING)
+                await self._pause(delay)
+                self._machine.become(_S.CONNECTING)
+                continue
+            backoff.succeeded()
+            reason = await self._session(ws)
+            self._metrics.count_error(reason)
+            delay = backoff.dropped()
+            logger.info("%s: %s; reconnecting in %.3f s", self.name, reason.value, delay)
+            self._machine.become(_S.RECONNECTING)
+            await self._pause(delay)
+            self._machine.become(_S.CONNECTING)
+
+    async def _pause(self, delay: float) -> None:
+        self.reconnect_delays.append(delay)
+        await asyncio.sleep(delay)
+
+    async def _give_up(self, exc: BaseException, *, reason: str) -> None:
+        self._failure = ConnectionFailed(f"{self.name}: {reason} (last error: {_describe(exc)})")
+        self._failure.__cause__ = exc
+        logger.error("%s", self._failure, exc_info=not isinstance(exc, _CONNECT_ERRORS))
+        # Everything stops before ERROR is visible: a caller that sees ERROR finds no task
+        # of this connection still running (the supervisor returns right after).
+        await self._stop_consumer()
+        if self._machine.can_become(_S.ERROR):
+            self._machine.become(_S.ERROR)
+
+    async def _session(self, ws: ClientConnection) -> ConnectionErrorReason:
+        """Serve one socket until it is lost; return why it was."""
+        self._ws = ws
+        self._active.clear()
+        self._pending.clear()
+        self._refused.clear()
+        self._connected_at = time.monotonic()
+        if self._ever_connected:
+            self._metrics.reconnects += 1
+        self._ever_connected = True
+        # Requests are built in the same step as the state change: a subscribe() racing
+        # with this sends only what is not in this batch.
+        self._machine.become(_S.CONNECTED)
+        requests = self.subscribe_requests(list(self._subscriptions))
+        tasks = [asyncio.create_task(self._read(ws), name=f"{self.name}-reader")]
+        if self.config.dead_peer_timeout is not None:
+            tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.name}-watchdog"))
+        heartbeat = (
+            asyncio.create_task(self._heartbeat(ws), name=f"{self.name}-heartbeat")
+            if self._heartbeat_interval is not None
+            else None
+        )
+        try:
+            await self._send_requests(requests)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            return done.pop().result()
+        finally:
+            self._ws = None
+            self._connected_at = None
+            everything = tasks if heartbeat is None else [*tasks, heartbeat]
+            for task in everything:
+                task.cancel()
+            await asyncio.gather(*everything, return_exceptions=True)
+            # Bounded by close_timeout; after that websockets drops the TCP connection.
+            await ws.close()
+
+    # -- per-socket tasks --------------------------------------------------------
+
+    async def _read(self, ws: ClientConnection) -> ConnectionErrorReason:
+        metrics = self._metrics
+        queue = self._queue
+        recv = ws.recv
+        tap = self._frame_tap
+        try:
+            if tap is None and queue.policy is not OverflowPolicy.BLOCK:
+                put = queue.put_nowait
+                while True:
+                    frame = await recv()
+                    metrics.frames += 1
+                    metrics.bytes += len(frame)
+                    put(frame)
+            else:
+                while True:
+                    frame = await recv()
+                    metrics.frames += 1
+                    metrics.bytes += len(frame)
+                    if tap is not None:
+                        tap(frame)
+                    await queue.put(frame)
+        except ConnectionClosed as exc:
+            logger.info("%s: connection closed: %s", self.name, exc)
+        return _R.CONNECTION_LOST
+
+    async def _watchdog(self) -> ConnectionErrorReason:
+        timeout = self.config.dead_peer_timeout
+        assert timeout is not None
+        metrics = self._metrics
+        seen = metrics.frames
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(timeout / 4)
+            now = time.monotonic()
+            if metrics.frames != seen:
+                seen = metrics.frames
+                last = now
+            elif now - last >= timeout:
+                logger.warning("%s: no frame for %.3f s: dropping the connection",
+                               self.name, now - last)
+                return _R.DEAD_PEER
+
+    async def _heartbeat(self, ws: ClientConnection) -> None:
+        interval = self._heartbeat_interval
+        assert interval is not None
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await ws.send(self.heartbeat_message())
+            except ConnectionClosed:
+                return
+
+    # -- consumer ----------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        queue = self._queue
+        items = queue.drain()
+        handle = self.handler.handle
+        record = self._metrics.latency.record
+        clock = time.perf_counter_ns
+        while True:
+            try:
+                await queue.wait()
+            except QueueClosed:
+                return
+            while items:
+                frame = items.popleft()
+                start = clock()
+                try:
+                    handle(frame)
+                except Exception:
+                    self._handler_failed()
+                record(clock() - start)
+            queue.release()
+
+    def _handler_failed(self) -> None:
+        # MessageHandler.handle never raises by contract; a subclass that does is a bug,
+        # counted and logged once, and the next frame is handled as usual.
+        self._metrics.count_error(_R.HANDLER_EXCEPTION)
+        if not self._logged_handler_error:
+            self._logged_handler_error = True
+            logger.exception("%s: handler raised out of handle()", self.name)
+
+    # -- metrics -----------------------------------------------------------------
+
+    @property
+    def counters(self) -> Metrics:
+        """The live counters (the receive path writes them; read, do not write)."""
+        return self._metrics
+
+    @property
+    def queue(self) -> ReceiveQueue:
+        return self._queue
+
+    def metrics(self) -> MetricsSnapshot:
+        """A snapshot of this connection's metrics, with its handler's statistics."""
+        connected_at = self._connected_at
+        return self._metrics.snapshot(
+            state=self.state.value,
+            uptime_s=0.0 if connected_at is None else time.monotonic() - connected_at,
+            queue_depth=len(self._queue),
+            queue_capacity=self._queue.maxsize,
+            queue_dropped=self._queue.dropped,
+            handler_stats=self.handler.stats(),
+            subscriptions=len(self._subscriptions),
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.state.value} {self.url}>"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class MexcConnection(MexcProtocol, Connection):
+    """A connection to MEXC spot v3 (at most 30 subscriptions; see ConnectionGroup)."""
+
+
+class GateioConnection(GateioProtocol, Connection):
+    """A connection to Gate.io spot v4."""

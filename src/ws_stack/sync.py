@@ -1,0 +1,167 @@
+"""Keeping a local order book in sync: snapshot, buffered deltas, live (PROTOCOLS.md).
+
+Both venues publish the same recipe: subscribe to the deltas, buffer them, fetch a REST
+snapshot, drop the buffered deltas the snapshot already contains, apply the rest, and keep
+applying as long as the sequence numbers follow on. When they do not (a gap), start over
+with a new snapshot. :class:`BookSync` is that recipe as a pure state machine:
+
+* :meth:`BookSync.apply` takes every update the handler delivers and answers whether a
+  snapshot should be fetched now;
+* :meth:`BookSync.apply_snapshot` takes the snapshot once fetched;
+* the caller (``ws_stack.asyncio.stream``) does the fetching.
+
+The sequence rule itself is :class:`~ws_stack.book.LocalOrderBook`'s; this module decides
+what to do around it, and counts resyncs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+
+import msgspec
+
+from ws_stack.book import ApplyResult, LocalOrderBook
+from ws_stack.exceptions import ConfigError
+from ws_stack.messages import OrderBookUpdate, Venue
+
+__all__ = ["BookSync", "SyncPhase", "SyncStats"]
+
+
+class SyncPhase(enum.Enum):
+    #: No usable book: deltas are buffered until a snapshot arrives.
+    BUFFERING = "buffering"
+    #: The book follows the deltas as they come.
+    LIVE = "live"
+
+
+class SyncStats(msgspec.Struct, frozen=True):
+    phase: str
+    #: Times the book was rebuilt because a delta did not follow on (a sequence gap).
+    resyncs: int
+    #: Times the book was rebuilt because the connection was re-established.
+    restarts: int
+    #: Snapshots applied (REST or pushed).
+    snapshots: int
+    #: Snapshots that did not join up with the buffered deltas and had to be fetched again.
+    stale_snapshots: int
+    deltas_applied: int
+    #: Buffered deltas dropped because the buffer was full (the oldest go first).
+    buffer_dropped: int
+    buffered: int
+
+
+class BookSync:
+    """Snapshot -> buffered deltas -> live, for one symbol of one venue."""
+
+    def __init__(self, venue: Venue, symbol: str, *, max_buffer: int = 10_000) -> None:
+        if max_buffer < 1:
+            raise ConfigError(f"BookSync max_buffer must be at least 1, got {max_buffer}")
+        self.book = LocalOrderBook(venue, symbol)
+        self.phase = SyncPhase.BUFFERING
+        self._buffer: deque[OrderBookUpdate] = deque()
+        self._max_buffer = max_buffer
+        self._requested = False
+        self.resyncs = 0
+        self.restarts = 0
+        self.snapshots = 0
+        self.stale_snapshots = 0
+        self.deltas_applied = 0
+        self.buffer_dropped = 0
+
+    @property
+    def symbol(self) -> str:
+        return self.book.symbol
+
+    @property
+    def live(self) -> bool:
+        return self.phase is SyncPhase.LIVE
+
+    def apply(self, update: OrderBookUpdate) -> bool:
+        """Apply or buffer one update; ``True`` when the caller should fetch a snapshot now.
+
+        A pushed snapshot (MEXC top-N, Gate.io ``full``) is as good as a REST one. Deltas
+        are copied when buffered, since pooled levels are only on loan to callbacks.
+        """
+        if update.is_snapshot:
+            self.apply_snapshot(update)
+            return self._wants_snapshot()
+        if self.phase is SyncPhase.LIVE:
+            result = self.book.apply(update)
+            if result is ApplyResult.APPLIED:
+                self.deltas_applied += 1
+                return False
+            if result is not ApplyResult.GAP:
+                return False  # stale: already in the book
+            self.resyncs += 1
+            self._start_over()
+        self._buffer_delta(update)
+        return self._wants_snapshot()
+
+    def apply_snapshot(self, snapshot: OrderBookUpdate) -> bool:
+        """Apply a snapshot and replay the buffered deltas; ``True`` if the book is live.
+
+        When the buffered deltas do not join up with the snapshot (the snapshot is older
+        than the first buffered delta), the book stays buffering and asks for another.
+        """
+        self._requested = False
+        self.snapshots += 1
+        self.book.apply(snapshot)
+        buffer = self._buffer
+        while buffer:
+            result = self.book.apply(buffer[0])
+            if result is ApplyResult.GAP:
+                # Keep the delta that did not fit: the next snapshot may cover up to it.
+                self.stale_snapshots += 1
+                self.phase = SyncPhase.BUFFERING
+                return False
+            buffer.popleft()
+            if result is ApplyResult.APPLIED:
+                self.deltas_applied += 1
+        self.phase = SyncPhase.LIVE
+        return True
+
+    def snapshot_requested(self) -> None:
+        """The caller started fetching a snapshot: do not ask again until it answers."""
+        self._requested = True
+
+    def snapshot_failed(self) -> None:
+        """The fetch failed: the next delta asks for a snapshot again."""
+        self._requested = False
+
+    def restart(self) -> None:
+        """Throw the book away (the connection was re-established) and buffer again."""
+        if self.phase is SyncPhase.LIVE:
+            self.restarts += 1
+        self._start_over()
+
+    @property
+    def needs_snapshot(self) -> bool:
+        """Whether a snapshot is wanted and not yet being fetched."""
+        return self._wants_snapshot()
+
+    def stats(self) -> SyncStats:
+        return SyncStats(
+            phase=self.phase.value,
+            resyncs=self.resyncs,
+            restarts=self.restarts,
+            snapshots=self.snapshots,
+            stale_snapshots=self.stale_snapshots,
+            deltas_applied=self.deltas_applied,
+            buffer_dropped=self.buffer_dropped,
+            buffered=len(self._buffer),
+        )
+
+    def _start_over(self) -> None:
+        self.book.invalidate()
+        self.phase = SyncPhase.BUFFERING
+        self._buffer.clear()
+
+    def _buffer_delta(self, update: OrderBookUpdate) -> None:
+        if len(self._buffer) >= self._max_buffer:
+            self._buffer.popleft()
+            self.buffer_dropped += 1
+        self._buffer.append(update.copy())
+
+    def _wants_snapshot(self) -> bool:
+        return self.phase is SyncPhase.BUFFERING and not self._requested

@@ -1,0 +1,57 @@
+"""Shared helpers of the asyncio tests: bounded runs on loopback, fast configs.
+
+No ``__init__.py`` in this directory on purpose: as a package it would be importable as
+``asyncio`` and shadow the standard library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from ws_stack.asyncio.connection import ConnectionConfig
+from ws_stack.reconnect import ReconnectionPolicy
+
+#: Upper bound of any single test, in seconds; the tests themselves take well under it.
+TEST_TIMEOUT = 30.0
+
+
+def run_bounded(test: Callable[[], Awaitable[None]], timeout: float = TEST_TIMEOUT) -> None:
+    """Run ``test()`` in a fresh event loop, bounded in time; then no task may be left."""
+
+    async def main() -> None:
+        async with asyncio.timeout(timeout):
+            await test()
+        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not leftover, f"tasks left running: {leftover}"
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def run() -> Callable[..., None]:
+    return run_bounded
+
+
+def fast_config(**overrides: object) -> ConnectionConfig:
+    """Small timeouts and delays, so fault tests finish in a fraction of a second."""
+    settings: dict[str, object] = {
+        "connect_timeout": 2.0,
+        "close_timeout": 0.2,
+        "heartbeat_interval": 0.2,
+        "ws_ping_interval": None,
+        "ws_ping_timeout": None,
+        "dead_peer_timeout": 2.0,
+        "reconnect": ReconnectionPolicy(initial_delay=0.01, factor=2, max_delay=0.05,
+                                        max_attempts=5, jitter=0.5, seed=3),
+    }
+    settings.update(overrides)
+    return ConnectionConfig(**settings)  # type: ignore[arg-type]
+
+
+async def wait_until(predicate: Callable[[], bool], interval: float = 0.01) -> None:
+    """Poll ``predicate`` until it holds (the caller's timeout bounds the wait)."""
+    while not predicate():
+        await asyncio.sleep(interval)

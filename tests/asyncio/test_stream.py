@@ -1,0 +1,143 @@
+"""Order books end to end: REST snapshot, buffered deltas, live, resync after gaps."""
+
+import pytest
+from conftest import fast_config, wait_until
+
+from ws_stack.asyncio.stream import MarketStream, format_status_line, format_summary
+from ws_stack.exceptions import ConnectionFailed
+from ws_stack.messages import Venue
+from ws_stack.protocol import ChannelKind
+from ws_stack.reconnect import ReconnectionPolicy
+from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
+
+SYMBOLS = {Venue.MEXC: "BTCUSDT", Venue.GATEIO: "BTC_USDT"}
+
+
+@pytest.fixture(params=list(SYMBOLS), ids=lambda v: v.value)
+def venue(request):
+    return request.param
+
+
+def in_sync_with(sync, sim):
+    """Our book equals the simulator's at the same version (checked between two steps)."""
+    truth = sim.book(sync.symbol)
+    return (
+        sync.live
+        and sync.book.last_update_id == truth.last_update_id
+        and sync.book.bids() == truth.bids()
+        and sync.book.asks() == truth.asks()
+    )
+
+
+def test_book_follows_the_venue(run, venue):
+    async def test():
+        symbol = SYMBOLS[venue]
+        async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
+            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
+                                  config=fast_config())
+            async with stream:
+                sync = stream.books[symbol]
+                await wait_until(lambda: in_sync_with(sync, sim) and sync.deltas_applied > 20)
+                assert sim.stats.rest_requests == 1
+                summary = stream.summary()
+        (view,) = summary.symbols
+        assert view.best_bid is not None and view.best_ask is not None
+        assert view.best_bid[0] < view.best_ask[0]
+        assert view.book.snapshots == 1 and view.book.resyncs == 0
+        assert summary.metrics.frames > 0 and summary.snapshot_errors == 0
+        assert "frames/s" in format_status_line(summary, 10.0)
+        assert "best bid" in format_summary(summary, title="t")
+
+    run(test)
+
+
+def test_gap_resyncs_by_itself_and_counts(run, venue):
+    async def test():
+        symbol = SYMBOLS[venue]
+        config = SimConfig(symbols=(symbol,), rate_hz=100, faults=FaultConfig(gap_every=15))
+        async with VenueSimulator(venue, config) as sim:
+            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
+                                  config=fast_config())
+            async with stream:
+                sync = stream.books[symbol]
+                await wait_until(lambda: sync.resyncs >= 2)
+                await wait_until(lambda: in_sync_with(sync, sim))
+                assert stream.summary().resyncs == sync.resyncs
+        assert sim.stats.faults["gap"] >= 2
+        assert sync.snapshots >= 3  # the first one, then one per resync
+        assert sync.book.gaps >= 2
+
+    run(test)
+
+
+def test_book_recovers_after_reconnects(run, venue):
+    async def test():
+        symbol = SYMBOLS[venue]
+        config = SimConfig(symbols=(symbol,), rate_hz=100,
+                           faults=FaultConfig(close_after_frames=40))
+        async with VenueSimulator(venue, config) as sim:
+            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
+                                  config=fast_config())
+            async with stream:
+                sync = stream.books[symbol]
+                await wait_until(lambda: stream.summary().metrics.reconnects >= 2)
+                await wait_until(lambda: in_sync_with(sync, sim))
+
+    run(test)
+
+
+def test_pushed_snapshots_keep_a_book_without_rest(run, venue):
+    async def test():
+        symbol = SYMBOLS[venue]
+        async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
+            stream = MarketStream(venue, [symbol], [ChannelKind.DEPTH_SNAPSHOT],
+                                  url=sim.ws_url, rest_url="http://127.0.0.1:9")
+            async with stream:
+                sync = stream.books[symbol]
+                await wait_until(lambda: sync.snapshots >= 3 and sync.live)
+        assert sim.stats.rest_requests == 0
+
+    run(test)
+
+
+def test_failing_snapshot_is_counted_and_retried(run):
+    async def test():
+        async with VenueSimulator(Venue.MEXC, SimConfig(rate_hz=100)) as sim:
+            # No snapshot below this base URL: every GET gets a 404.
+            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url,
+                                  rest_url=f"{sim.rest_url}/nowhere", config=fast_config(),
+                                  snapshot_retry_delay=0.01)
+            async with stream:
+                await wait_until(lambda: stream.snapshot_errors >= 2)
+                assert not stream.books["BTCUSDT"].live
+        assert sim.stats.rest_requests >= 2
+
+    run(test)
+
+
+def test_run_for_a_duration_and_report(run):
+    async def test():
+        ticks = []
+        async with VenueSimulator(Venue.GATEIO, SimConfig(symbols=("ETH_USDT",),
+                                                          rate_hz=100)) as sim:
+            stream = MarketStream(Venue.GATEIO, ["eth_usdt"], url=sim.ws_url,
+                                  rest_url=sim.rest_url, config=fast_config())
+            summary = await stream.run(0.5, on_tick=ticks.append, tick_interval=0.1)
+        assert ticks and summary.metrics.frames > 0 and summary.metrics.state == "closed"
+        assert summary.symbols[0].symbol == "ETH_USDT"
+
+    run(test)
+
+
+def test_run_raises_when_the_venue_is_unreachable(run):
+    async def test():
+        async with VenueSimulator(Venue.MEXC, SimConfig(faults=FaultConfig(
+                refuse_connections_for=60))) as sim:
+            policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
+            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url,
+                                  rest_url=sim.rest_url, config=fast_config(reconnect=policy))
+            with pytest.raises(ConnectionFailed):
+                await stream.run(5)
+        assert stream.summary().metrics.state == "closed"
+
+    run(test)
