@@ -4,10 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test bench lint proto clean
+.PHONY: test bench gate publish serve browser-deps lint proto reliability clean
 
 # How many commits of history `make bench` measures (stored results are reused).
 BENCH_COMMITS ?= 20
+# `make gate BASE=<rev>` compares BASE with HEAD; empty means HEAD's parent.
+BASE ?=
+# Where `make serve` listens (on 127.0.0.1 only).
+PORT ?= 8080
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,18 +19,46 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Benchmark the last $(BENCH_COMMITS) commits with asv and publish html_results/.
+# The browser test drives Debian's chromium through Debian's chromium-driver (the same
+# version), and publishing fetches the page's JavaScript with npm: install what is missing.
+browser-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing$$missing (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "missing$$missing: the browser test will be skipped (install them as root)"; \
+		fi; \
+	fi
+
+# Benchmark the last $(BENCH_COMMITS) commits of main with asv (stored results are reused),
+# publish a self-contained html_results/, print the HFT compliance table.
 bench: $(STAMP)
-	$(BIN)/asv machine --yes
-	mkdir -p .asv
-	git rev-list --first-parent --max-count=$(BENCH_COMMITS) HEAD > .asv/commits.txt
-	$(BIN)/asv run --skip-existing-commits --show-stderr HASHFILE:.asv/commits.txt
-	$(BIN)/asv publish
-	@echo "History published: open html_results/index.html"
+	$(BIN)/ws-stack-bench history --commits $(BENCH_COMMITS)
+
+# Regression gate: asv continuous between BASE (default: HEAD's parent) and HEAD, with
+# settings measured to give no false regression on identical code here; results go to
+# .asv/gate/results, never into the main history.
+gate: $(STAMP)
+	$(BIN)/ws-stack-bench gate $(if $(BASE),--base $(BASE))
+
+# Re-publish html_results/ from the stored results (no benchmark run).
+publish: $(STAMP)
+	$(BIN)/ws-stack-bench publish
+
+# Serve html_results/ on 127.0.0.1 only (asv preview would listen on every interface).
+serve: $(STAMP)
+	@test -f html_results/index.html || { echo "no html_results/: run make bench first"; exit 1; }
+	@echo "Serving html_results/ on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory html_results $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +67,14 @@ lint: $(STAMP)
 # Regenerate the committed protobuf modules from src/ws_stack/mexc/proto/*.proto.
 proto: $(STAMP)
 	$(BIN)/python -m ws_stack.mexc.proto.generate
+
+# The full-size reliability figures of RELIABILITY.md: 60 s of load (200 symbols per venue),
+# a soak of 1,000,000 frames and 1,000 reconnects, 2,000,000 atheris inputs. `make test`
+# runs bounded versions of the same code.
+reliability: $(STAMP)
+	$(BIN)/python -m tests.reliability.load --duration 60 --symbols 200
+	$(BIN)/python -m tests.reliability.soak --frames 1000000 --cycles 1000
+	$(BIN)/python -m tests.reliability.fuzz_atheris -runs=2000000 -max_len=4096 -seed=1 --seed .reliability-corpus
 
 clean:
 	rm -rf $(VENV) .asv html_results/.tmp

@@ -4,12 +4,29 @@ asv benchmarks the current ``benchmarks/`` against the ws_stack installed from e
 commit of the history, so a suite must cope with a package that lacks what it measures:
 :func:`require` turns a missing module or name into ``NotImplementedError``, which asv
 records as "n/a" for that commit instead of a failure.
+
+The frames are built here from the venues' documented wire formats (JSON by hand, MEXC
+protobuf with the generated ``_pb2`` modules), not with ``ws_stack``'s encoders: a change
+to an encoder must not shift the history of the parsers.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
+
+#: Parameter axes shared by the codec and handler suites.
+VENUES = ["mexc", "gateio"]
+FORMATS = ["protobuf", "json"]
+CHANNELS = ["trade", "book_ticker", "order_book"]
+DEPTHS = [5, 20, 100]
+#: Order-book depth of the per-message handler benchmarks (the targets' depth).
+HANDLER_DEPTH = 20
+
+MEXC_SYMBOL = "BTCUSDT"
+GATEIO_SYMBOL = "BTC_USDT"
+TIME_MS = 1_700_000_000_123
 
 
 def require(module: str, *names: str) -> Any:
@@ -27,3 +44,375 @@ def require(module: str, *names: str) -> Any:
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:
     """``levels`` (price, size) pairs from ``start`` moving by ``step``."""
     return [(round(start + i * step, 2), round(1.0 + (i % 7) * 0.25, 2)) for i in range(levels)]
+
+
+def check_combination(venue: str, fmt: str) -> None:
+    """Gate.io speaks JSON only: its protobuf combination is n/a, not a failure."""
+    if venue == "gateio" and fmt != "json":
+        raise NotImplementedError("Gate.io has no protobuf format")
+
+
+def _text(value: float) -> str:
+    return repr(float(value))
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _sides(depth: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    return ladder(depth, 49_999.5, -0.5), ladder(depth, 50_000.0, 0.5)
+
+
+# -- Gate.io spot v4 (text frames) ------------------------------------------------------
+
+
+def _gateio_push(channel: str, result: dict[str, Any]) -> str:
+    # Key order as the venue sends it: type detection looks for the channel up front.
+    return _json(
+        {
+            "time": TIME_MS // 1000,
+            "time_ms": TIME_MS,
+            "channel": channel,
+            "event": "update",
+            "result": result,
+        }
+    )
+
+
+def gateio_frame(channel: str, depth: int = HANDLER_DEPTH, seq: int = 1) -> str:
+    """A Gate.io frame: trade, book_ticker, order_book (a delta), snapshot or pong."""
+    bids, asks = _sides(depth)
+    if channel == "trade":
+        return _gateio_push(
+            "spot.trades",
+            {
+                "id": seq,
+                "create_time": TIME_MS // 1000,
+                "create_time_ms": f"{TIME_MS}.123",
+                "side": "buy",
+                "currency_pair": GATEIO_SYMBOL,
+                "amount": "0.25",
+                "price": "50000.5",
+                "range": f"{seq}-{seq}",
+            },
+        )
+    if channel == "book_ticker":
+        return _gateio_push(
+            "spot.book_ticker",
+            {"t": TIME_MS, "u": seq, "s": GATEIO_SYMBOL, "b": "49999.5", "B": "1.5",
+             "a": "50000", "A": "0.75"},
+        )  # fmt: skip
+    if channel == "order_book":
+        return _gateio_push(
+            "spot.order_book_update",
+            {
+                "t": TIME_MS,
+                "e": "depthUpdate",
+                "E": TIME_MS // 1000,
+                "s": GATEIO_SYMBOL,
+                "U": seq,
+                "u": seq,
+                "b": [[_text(p), _text(s)] for p, s in bids],
+                "a": [[_text(p), _text(s)] for p, s in asks],
+            },
+        )
+    if channel == "snapshot":
+        return _gateio_push(
+            "spot.order_book",
+            {
+                "t": TIME_MS,
+                "lastUpdateId": seq,
+                "s": GATEIO_SYMBOL,
+                "bids": [[_text(p), _text(s)] for p, s in bids],
+                "asks": [[_text(p), _text(s)] for p, s in asks],
+            },
+        )
+    if channel == "pong":
+        return _json(
+            {"time": TIME_MS // 1000, "time_ms": TIME_MS, "channel": "spot.pong",
+             "event": "", "result": None},
+        )  # fmt: skip
+    raise ValueError(f"no Gate.io {channel} frame")
+
+
+# -- MEXC spot v3: protobuf pushes and legacy JSON pushes -------------------------------
+
+
+def _mexc_wrapper(channel: str) -> Any:
+    proto = require("ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2", "PushDataV3ApiWrapper")
+    return proto.PushDataV3ApiWrapper(channel=channel, symbol=MEXC_SYMBOL, sendTime=TIME_MS)
+
+
+def _mexc_protobuf(channel: str, depth: int, seq: int) -> bytes:
+    bids, asks = _sides(depth)
+    if channel == "trade":
+        wrapper = _mexc_wrapper(f"spot@public.aggre.deals.v3.api.pb@100ms@{MEXC_SYMBOL}")
+        body = wrapper.publicAggreDeals
+        body.eventType = "spot@public.aggre.deals.v3.api.pb@100ms"
+        body.deals.add(price="50000.5", quantity="0.25", tradeType=1, time=TIME_MS)
+    elif channel == "book_ticker":
+        wrapper = _mexc_wrapper(f"spot@public.aggre.bookTicker.v3.api.pb@100ms@{MEXC_SYMBOL}")
+        body = wrapper.publicAggreBookTicker
+        body.bidPrice, body.bidQuantity = "49999.5", "1.5"
+        body.askPrice, body.askQuantity = "50000", "0.75"
+    elif channel in ("order_book", "snapshot"):
+        if channel == "order_book":
+            wrapper = _mexc_wrapper(f"spot@public.aggre.depth.v3.api.pb@100ms@{MEXC_SYMBOL}")
+            body = wrapper.publicAggreDepths
+            body.eventType = "spot@public.aggre.depth.v3.api.pb@100ms"
+            body.fromVersion, body.toVersion = str(seq), str(seq)
+        else:
+            wrapper = _mexc_wrapper(f"spot@public.limit.depth.v3.api.pb@{MEXC_SYMBOL}@{depth}")
+            body = wrapper.publicLimitDepths
+            body.eventType = "spot@public.limit.depth.v3.api.pb"
+            body.version = str(seq)
+        for price, size in bids:
+            body.bids.add(price=_text(price), quantity=_text(size))
+        for price, size in asks:
+            body.asks.add(price=_text(price), quantity=_text(size))
+    else:
+        raise ValueError(f"no MEXC protobuf {channel} frame")
+    return wrapper.SerializeToString()
+
+
+def _mexc_legacy(channel: str, depth: int, seq: int) -> str:
+    bids, asks = _sides(depth)
+    if channel == "trade":
+        name = f"spot@public.deals.v3.api@{MEXC_SYMBOL}"
+        data: dict[str, Any] = {
+            "deals": [{"S": 1, "p": "50000.5", "t": TIME_MS, "v": "0.25"}],
+            "e": "spot@public.deals.v3.api",
+        }
+    elif channel == "book_ticker":
+        name = f"spot@public.bookTicker.v3.api@{MEXC_SYMBOL}"
+        data = {"A": "0.75", "B": "1.5", "a": "50000", "b": "49999.5"}
+    elif channel in ("order_book", "snapshot"):
+        kind = "increase.depth" if channel == "order_book" else "limit.depth"
+        suffix = "" if channel == "order_book" else f"@{depth}"
+        name = f"spot@public.{kind}.v3.api@{MEXC_SYMBOL}{suffix}"
+        data = {
+            "asks": [{"p": _text(p), "v": _text(s)} for p, s in asks],
+            "bids": [{"p": _text(p), "v": _text(s)} for p, s in bids],
+            "e": f"spot@public.{kind}.v3.api",
+            "r": str(seq),
+        }
+    else:
+        raise ValueError(f"no MEXC legacy JSON {channel} frame")
+    return _json({"c": name, "d": data, "s": MEXC_SYMBOL, "t": TIME_MS})
+
+
+def mexc_frame(fmt: str, channel: str, depth: int = HANDLER_DEPTH, seq: int = 1) -> bytes | str:
+    """A MEXC frame: protobuf push (bytes), legacy JSON push or pong (text)."""
+    if channel == "pong":
+        return _json({"id": 0, "code": 0, "msg": "PONG"})
+    if fmt == "protobuf":
+        return _mexc_protobuf(channel, depth, seq)
+    return _mexc_legacy(channel, depth, seq)
+
+
+def frame(venue: str, fmt: str, channel: str, depth: int = HANDLER_DEPTH, seq: int = 1) -> Any:
+    """The frame of ``venue`` in format ``fmt`` for ``channel`` (see the two builders)."""
+    check_combination(venue, fmt)
+    if venue == "mexc":
+        return mexc_frame(fmt, channel, depth, seq)
+    return gateio_frame(channel, depth, seq)
+
+
+# -- parsers and handlers ---------------------------------------------------------------
+
+
+def make_handler(venue: str) -> Any:
+    """The venue's handler with its default settings (MEXC: with its own level pool)."""
+    if venue == "mexc":
+        return require("ws_stack.mexc.handler", "MexcHandler").MexcHandler()
+    return require("ws_stack.gateio.handler", "GateioHandler").GateioHandler()
+
+
+def direct_parser(venue: str, fmt: str, channel: str, pool: Any = None) -> Any:
+    """``parse(frame)`` calling the venue decoder's function for ``channel`` directly.
+
+    With a ``pool`` (MEXC), order-book levels go back to it after parsing, as the handler
+    does after delivery, so that the pool does not drain.
+    """
+    check_combination(venue, fmt)
+    if venue == "gateio":
+        decoder = require(
+            "ws_stack.gateio.decoder",
+            "parse_trade",
+            "parse_book_ticker",
+            "parse_order_book_update",
+            "parse_order_book",
+            "parse_control",
+        )
+        return {
+            "trade": decoder.parse_trade,
+            "book_ticker": decoder.parse_book_ticker,
+            "order_book": decoder.parse_order_book_update,
+            "snapshot": decoder.parse_order_book,
+            "pong": decoder.parse_control,
+        }[channel]
+    decoder = require("ws_stack.mexc.decoder", "parse_push", "parse_legacy", "parse_control")
+    if channel == "pong":
+        return decoder.parse_control
+    parse = decoder.parse_push if fmt == "protobuf" else decoder.parse_legacy
+    if pool is None:
+        return lambda data: parse(data, None)
+    give = pool.give
+    if channel in ("order_book", "snapshot"):
+
+        def parse_and_return(data: bytes | str) -> Any:
+            update = parse(data, pool)
+            give(update.bids)
+            give(update.asks)
+            return update
+
+        return parse_and_return
+    return lambda data: parse(data, pool)
+
+
+def detector(venue: str) -> Any:
+    """The venue decoder's ``detect_type``."""
+    module = "ws_stack.mexc.decoder" if venue == "mexc" else "ws_stack.gateio.decoder"
+    return require(module, "detect_type").detect_type
+
+
+# -- the simulator in a child process ---------------------------------------------------
+
+_SIM_SCRIPT = """
+import asyncio, json, sys
+try:
+    from ws_stack.sim import SimConfig, VenueSimulator
+except ImportError as exc:
+    print("n/a", exc, flush=True)
+    sys.exit(0)
+
+async def main(options):
+    venue = options.pop("venue")
+    async with VenueSimulator(venue, SimConfig(**options)) as sim:
+        print(sim.ws_url, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main(json.loads(sys.argv[1])))
+"""
+
+
+class SimProcess:
+    """A venue simulator in a child process, stopped by :meth:`close`.
+
+    Memory and leak benchmarks use it so that the benchmark process holds the client
+    only: the simulator's own objects would otherwise be counted with the client's.
+    """
+
+    def __init__(self, venue: str, **config: Any) -> None:
+        import subprocess
+        import sys
+
+        symbol = MEXC_SYMBOL if venue == "mexc" else GATEIO_SYMBOL
+        options = {"venue": venue, "symbols": [symbol], **config}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _SIM_SCRIPT, json.dumps(options, default=str)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if line.startswith("n/a") or not line:
+            self.close()
+            raise NotImplementedError(f"no simulator in this commit ({line or 'no output'})")
+        self.symbol = symbol
+        self.ws_url = line
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def write_deltas(path: Any, venue: str, count: int) -> None:
+    """A frames file of ``count`` 20-level order-book deltas of ``venue`` (for replay)."""
+    frames = require("ws_stack.frames", "write_frames")
+    fmt = "protobuf" if venue == "mexc" else "json"
+    with open(path, "wb") as out:
+        frames.write_frames(out, (frame(venue, fmt, "order_book", 20, n) for n in range(count)))
+
+
+# -- the asyncio connection layer -------------------------------------------------------
+
+SYMBOLS = {"mexc": MEXC_SYMBOL, "gateio": GATEIO_SYMBOL}
+
+
+def connection_class(venue: str) -> Any:
+    """``MexcConnection`` or ``GateioConnection``."""
+    name = "MexcConnection" if venue == "mexc" else "GateioConnection"
+    return getattr(require("ws_stack.asyncio.connection", name), name)
+
+
+def connection_config(**overrides: Any) -> Any:
+    """A connection configuration that retries at once, forever, with no keepalive noise."""
+    connection = require("ws_stack.asyncio.connection", "ConnectionConfig")
+    reconnect = require("ws_stack.reconnect", "ReconnectionPolicy")
+    policy = reconnect.ReconnectionPolicy(initial_delay=0.0, jitter=0.0, max_attempts=None)
+    settings: dict[str, Any] = {
+        "reconnect": policy,
+        "heartbeat": False,
+        "ws_ping_interval": None,
+        "dead_peer_timeout": None,
+    }
+    settings.update(overrides)
+    return connection.ConnectionConfig(**settings)
+
+
+def require_connection_layer(venue: str) -> None:
+    """Raise ``NotImplementedError`` (in a setup) unless the connection layer is there."""
+    connection_class(venue)
+    connection_config()
+    require("ws_stack.state", "ConnectionState")
+
+
+def new_connection(venue: str, url: str, handler: Any = None, kind: str = "depth") -> Any:
+    """A connection (not started) to ``url`` subscribed to one stream of the symbol."""
+    cls = connection_class(venue)
+    return cls(
+        handler if handler is not None else make_handler(venue),
+        [cls.subscription(SYMBOLS[venue], kind)],
+        url=url,
+        config=connection_config(),
+    )
+
+
+class MessageCounter:
+    """A handler callback that wakes a waiter once it has seen enough messages."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        self.count = 0
+        self.target = 0
+        self.reached = asyncio.Event()
+
+    def __call__(self, message: Any) -> None:
+        self.count += 1
+        if self.count >= self.target:
+            self.reached.set()
+
+    async def wait_for(self, more: int) -> None:
+        self.target = self.count + more
+        self.reached.clear()
+        await self.reached.wait()
+
+
+def counting_handler(venue: str) -> tuple[Any, MessageCounter]:
+    """The venue's handler with a :class:`MessageCounter` on its order-book messages."""
+    messages = require("ws_stack.messages", "WebSocketMessageType")
+    handler = make_handler(venue)
+    counter = MessageCounter()
+    handler.on(messages.WebSocketMessageType.ORDER_BOOK, counter)
+    return handler, counter

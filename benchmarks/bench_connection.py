@@ -1,0 +1,187 @@
+"""The asyncio connection layer (``ws_stack.asyncio``) against the simulator on 127.0.0.1.
+
+Client and simulator share one event loop in the benchmark process (the memory suite
+runs the simulator in a child process instead). The streaming benchmarks have the
+simulator replay prepared order-book deltas (20 levels a side), so that its own cost is
+sending bytes, not simulating a market: what they track is the pipeline from socket to
+callback. Reconnection policies have no delay and no jitter here: what is timed is the
+mechanics, not a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    SYMBOLS,
+    VENUES,
+    SimProcess,
+    connection_class,
+    connection_config,
+    counting_handler,
+    new_connection,
+    require,
+    require_connection_layer,
+    write_deltas,
+)
+
+
+class SimulatedVenue:
+    """Base: a simulator of ``venue`` running on a private event loop."""
+
+    params = [VENUES]
+    param_names = ["venue"]
+    timeout = 120
+    rate_hz = 1000.0
+    faults: dict[str, Any] = {}
+    #: With a number, the simulator replays that many prepared deltas, 1,000 times over.
+    replay_frames = 0
+
+    def setup(self, venue: str) -> None:
+        require_connection_layer(venue)
+        sim = require("ws_stack.sim", "VenueSimulator", "SimConfig", "FaultConfig")
+        self.loop = asyncio.new_event_loop()
+        self.connections: list[Any] = []
+        self.sim = None
+        replay: dict[str, Any] = {}
+        if self.replay_frames:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
+            path = Path(self._tmp.name) / "deltas.jsonl"
+            write_deltas(path, venue, self.replay_frames)
+            replay = {"replay": path, "replay_loops": 1000}
+        config = sim.SimConfig(
+            symbols=(SYMBOLS[venue],),
+            rate_hz=self.rate_hz,
+            faults=sim.FaultConfig(**self.faults),
+            **replay,
+        )
+        self.sim = sim.VenueSimulator(venue, config)
+        self.run(self.sim.start())
+        self.venue = venue
+
+    def teardown(self, venue: str) -> None:
+        # asv calls teardown even when setup raised NotImplementedError: check what exists.
+        loop = getattr(self, "loop", None)
+        if loop is None:
+            return
+        for connection in getattr(self, "connections", []):
+            self.run(connection.close())
+        if getattr(self, "sim", None) is not None:
+            self.run(self.sim.stop())
+        loop.close()
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def connection(self, handler: Any = None) -> Any:
+        return new_connection(self.venue, self.sim.ws_url, handler)
+
+
+class ContextCreation:
+    """Create the (unopened) WebSocket client connection a connection attempt awaits."""
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+
+    def setup(self, venue: str) -> None:
+        self.cls = connection_class(venue)
+        if not hasattr(self.cls, "connection_context"):
+            raise NotImplementedError("no connection_context in this commit")
+        self.options = connection_config().connect_options()
+        self.url = "ws://127.0.0.1:9/ws"
+
+    def time_connection_context(self, venue: str) -> None:
+        self.cls.connection_context(self.url, self.options)
+
+
+class Connect(SimulatedVenue):
+    """Open a connection (handshake done, subscription sent) and close it."""
+
+    version = 1
+
+    def time_connect(self, venue: str) -> None:
+        connection = self.connection()
+        self.run(connection.start())
+        self.run(connection.close())
+
+
+class Reconnect(SimulatedVenue):
+    """The simulator drops every connection after one push; time one drop-to-connected."""
+
+    version = 1
+    faults = {"close_after_frames": 1}
+
+    def setup(self, venue: str) -> None:
+        super().setup(venue)
+        state = require("ws_stack.state", "ConnectionState").ConnectionState
+        self.reconnecting, self.connected = state.RECONNECTING, state.CONNECTED
+        self.live = self.connection()
+        self.connections.append(self.live)
+        self.run(self.live.start())
+
+    async def _cycle(self) -> None:
+        await self.live.wait_for_state(self.reconnecting)
+        await self.live.wait_for_state(self.connected)
+
+    def time_reconnect(self, venue: str) -> None:
+        self.run(self._cycle())
+
+
+class EndToEnd(SimulatedVenue):
+    """1,000 order-book deltas from the simulator through socket, queue and handler.
+
+    Frames per second = 1000 / the time shown.
+    """
+
+    version = 1
+    rate_hz = 100_000.0
+    replay_frames = 1000
+
+    def setup(self, venue: str) -> None:
+        super().setup(venue)
+        handler, self.counter = counting_handler(venue)
+        self.live = self.connection(handler)
+        self.connections.append(self.live)
+        self.run(self.live.start())
+        self.run(self.counter.wait_for(100))  # warm-up
+
+    def time_1000_frames(self, venue: str) -> None:
+        self.run(self.counter.wait_for(1000))
+
+
+class OneConnection:
+    """Peak memory of a process whose one connection receives 5,000 deltas.
+
+    The simulator runs in a child process: the figure is the client's.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    timeout = 120
+
+    def setup(self, venue: str) -> None:
+        require_connection_layer(venue)
+        self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
+        path = Path(self._tmp.name) / "deltas.jsonl"
+        write_deltas(path, venue, 1000)
+        self.sim = SimProcess(venue, rate_hz=100_000.0, replay=str(path), replay_loops=5)
+        self.loop = asyncio.new_event_loop()
+
+    def teardown(self, venue: str) -> None:
+        # asv calls teardown even when setup raised NotImplementedError.
+        if getattr(self, "loop", None) is not None:
+            self.loop.close()
+        if getattr(self, "sim", None) is not None:
+            self.sim.close()
+
+    def peakmem_one_connection_5000_frames(self, venue: str) -> None:
+        handler, counter = counting_handler(venue)
+        connection = new_connection(venue, self.sim.ws_url, handler)
+        self.loop.run_until_complete(connection.start())
+        self.loop.run_until_complete(counter.wait_for(5000))
+        self.loop.run_until_complete(connection.close())

@@ -1,0 +1,38 @@
+"""Reconnection policy (``ws_stack.reconnect``): computing the delay before a retry."""
+
+from __future__ import annotations
+
+import random
+
+from .common import require
+
+
+class Delay:
+    """The jittered delay before retry ``retry`` (0: first retry; 30: long past the cap)."""
+
+    version = 1
+    params = [[0, 5, 30]]
+    param_names = ["retry"]
+
+    def setup(self, retry: int) -> None:
+        reconnect = require("ws_stack.reconnect", "ReconnectionPolicy")
+        self.policy = reconnect.ReconnectionPolicy(seed=1)
+        self.rng = random.Random(1)
+
+    def time_delay(self, retry: int) -> None:
+        self.policy.delay(retry, self.rng)
+
+
+class BackoffSequence:
+    """A connection's backoff handing out the delays of ten failed attempts in a row."""
+
+    version = 1
+
+    def setup(self) -> None:
+        reconnect = require("ws_stack.reconnect", "ReconnectionPolicy")
+        self.policy = reconnect.ReconnectionPolicy(max_attempts=None, seed=1)
+
+    def time_ten_failures(self) -> None:
+        backoff = self.policy.backoff()
+        for _ in range(10):
+            backoff.failed()

@@ -1,0 +1,38 @@
+"""Connection state machine (``ws_stack.state``): the cost of allowed transitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .common import require
+
+
+def _ignore(old: Any, new: Any) -> None:
+    """A watcher that does nothing: what is measured is the notification."""
+
+
+class Transitions:
+    """One drop-and-reconnect cycle: CONNECTED -> RECONNECTING -> CONNECTING -> CONNECTED.
+
+    Three transitions per call, each checked against the transition table and announced
+    to ``watchers`` callbacks (a connection has one of its own).
+    """
+
+    version = 1
+    params = [[0, 1, 4]]
+    param_names = ["watchers"]
+
+    def setup(self, watchers: int) -> None:
+        state = require("ws_stack.state", "StateMachine", "ConnectionState")
+        s = state.ConnectionState
+        self.machine = state.StateMachine("bench")
+        for _ in range(watchers):
+            self.machine.on_change(_ignore)
+        for step in (s.CONNECTING, s.CONNECTED):
+            self.machine.become(step)
+        self.cycle = (s.RECONNECTING, s.CONNECTING, s.CONNECTED)
+
+    def time_reconnect_cycle(self, watchers: int) -> None:
+        become = self.machine.become
+        for step in self.cycle:
+            become(step)

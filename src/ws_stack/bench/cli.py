@@ -1,0 +1,249 @@
+"""The ``ws-stack-bench`` command: history, publishing, compliance and the regression gate.
+
+Run it from the repository root (it reads ``asv.conf.json`` there)::
+
+    ws-stack-bench history [--commits 20]   # make bench: run, publish, compliance
+    ws-stack-bench publish                  # asv publish + self-contained html_results/
+    ws-stack-bench compliance [COMMIT]      # PASS/FAIL per HFT target, exit 1 on a FAIL
+    ws-stack-bench gate [--base REV]        # make gate: asv continuous -> verdict
+    ws-stack-bench targets                  # the targets table
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ws_stack.bench import compliance, gate, publish, results
+from ws_stack.bench.project import Project, ProjectError
+from ws_stack.bench.targets import BASELINE_COMMIT, TARGETS
+
+__all__ = ["main"]
+
+EXIT_FAIL = 1
+EXIT_ERROR = 2
+DEFAULT_COMMITS = 20
+SERVE_URL = "http://127.0.0.1:8080/"
+
+
+def _project(args: argparse.Namespace) -> Project:
+    return Project(args.root, args.config)
+
+
+def _run(command: Sequence[str], cwd: Path) -> int:
+    print("$ " + " ".join(command[2:] if command[1:2] == ["-m"] else command), flush=True)
+    return subprocess.run(command, cwd=cwd, check=False).returncode
+
+
+# -- publish ----------------------------------------------------------------------------
+
+
+def _publish(project: Project) -> int:
+    print(f"$ asv publish  (then self-contained: {project.html_dir.name}/vendor/)", flush=True)
+    try:
+        copied = publish.publish(project)
+    except publish.PublishError as exc:
+        print(f"ws-stack-bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Self-contained: {len(copied)} library files in {project.html_dir / 'vendor'}")
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    return _publish(_project(args))
+
+
+# -- compliance -------------------------------------------------------------------------
+
+
+def _compliance(
+    project: Project,
+    commit: str,
+    machine: str | None,
+    baseline: str | None,
+    strict: bool,
+) -> int:
+    results_dir = project.results_dir
+    try:
+        commit_hash = project.rev_parse(commit)
+        measured = results.load_commit(results_dir, commit_hash, machine)
+    except (ProjectError, results.ResultsError) as exc:
+        print(f"ws-stack-bench: {exc} (run `make bench` first)", file=sys.stderr)
+        return EXIT_ERROR
+    cache: dict[str, results.CommitResults | None] = {}
+
+    def load(hash_: str) -> results.CommitResults | None:
+        if hash_ not in cache:
+            try:
+                cache[hash_] = results.load_commit(results_dir, hash_, measured.machine)
+            except results.ResultsError:
+                cache[hash_] = None
+        return cache[hash_]
+
+    fixed = baseline or BASELINE_COMMIT
+    fixed_hash = project.rev_parse(fixed) if fixed else None
+    stored = results.history(results_dir, measured.machine)
+
+    def find_baseline(benchmark: str) -> results.CommitResults | None:
+        if fixed_hash is not None:
+            return load(fixed_hash)
+        for date, hash_ in stored:
+            if date > measured.date:
+                break
+            found = load(hash_)
+            values = found.values(benchmark) if found is not None else []
+            if any(results.is_number(value.value) for value in values):
+                return found
+        return None
+
+    rows = compliance.evaluate(measured, find_baseline)
+    compliance.print_report(rows, commit_hash, measured.machine, sys.stdout)
+    failed = any(row.status is compliance.Status.FAIL for row in rows)
+    missing = any(row.status is compliance.Status.MISSING for row in rows)
+    return EXIT_FAIL if failed or (strict and missing) else 0
+
+
+def _cmd_compliance(args: argparse.Namespace) -> int:
+    project = _project(args)
+    return _compliance(project, args.commit, args.machine, args.baseline, args.strict)
+
+
+# -- history ----------------------------------------------------------------------------
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    project = _project(args)
+    branch = args.branch or project.config.get("branches", ["HEAD"])[0]
+    try:
+        tip = project.rev_parse(branch)
+    except ProjectError:
+        print(f"(no branch {branch!r} here: measuring the history of HEAD instead)")
+        tip = project.rev_parse("HEAD")
+    commits = project.git("rev-list", "--first-parent", f"--max-count={args.commits}", tip).split()
+    hashfile = project.work_dir / "commits.txt"
+    hashfile.parent.mkdir(parents=True, exist_ok=True)
+    hashfile.write_text("\n".join(commits) + "\n")
+    print(f"Benchmarking {len(commits)} commit(s) of {branch} (stored results are reused).")
+    if _run(project.asv("machine", "--yes"), project.root) != 0:
+        return EXIT_ERROR
+    status = _run(
+        # Stored values (and n/a) are reused; failures are retried, as they are usually a
+        # benchmark bug fixed since.
+        project.asv("run", "--skip-existing-successful", "--show-stderr", f"HASHFILE:{hashfile}"),
+        project.root,
+    )
+    if status == 2:
+        print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
+    elif status != 0:
+        print(f"ws-stack-bench: asv run failed ({status})", file=sys.stderr)
+        return EXIT_ERROR
+    status = _publish(project)
+    if status != 0:
+        return status
+    print()
+    verdict = _compliance(project, tip, None, None, strict=False)
+    print()
+    print(f"History of {len(commits)} commit(s) published to {_shown(project, project.html_dir)}/")
+    print(f"  browse:      make serve, then open {SERVE_URL} (no internet needed)")
+    print(f"  results:     {_shown(project, project.results_dir)}/ (asv's JSON per commit)")
+    print("  compliance:  .venv/bin/ws-stack-bench compliance [COMMIT]")
+    if verdict:
+        print("  NOTE: HFT targets FAIL at the newest commit, see the table above")
+    return 0
+
+
+def _shown(project: Project, path: Path) -> str:
+    """``path`` relative to the repository root when it is inside it."""
+    try:
+        return str(path.relative_to(project.root))
+    except ValueError:
+        return str(path)
+
+
+# -- gate -------------------------------------------------------------------------------
+
+
+def _cmd_gate(args: argparse.Namespace) -> int:
+    project = _project(args)
+    verdict = gate.run_gate(
+        project,
+        args.base or None,
+        args.head,
+        factor=args.factor,
+        rounds=args.rounds,
+        confirm=args.confirm,
+        bench=args.bench,
+        results_dir=Path(args.results_dir).resolve() if args.results_dir else None,
+    )
+    gate.print_verdict(verdict, args.factor, sys.stdout)
+    return verdict.exit_status
+
+
+# -- targets ----------------------------------------------------------------------------
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    for target in TARGETS:
+        params = ", ".join(f"{k}={v}" for k, v in target.params.items())
+        where = target.benchmark + (f" [{params}]" if params else "")
+        if target.minus:
+            where += f" minus {target.minus}"
+        print(f"{target.title:<52} {target.rule:<22} {where}")
+    return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ws-stack-bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", default=".", help="repository root (default: .)")
+    parser.add_argument("--config", default=None, help="asv configuration (default: asv.conf.json)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    history = commands.add_parser("history", help="run the last N commits, publish, report")
+    history.add_argument("--commits", type=int, default=DEFAULT_COMMITS)
+    history.add_argument("--branch", default=None, help="default: the first of asv's branches")
+    history.set_defaults(run=_cmd_history)
+
+    pub = commands.add_parser("publish", help="asv publish and make html_dir self-contained")
+    pub.set_defaults(run=_cmd_publish)
+
+    comp = commands.add_parser("compliance", help="PASS/FAIL table of the HFT targets")
+    comp.add_argument("commit", nargs="?", default="HEAD")
+    comp.add_argument("--machine", default=None, help="asv machine (default: latest results)")
+    comp.add_argument("--baseline", default=None, help="commit for the relative targets")
+    comp.add_argument("--strict", action="store_true", help="a target with no value fails")
+    comp.set_defaults(run=_cmd_compliance)
+
+    gate_ = commands.add_parser("gate", help="asv continuous BASE..HEAD with a clear verdict")
+    gate_.add_argument("--base", default=None, help="default: the parent of --head")
+    gate_.add_argument("--head", default="HEAD")
+    gate_.add_argument("--factor", type=float, default=gate.DEFAULT_FACTOR)
+    gate_.add_argument("--rounds", type=int, default=gate.DEFAULT_ROUNDS)
+    gate_.add_argument(
+        "--confirm",
+        type=int,
+        default=gate.DEFAULT_CONFIRM,
+        help="runs that must flag a benchmark again before it counts (default: 1)",
+    )
+    gate_.add_argument("-b", "--bench", action="append", default=[], help="benchmark regex")
+    gate_.add_argument("--results-dir", default=None, help="default: .asv/gate/results")
+    gate_.set_defaults(run=_cmd_gate)
+
+    targets = commands.add_parser("targets", help="list the HFT targets and their benchmarks")
+    targets.set_defaults(run=_cmd_targets)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ProjectError as exc:
+        print(f"ws-stack-bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

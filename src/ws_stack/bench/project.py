@@ -1,0 +1,90 @@
+"""The repository being benchmarked: its git revisions and its asv configuration.
+
+Every ``ws-stack-bench`` command works from the repository root (where ``asv.conf.json``
+is). Commands that must not touch the main history (the gate, tests) write a derived
+configuration with their own results directory; asv resolves relative paths from the
+configuration's directory, so derived configurations use absolute paths.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Project", "ProjectError"]
+
+CONFIG_NAME = "asv.conf.json"
+
+
+class ProjectError(Exception):
+    """Not an asv project, or a git revision that does not exist."""
+
+
+class Project:
+    """A git repository with an ``asv.conf.json`` at its root."""
+
+    def __init__(self, root: Path | str = ".", config: Path | str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.config_path = self.root / (config or CONFIG_NAME)
+        if not self.config_path.is_file():
+            raise ProjectError(f"no {self.config_path}: run from the repository root")
+        self.config = _load_config(self.config_path)
+
+    def path(self, key: str) -> Path:
+        """A directory named in the configuration (``results_dir``, ``html_dir``...)."""
+        return (self.root / self.config[key]).resolve()
+
+    @property
+    def results_dir(self) -> Path:
+        return self.path("results_dir")
+
+    @property
+    def html_dir(self) -> Path:
+        return self.path("html_dir")
+
+    @property
+    def work_dir(self) -> Path:
+        """Scratch space next to the environments (``.asv/``), ignored by git."""
+        return self.path("env_dir").parent
+
+    def git(self, *args: str) -> str:
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise ProjectError(f"git {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def rev_parse(self, rev: str) -> str:
+        """The full hash of commit ``rev``."""
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        except ProjectError:
+            raise ProjectError(f"unknown git revision {rev!r}") from None
+
+    def derive(self, path: Path, **overrides: Any) -> Path:
+        """Write a copy of the configuration with absolute paths and ``overrides``."""
+        config = dict(self.config)
+        config["repo"] = str((self.root / config.get("repo", ".")).resolve())
+        for key in ("benchmark_dir", "env_dir", "results_dir", "html_dir"):
+            if key in config:
+                config[key] = str(self.path(key))
+        config.update({key: str(value) if isinstance(value, Path) else value
+                       for key, value in overrides.items()})  # fmt: skip
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config, indent=4) + "\n")
+        return path
+
+    def asv(self, *args: str, config: Path | None = None) -> list[str]:
+        """The command line of ``asv`` (from this interpreter's environment) with ``args``."""
+        return [sys.executable, "-m", "asv", "--config", str(config or self.config_path), *args]
+
+
+def _load_config(path: Path) -> dict[str, Any]:
+    # asv's configuration is JSON with // comment lines; load it the way asv does.
+    from asv import util
+
+    return dict(util.load_json(str(path), js_comments=True))

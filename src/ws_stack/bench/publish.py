@@ -1,0 +1,187 @@
+"""Publishing the history: ``asv publish``, then a page that needs no internet.
+
+asv's ``index.html`` loads jQuery, flot, bootstrap, stupidtable and blueimp-md5 from CDNs.
+:func:`make_self_contained` installs the same libraries from the npm registry (into a
+cache under ``.asv/``, so a later publish works offline), copies them to
+``<html_dir>/vendor/`` and points the page at the copies. One exception: stupidtable
+1.0.1 (cdnjs) was never published to npm; ``stupid-table-plugin`` 1.1.3 is the oldest
+release there and keeps the ``stupidtable()``/``stupidsort()`` API asv calls.
+
+The page still needs HTTP (it fetches its JSON with XHR, which browsers refuse over
+``file://``): ``make serve`` serves it on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ws_stack.bench.project import Project
+
+__all__ = ["VENDORED", "PublishError", "external_references", "make_self_contained", "publish"]
+
+
+class PublishError(Exception):
+    """The published page could not be made self-contained."""
+
+
+@dataclass(frozen=True)
+class Vendored:
+    """One file the page loads from a CDN, and where the same release lives in npm."""
+
+    cdn_url: str
+    package: str
+    version: str
+    #: Path of the file inside the npm package.
+    path: str
+    #: Directory of the package copied along (bootstrap's CSS needs its fonts).
+    tree: str | None = None
+
+    @property
+    def local(self) -> str:
+        return f"vendor/{self.package}@{self.version}/{self.path}"
+
+
+_CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+_JSDELIVR = "https://cdn.jsdelivr.net/npm"
+
+#: Every external file of asv 0.6.6's index.html. flot 0.8.3 ships no minified files on
+#: npm, so the page gets the unminified files of the same release.
+VENDORED: tuple[Vendored, ...] = (
+    Vendored("https://code.jquery.com/jquery-3.3.1.min.js", "jquery", "3.3.1",
+             "dist/jquery.min.js"),
+    Vendored(f"{_CDNJS}/flot/0.8.3/jquery.flot.min.js", "flot", "0.8.3", "jquery.flot.js"),
+    Vendored(f"{_CDNJS}/flot/0.8.3/jquery.flot.time.min.js", "flot", "0.8.3",
+             "jquery.flot.time.js"),
+    Vendored(f"{_CDNJS}/flot/0.8.3/jquery.flot.selection.min.js", "flot", "0.8.3",
+             "jquery.flot.selection.js"),
+    Vendored(f"{_CDNJS}/flot/0.8.3/jquery.flot.categories.min.js", "flot", "0.8.3",
+             "jquery.flot.categories.js"),
+    Vendored(f"{_JSDELIVR}/flot-orderbars@1.0.0/js/jquery.flot.orderBars.js", "flot-orderbars",
+             "1.0.0", "js/jquery.flot.orderBars.js"),
+    Vendored(f"{_CDNJS}/stupidtable/1.0.1/stupidtable.min.js", "stupid-table-plugin", "1.1.3",
+             "stupidtable.min.js"),
+    Vendored(f"{_CDNJS}/blueimp-md5/2.19.0/js/md5.min.js", "blueimp-md5", "2.19.0",
+             "js/md5.min.js"),
+    Vendored(f"{_JSDELIVR}/bootstrap@3.1.1/dist/js/bootstrap.min.js", "bootstrap", "3.1.1",
+             "dist/js/bootstrap.min.js", tree="dist"),
+    Vendored(f"{_JSDELIVR}/bootstrap@3.1.1/dist/css/bootstrap.min.css", "bootstrap", "3.1.1",
+             "dist/css/bootstrap.min.css", tree="dist"),
+)  # fmt: skip
+
+# A <script> or <link> tag that loads something from outside.
+_EXTERNAL_TAG = re.compile(
+    r"<(script|link)\b[^>]*?\b(?:src|href)=\"(https?://[^\"]+)\"[^>]*>", re.IGNORECASE
+)
+
+
+def _packages() -> dict[str, str]:
+    return {item.package: item.version for item in VENDORED}
+
+
+def _installed_version(cache: Path, package: str) -> str | None:
+    manifest = cache / "node_modules" / package / "package.json"
+    try:
+        return json.loads(manifest.read_text())["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def install_packages(cache: Path, npm: str | None = None) -> Path:
+    """Install the pinned npm packages into ``cache`` (skipped when already there)."""
+    wanted = _packages()
+    if all(_installed_version(cache, pkg) == ver for pkg, ver in wanted.items()):
+        return cache / "node_modules"
+    npm = npm or shutil.which("npm")
+    if npm is None:
+        raise PublishError(
+            "npm is needed once to fetch the page's JavaScript libraries "
+            "(Debian: apt-get install npm)"
+        )
+    cache.mkdir(parents=True, exist_ok=True)
+    manifest = {"name": "ws-stack-asv-page", "private": True, "dependencies": wanted}
+    (cache / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=cache,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise PublishError(f"npm install failed ({done.returncode}):\n{done.stderr.strip()}")
+    wrong = {p: _installed_version(cache, p) for p, v in wanted.items()}
+    wrong = {p: got for p, got in wrong.items() if got != wanted[p]}
+    if wrong:
+        raise PublishError(f"npm installed unexpected versions: {wrong}")
+    return cache / "node_modules"
+
+
+def make_self_contained(html_dir: Path, cache: Path, npm: str | None = None) -> list[str]:
+    """Rewire ``html_dir/index.html`` to local copies of its CDN files; return their paths."""
+    index = html_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    by_url = {item.cdn_url: item for item in VENDORED}
+    unknown = sorted({m.group(2) for m in _EXTERNAL_TAG.finditer(page)} - set(by_url))
+    if unknown:
+        raise PublishError(
+            "asv's page loads files this publisher does not know (an asv upgrade?): "
+            + ", ".join(unknown)
+        )
+    modules = install_packages(cache, npm)
+    copied: list[str] = []
+    manifest: dict[str, str] = {}
+    for item in VENDORED:
+        if item.cdn_url not in page:
+            continue
+        source_root = modules / item.package
+        target_root = html_dir / "vendor" / f"{item.package}@{item.version}"
+        if item.tree is not None:
+            if not (target_root / item.tree).exists():
+                shutil.copytree(source_root / item.tree, target_root / item.tree)
+        else:
+            (target_root / item.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source_root / item.path, target_root / item.path)
+        data = (target_root / item.path).read_bytes()
+        manifest[item.local] = hashlib.sha256(data).hexdigest()
+        copied.append(item.local)
+
+    def rewire(match: re.Match[str]) -> str:
+        item = by_url[match.group(2)]
+        if match.group(1).lower() == "script":
+            return f'<script src="{item.local}" onerror="js_load_failure()">'
+        return f'<link rel="stylesheet" href="{item.local}">'
+
+    page = _EXTERNAL_TAG.sub(rewire, page)
+    index.write_text(page, encoding="utf-8")
+    (html_dir / "vendor" / "SHA256SUMS").write_text(
+        "".join(f"{digest}  {path}\n" for path, digest in sorted(manifest.items()))
+    )
+    return copied
+
+
+def external_references(html_dir: Path) -> list[str]:
+    """URLs that a published page would still fetch from outside (empty when self-contained)."""
+    found = []
+    for page in sorted(html_dir.glob("*.html")):
+        found += [m.group(2) for m in _EXTERNAL_TAG.finditer(page.read_text(encoding="utf-8"))]
+    return found
+
+
+def publish(project: Project) -> list[str]:
+    """``asv publish`` into the configured ``html_dir``, then make it self-contained.
+
+    Returns the vendored files; raises :class:`PublishError` if anything fails.
+    """
+    done = subprocess.run(project.asv("publish"), cwd=project.root, check=False)
+    if done.returncode != 0:
+        raise PublishError(f"asv publish failed ({done.returncode})")
+    copied = make_self_contained(project.html_dir, project.work_dir / "npm")
+    left = external_references(project.html_dir)
+    if left:
+        raise PublishError(f"the page still loads {', '.join(left)}")
+    return copied

@@ -1,0 +1,182 @@
+"""The HFT targets table and the compliance report (``ws-stack-bench compliance``)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ws_stack.bench.cli import main
+from ws_stack.bench.compliance import Status, evaluate, format_figure
+from ws_stack.bench.results import load_commit
+from ws_stack.bench.targets import TARGETS, Comparison, Target
+
+from .asv_results import write_results
+
+REPO = Path(__file__).resolve().parents[2]
+
+HANDLE = "bench_handler.Handle.time_handle"
+DIRECT = "bench_handler.Handle.time_parse_direct"
+HANDLE_AXES = {
+    "venue": ["mexc", "gateio"],
+    "format": ["protobuf", "json"],
+    "channel": ["trade", "book_ticker", "order_book"],
+}
+
+
+def _benchmark_class(name: str) -> tuple[type, str]:
+    module, cls, method = name.split(".")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    return getattr(importlib.import_module(f"benchmarks.{module}"), cls), method
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
+def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
+    for name in filter(None, (target.benchmark, target.minus)):
+        cls, method = _benchmark_class(name)
+        assert callable(getattr(cls, method, None)), f"{name} is not in benchmarks/"
+        params = getattr(cls, "params", [])
+        axes = dict(zip(getattr(cls, "param_names", []), params, strict=True))
+        for key, value in target.params.items():
+            assert key in axes, f"{name} has no parameter {key!r}"
+            assert value in axes[key], f"{name}: {key}={value!r} is not measured"
+
+
+def test_targets_are_unique_and_readable() -> None:
+    assert len({t.key for t in TARGETS}) == len(TARGETS)
+    by_key = {t.key: t for t in TARGETS}
+    assert by_key["order_book"].limit == pytest.approx(45e-6)
+    assert by_key["connect"].limit == pytest.approx(0.080)
+    assert by_key["pool_reuse"].comparison is Comparison.AT_LEAST
+    assert by_key["pool_reuse"].limit == pytest.approx(0.75)
+    assert by_key["memory_per_connection"].relative
+    assert by_key["memory_per_connection"].limit == pytest.approx(1.10)
+    assert by_key["leaks"].limit == 0
+    with pytest.raises(ValueError, match="cannot read rule"):
+        Target("x", "x", "a.B.c", "about 5 us")
+
+
+def _handle_values(scale: float) -> list[float]:
+    # Gate.io protobuf does not exist: asv stores NaN (n/a) there.
+    out = []
+    for venue in HANDLE_AXES["venue"]:
+        for fmt in HANDLE_AXES["format"]:
+            for _ in HANDLE_AXES["channel"]:
+                out.append(float("nan") if (venue, fmt) == ("gateio", "protobuf") else scale)
+    return out
+
+
+def _store(results_dir: Path, commit: str, date: int, values: dict[str, Any]) -> None:
+    params = {HANDLE: HANDLE_AXES, DIRECT: HANDLE_AXES}
+    write_results(results_dir, commit, values, params=params, date=date)
+
+
+def test_evaluate_passes_fails_and_reports_missing(tmp_path: Path) -> None:
+    handle = _handle_values(10e-6)
+    handle[-1] = 50e-6  # gateio json order_book: over its 45 us target
+    _store(
+        tmp_path,
+        "a" * 40,
+        1,
+        {
+            HANDLE: handle,
+            DIRECT: _handle_values(8e-6),
+            "bench_pool.HandlerStream.track_reuse_ratio": 0.9,
+        },
+    )
+    results = load_commit(tmp_path, "a" * 40)
+    rows = {row.target.key: row for row in evaluate(results, lambda name: None)}
+    assert rows["order_book"].status is Status.FAIL
+    assert rows["order_book"].measured == pytest.approx(50e-6)
+    assert "channel=order_book" in rows["order_book"].detail
+    assert rows["trade"].status is Status.PASS
+    # The overhead target is handle minus direct parse at the same parameters: 42 us here.
+    assert rows["template_overhead"].status is Status.FAIL
+    assert rows["template_overhead"].measured == pytest.approx(42e-6)
+    assert rows["pool_reuse"].status is Status.PASS
+    assert rows["connect"].status is Status.MISSING
+    assert rows["memory_per_connection"].status is Status.MISSING
+
+
+def test_relative_targets_compare_with_the_baseline(tmp_path: Path) -> None:
+    name = "bench_memory.ConnectionMemory.track_bytes_retained_per_connection"
+    _store(tmp_path, "b" * 40, 1, {name: 1000.0})
+    _store(tmp_path, "c" * 40, 2, {name: 1200.0})
+    baseline = load_commit(tmp_path, "b" * 40)
+    rows = evaluate(load_commit(tmp_path, "c" * 40), lambda n: baseline)
+    row = next(r for r in rows if r.target.key == "memory_per_connection")
+    assert row.status is Status.FAIL
+    assert row.measured == pytest.approx(1.2)
+    assert "baseline bbbbbbbb" in row.detail
+    assert format_figure(row.measured, "factor") == "120.0 % of baseline"
+
+
+@pytest.mark.parametrize(
+    ("value", "display", "text"),
+    [(12.3e-6, "time", "12.3 us"), (0.081, "time", "81 ms"), (0.9992, "ratio", "99.9 %"),
+     (0, "count", "0"), (None, "time", "-"), (450e-9, "time", "450 ns")],
+)  # fmt: skip
+def test_figures_read_as_a_person_writes_them(value: Any, display: str, text: str) -> None:
+    assert format_figure(value, display) == text
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """Two commits with an asv configuration whose results the test writes itself."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "asv.conf.json").write_text(
+        '// comments are allowed, as in asv\n{"version": 1, "project": "x", "repo": ".",'
+        ' "branches": ["main"], "env_dir": ".asv/env", "results_dir": ".asv/results",'
+        ' "html_dir": "html"}\n'
+    )
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=root, check=True)
+    for message in ("one", "two"):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], cwd=root, check=True)
+    return root
+
+
+def _head(root: Path, rev: str = "HEAD") -> str:
+    done = subprocess.run(["git", "rev-parse", rev], cwd=root, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+def test_command_exits_1_on_a_fail_and_prints_the_table(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    handle = _handle_values(10e-6)
+    handle[-1] = 50e-6
+    _store(repo / ".asv/results", _head(repo), 2, {HANDLE: handle})
+    assert main(["--root", str(repo), "compliance"]) == 1
+    out = capsys.readouterr().out
+    assert "Order-book processing (Gate.io)" in out
+    line = next(line for line in out.splitlines() if "Order-book processing (Gate.io)" in line)
+    assert "FAIL" in line and "50 us" in line and "< 45 us" in line
+    assert "PASS" in out
+    assert "FAIL" in out.splitlines()[-1] or "1 FAIL" in out
+
+
+def test_command_exits_0_when_every_measured_target_passes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = "bench_memory.ConnectionMemory.track_bytes_retained_per_connection"
+    _store(repo / ".asv/results", _head(repo, "HEAD^"), 1, {name: 1000.0})
+    _store(repo / ".asv/results", _head(repo), 2, {HANDLE: _handle_values(1e-6), name: 1050.0})
+    assert main(["--root", str(repo), "compliance", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert "105.0 % of baseline" in out
+    # Unmeasured targets are shown as n/a; --strict makes them fail the report.
+    assert main(["--root", str(repo), "compliance", "--strict"]) == 1
+
+
+def test_command_without_results_says_what_to_do(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(repo), "compliance"]) == 2
+    assert "make bench" in capsys.readouterr().err

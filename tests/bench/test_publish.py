@@ -1,0 +1,197 @@
+"""Publishing (``ws_stack.bench.publish``): a self-contained page that renders the history.
+
+The browser test publishes the results the session's gate runs recorded in the throwaway
+clone (three commits of one order-book parse and of the pool miss ratio), serves them on
+127.0.0.1 and loads the page in Debian's headless Chromium through Debian's
+chromium-driver (same version as the browser, so no driver download and no version
+drift), with selenium as the client.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from ws_stack.bench.project import Project
+from ws_stack.bench.publish import VENDORED, external_references, make_self_contained, publish
+
+from .conftest import GateHistory
+
+ASV_PAGE = Path(__import__("asv").__file__).parent / "www" / "index.html"
+
+
+def _fake_npm_cache(cache: Path) -> None:
+    """node_modules as npm would leave it, with stand-in files (no network)."""
+    for item in VENDORED:
+        package = cache / "node_modules" / item.package
+        (package / item.path).parent.mkdir(parents=True, exist_ok=True)
+        (package / item.path).write_text(f"/* {item.package} {item.version} */\n")
+        (package / "package.json").write_text(json.dumps({"version": item.version}))
+
+
+def test_the_page_is_rewired_to_local_copies(tmp_path: Path) -> None:
+    html = tmp_path / "html"
+    html.mkdir()
+    shutil.copy(ASV_PAGE, html / "index.html")
+    assert external_references(html)  # asv's own page loads from CDNs
+    _fake_npm_cache(tmp_path / "npm")
+    copied = make_self_contained(html, tmp_path / "npm", npm="/nonexistent/npm")
+    assert external_references(html) == []
+    page = (html / "index.html").read_text()
+    for item in VENDORED:
+        assert item.cdn_url not in page
+        assert f'"{item.local}"' in page
+        assert (html / item.local).is_file()
+    assert "vendor/jquery@3.3.1/dist/jquery.min.js" in copied
+    assert (html / "vendor" / "SHA256SUMS").read_text().count("vendor/") == len(copied)
+
+
+def test_an_unknown_external_file_is_refused(tmp_path: Path) -> None:
+    from ws_stack.bench.publish import PublishError
+
+    html = tmp_path / "html"
+    html.mkdir()
+    (html / "index.html").write_text('<script src="https://example.invalid/new.js"></script>')
+    with pytest.raises(PublishError, match=r"example\.invalid/new\.js"):
+        make_self_contained(html, tmp_path / "npm", npm="/nonexistent/npm")
+
+
+# -- the published history in a browser -------------------------------------------------
+
+
+@pytest.fixture
+def served(gate_history: GateHistory, tmp_path: Path) -> Iterator[str]:
+    """The gate runs' results, published and served on 127.0.0.1; yields the base URL."""
+    clone = Project(gate_history.clone)
+    config = clone.derive(
+        tmp_path / "asv.conf.json",
+        results_dir=gate_history.results_dir,
+        html_dir=tmp_path / "html",
+    )
+    publish(Project(gate_history.clone, config))
+    html = tmp_path / "html"
+    assert external_references(html) == []
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        message = "needs Debian's chromium and chromium-driver (make test installs them as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    session = webdriver.Chrome(options=options, service=Service(driver))
+    try:
+        yield session
+    finally:
+        session.quit()
+
+
+# Points with a value, per plotted series, of the graph on the page (None: not plotted yet).
+PLOTTED_POINTS = """
+var plot = window.jQuery && jQuery('#main-graph').data('plot');
+if (!plot) { return null; }
+return plot.getData().map(function (series) {
+    return series.data.filter(function (p) { return p && p[1] !== null && !isNaN(p[1]); }).length;
+});
+"""
+
+
+def _graph_url(base: str, benchmark: str, **params: Any) -> str:
+    query = "&".join(f"p-{key}={quote(repr(value))}" for key, value in params.items())
+    return f"{base}index.html#{benchmark}" + (f"?{query}" if query else "")
+
+
+def _plotted(browser: Any, url: str, screenshot: Path, timeout: float = 30.0) -> list[int]:
+    browser.get("about:blank")
+    browser.get(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        points = browser.execute_script(PLOTTED_POINTS)
+        if points:
+            return points
+        time.sleep(0.2)
+    browser.save_screenshot(str(screenshot))
+    pytest.fail(f"no graph rendered at {url} (screenshot: {screenshot})")
+
+
+@pytest.mark.slow
+def test_published_history_renders_offline_in_chromium(
+    served: str, browser: Any, tmp_path: Path
+) -> None:
+    graphs = {
+        "bench_codec.ParseOrderBook.time_parse": {
+            "venue": "gateio",
+            "format": "json",
+            "kind": "update",
+            "depth": 20,
+        },
+        "bench_pool.HandlerStream.track_miss_ratio": {"format": "protobuf"},
+    }
+    for benchmark, params in graphs.items():
+        url = _graph_url(served, benchmark, **params)
+        points = _plotted(browser, url, tmp_path / f"{benchmark}.png")
+        assert max(points) >= 2, f"{benchmark}: fewer than two commits plotted ({points})"
+        assert browser.execute_script("return jQuery('#title').text();") == benchmark
+        assert browser.execute_script("return jQuery('#main-graph canvas').length;") > 0
+
+    logged = browser.get_log("browser")
+    errors = [entry for entry in logged if entry["level"] == "SEVERE"]
+    assert errors == [], f"the page logged errors: {errors}"
+    # Every network request stayed on the local server (chrome:// pages are the browser's
+    # own): the page needs no internet.
+    requested = set()
+    for entry in browser.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            requested.add(message["params"]["request"]["url"])
+    network = {url for url in requested if url.startswith(("http:", "https:", "ws:", "wss:"))}
+    outside = sorted(url for url in network if not url.startswith(served))
+    assert any("/vendor/jquery@3.3.1/" in url for url in network), sorted(network)
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
