@@ -231,24 +231,12 @@ class GateioProtocol(VenueProtocol):
 
     venue = Venue.GATEIO
     ws_path = "/ws/v4/"
+    session_class = GateioSession
 
     @staticmethod
     def wire_symbol(symbol: str) -> str:
         base, quote = split_symbol(symbol)
         return f"{base}_{quote}" if quote else base
-
-    def session(
-        self,
-        plan: FaultPlan,
-        stats: SimStats,
-        *,
-        conn_id: int,
-        replay: Sequence[Frame] | None,
-        replay_loops: int,
-    ) -> GateioSession:
-        return GateioSession(
-            self.market, plan, stats, conn_id=conn_id, replay=replay, replay_loops=replay_loops
-        )
 
     def rest(self, path: str, query: dict[str, str], now_ms: int) -> RestResponse:
         route = urlsplit(path).path.rstrip("/")

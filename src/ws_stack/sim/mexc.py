@@ -14,10 +14,8 @@ import msgspec
 from ws_stack.messages import Venue
 from ws_stack.mexc import encoder
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
-from ws_stack.sim.faults import FaultPlan
 from ws_stack.sim.market import LevelText, SimTrade, Tick
 from ws_stack.sim.protocol import Frame, RestResponse, Session, Stream, StreamKind, VenueProtocol
-from ws_stack.sim.stats import SimStats
 
 __all__ = [
     "CODE_INVALID_REQUEST",
@@ -262,23 +260,11 @@ class MexcProtocol(VenueProtocol):
 
     venue = Venue.MEXC
     ws_path = "/ws"
+    session_class = MexcSession
 
     @staticmethod
     def wire_symbol(symbol: str) -> str:
         return symbol.replace("_", "").upper()
-
-    def session(
-        self,
-        plan: FaultPlan,
-        stats: SimStats,
-        *,
-        conn_id: int,
-        replay: Sequence[Frame] | None,
-        replay_loops: int,
-    ) -> MexcSession:
-        return MexcSession(
-            self.market, plan, stats, conn_id=conn_id, replay=replay, replay_loops=replay_loops
-        )
 
     def rest(self, path: str, query: dict[str, str], now_ms: int) -> RestResponse:
         if urlsplit(path).path.rstrip("/") != "/api/v3/depth":

@@ -321,6 +321,8 @@ class VenueProtocol(ABC):
     venue: Venue
     #: Path of the WebSocket endpoint.
     ws_path: str
+    #: The per-connection protocol state of this venue.
+    session_class: type[Session]
 
     def __init__(self, market: Market) -> None:
         self.market = market
@@ -330,7 +332,6 @@ class VenueProtocol(ABC):
     def wire_symbol(symbol: str) -> str:
         """``symbol`` as this venue writes it (``BTCUSDT`` / ``BTC_USDT``)."""
 
-    @abstractmethod
     def session(
         self,
         plan: FaultPlan,
@@ -341,6 +342,9 @@ class VenueProtocol(ABC):
         replay_loops: int,
     ) -> Session:
         """A new session for one connection."""
+        return self.session_class(
+            self.market, plan, stats, conn_id=conn_id, replay=replay, replay_loops=replay_loops
+        )
 
     @abstractmethod
     def rest(self, path: str, query: dict[str, str], now_ms: int) -> RestResponse:
