@@ -79,3 +79,20 @@ def test_malformed_frames_file_is_a_clear_error(tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "broken.jsonl:1" in line
+
+
+def test_a_reader_that_stops_early_gets_no_error():
+    # ws-stack decode ... | head -1: the pipe closes after the first line.
+    with subprocess.Popen(
+        [WS_STACK, "decode", "--venue", "mexc", str(FIXTURES / "mexc_frames.jsonl")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        status = process.wait(timeout=60)
+    assert json.loads(first)["frame"] == 0
+    assert status in (0, 141)
+    assert "Broken pipe" not in stderr and "Traceback" not in stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import shutil
 import sys
 from collections.abc import Coroutine, Sequence
@@ -42,6 +43,8 @@ __all__ = ["main"]
 EXIT_USAGE = 2
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+#: Exit status when the reader of stdout went away (128 + SIGPIPE), e.g. ``| head``.
+EXIT_BROKEN_PIPE = 141
 VENUE_NAMES = [venue.value for venue in Venue]
 CHANNEL_NAMES = [kind.value for kind in ChannelKind]
 #: Push rate of the embedded simulator, per channel.
@@ -281,6 +284,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
+    except BrokenPipeError:
+        # The reader stopped early (``ws-stack decode ... | head``): not an error to report.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except FileNotFoundError as exc:
         print(f"ws-stack: error: no such file: {exc.filename}", file=sys.stderr)
     except (OSError, WsStackError) as exc:
