@@ -111,3 +111,44 @@ def test_failed_fetch_and_restart(venue):
     assert sync.live
     sync.restart()
     assert sync.restarts == 1 and sync.phase is SyncPhase.BUFFERING and sync.resyncs == 0
+
+
+def test_snapshot_requested_before_a_restart_is_dropped(venue):
+    """A snapshot fetched for a lost socket must not make the new book live."""
+    sync = BookSync(venue, "X")
+    sync.apply(delta(venue, 5, 5))
+    token = sync.snapshot_requested()
+    sync.restart()  # the connection dropped while the snapshot was on its way
+    assert sync.needs_snapshot  # the next fetch may start at once
+    assert sync.apply_snapshot(snapshot(venue, 9), token) is False
+    assert not sync.live and sync.stale_snapshots == 1 and sync.snapshots == 0
+    sync.snapshot_failed(token)  # a late failure of the old fetch changes nothing either
+    fresh = sync.snapshot_requested()
+    sync.snapshot_failed(token)
+    assert not sync.needs_snapshot
+    assert sync.apply_snapshot(snapshot(venue, 9), fresh) is True and sync.live
+
+
+def test_dropped_frames_make_the_book_unverified_until_a_delta_follows_on(venue):
+    sync = BookSync(venue, "X")
+    sync.apply_snapshot(snapshot(venue, 10))
+    sync.frames_dropped()
+    assert sync.phase is SyncPhase.UNVERIFIED and not sync.live
+    assert not sync.needs_snapshot  # no REST round trip just for a suspicion
+    sync.apply(delta(venue, 5, 9))  # stale: proves nothing
+    assert sync.phase is SyncPhase.UNVERIFIED
+    assert sync.apply(delta(venue, 11, 12, bids=[(99.5, 1.0)])) is False
+    assert sync.live and sync.book.last_update_id == 12  # none of its deltas was lost
+    sync.frames_dropped()
+    assert sync.apply(delta(venue, 14, 15)) is True  # one of them was: a gap, resync
+    assert sync.phase is SyncPhase.BUFFERING and sync.resyncs == 1
+    sync.frames_dropped()  # buffering already: nothing to distrust
+    assert sync.phase is SyncPhase.BUFFERING
+
+
+def test_restart_of_an_unverified_book_counts(venue):
+    sync = BookSync(venue, "X")
+    sync.apply_snapshot(snapshot(venue, 1))
+    sync.frames_dropped()
+    sync.restart()
+    assert sync.restarts == 1 and sync.phase is SyncPhase.BUFFERING

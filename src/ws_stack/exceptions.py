@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 EXCERPT_CHARS = 80
+#: Longest detail a FrameError keeps: a hostile frame can put a megabyte into a field a
+#: detail quotes (an unknown channel name), and details end up in logs.
+DETAIL_CHARS = 200
 
 
 class WsStackError(Exception):
@@ -69,6 +72,8 @@ class FrameError(WsStackError):
         frame: bytes | str = b"",
         venue: Venue | None = None,
     ) -> None:
+        if len(detail) > DETAIL_CHARS:
+            detail = detail[:DETAIL_CHARS] + "..."
         self.reason = reason
         self.detail = detail
         self.frame = frame

@@ -37,6 +37,9 @@ class ConnectionErrorReason(enum.Enum):
     CONNECTION_LOST = "connection_lost"
     #: No frame within the dead-peer timeout: the connection was dropped on purpose.
     DEAD_PEER = "dead_peer"
+    #: A frame exceeded ``max_size`` (after decompression): refused unread, and the
+    #: connection closed with 1009 (message too big) and re-established.
+    OVERSIZED_FRAME = "oversized_frame"
     #: The venue refused a request (a subscription, usually).
     VENUE_ERROR = "venue_error"
     #: A send (subscribe, heartbeat) failed on a connection that was going away.

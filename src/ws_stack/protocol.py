@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar, NamedTuple
@@ -31,6 +32,7 @@ __all__ = [
     "Request",
     "Subscription",
     "VenueProtocol",
+    "insecure_tls_context",
     "next_request_id",
 ]
 
@@ -84,6 +86,12 @@ class ConnectOptions(NamedTuple):
     max_size: int | None
     #: ``None`` connects directly; a URL goes through that proxy.
     proxy: str | None = None
+    #: Offer permessage-deflate. ``max_size`` then bounds the *inflated* message, and
+    #: websockets enforces it while inflating, so a compression bomb stops at the limit.
+    compression: bool = False
+    #: Skip TLS certificate and host name verification of ``wss://`` URLs. Dangerous:
+    #: anyone on the network path can then impersonate the venue.
+    insecure_skip_tls_verify: bool = False
 
 
 _request_ids = itertools.count(1)
@@ -193,8 +201,9 @@ class VenueProtocol(ABC):
     def connect_kwargs(cls, options: ConnectOptions) -> dict[str, object]:
         """Keyword arguments for ``websockets.asyncio.client.connect``.
 
-        No permessage-deflate: Gate.io does not negotiate it and MEXC's protobuf pushes
-        barely compress, so it would only cost CPU on the receive path.
+        No permessage-deflate unless asked for: Gate.io does not negotiate it and MEXC's
+        protobuf pushes barely compress, so it would only cost CPU on the receive path.
+        TLS is websockets' default for ``wss://``: certificates and host names verified.
         """
         return {
             "open_timeout": options.open_timeout,
@@ -202,7 +211,7 @@ class VenueProtocol(ABC):
             "ping_interval": options.ping_interval,
             "ping_timeout": options.ping_timeout,
             "max_size": options.max_size,
-            "compression": None,
+            "compression": "deflate" if options.compression else None,
             "proxy": options.proxy,
             "user_agent_header": USER_AGENT,
         }
@@ -210,7 +219,18 @@ class VenueProtocol(ABC):
     @classmethod
     def connection_context(cls, url: str, options: ConnectOptions) -> connect:
         """The (not yet opened) client connection: ``await`` it or ``async with`` it."""
-        return connect(url, **cls.connect_kwargs(options))  # type: ignore[arg-type]
+        kwargs = cls.connect_kwargs(options)
+        if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
+            kwargs["ssl"] = insecure_tls_context()
+        return connect(url, **kwargs)  # type: ignore[arg-type]
+
+
+def insecure_tls_context() -> ssl.SSLContext:
+    """A client TLS context that verifies nothing (``insecure_skip_tls_verify`` only)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def join_url(base: str, path_and_query: str) -> str:

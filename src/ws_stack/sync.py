@@ -33,6 +33,9 @@ class SyncPhase(enum.Enum):
     BUFFERING = "buffering"
     #: The book follows the deltas as they come.
     LIVE = "live"
+    #: Frames of the book's connection were dropped (a full receive queue): the book is
+    #: kept but not trusted until a delta proves that none of its own was among them.
+    UNVERIFIED = "unverified"
 
 
 class SyncStats(msgspec.Struct, frozen=True):
@@ -62,6 +65,8 @@ class BookSync:
         self._buffer: deque[OrderBookUpdate] = deque()
         self._max_buffer = max_buffer
         self._requested = False
+        #: Bumped by restart(): a snapshot requested before it describes a lost socket.
+        self._epoch = 0
         self.resyncs = 0
         self.restarts = 0
         self.snapshots = 0
@@ -86,9 +91,11 @@ class BookSync:
         if update.is_snapshot:
             self.apply_snapshot(update)
             return self._wants_snapshot()
-        if self.phase is SyncPhase.LIVE:
+        if self.phase is not SyncPhase.BUFFERING:
             result = self.book.apply(update)
             if result is ApplyResult.APPLIED:
+                # It follows on from the book: nothing of this book was lost.
+                self.phase = SyncPhase.LIVE
                 self.deltas_applied += 1
                 return False
             if result is not ApplyResult.GAP:
@@ -98,12 +105,18 @@ class BookSync:
         self._buffer_delta(update)
         return self._wants_snapshot()
 
-    def apply_snapshot(self, snapshot: OrderBookUpdate) -> bool:
+    def apply_snapshot(self, snapshot: OrderBookUpdate, token: int | None = None) -> bool:
         """Apply a snapshot and replay the buffered deltas; ``True`` if the book is live.
 
         When the buffered deltas do not join up with the snapshot (the snapshot is older
         than the first buffered delta), the book stays buffering and asks for another.
+        ``token`` is what :meth:`snapshot_requested` returned for a fetched snapshot: one
+        requested before a :meth:`restart` is dropped (counted as stale), since nothing
+        would tell the deltas lost with the old socket apart from those still to come.
         """
+        if token is not None and token != self._epoch:
+            self.stale_snapshots += 1
+            return False
         self._requested = False
         self.snapshots += 1
         self.book.apply(snapshot)
@@ -121,18 +134,38 @@ class BookSync:
         self.phase = SyncPhase.LIVE
         return True
 
-    def snapshot_requested(self) -> None:
-        """The caller started fetching a snapshot: do not ask again until it answers."""
-        self._requested = True
+    def frames_dropped(self) -> None:
+        """Frames of this book's connection were dropped unread; see ``UNVERIFIED``.
 
-    def snapshot_failed(self) -> None:
+        The next delta settles it: one that follows on makes the book live again, one
+        that does not is a gap (resync). No snapshot is fetched before either.
+        """
+        if self.phase is SyncPhase.LIVE:
+            self.phase = SyncPhase.UNVERIFIED
+
+    def snapshot_requested(self) -> int:
+        """The caller started fetching a snapshot: do not ask again until it answers.
+
+        Returns the token to pass to :meth:`apply_snapshot` or :meth:`snapshot_failed`.
+        """
+        self._requested = True
+        return self._epoch
+
+    def snapshot_failed(self, token: int | None = None) -> None:
         """The fetch failed: the next delta asks for a snapshot again."""
-        self._requested = False
+        if token is None or token == self._epoch:
+            self._requested = False
 
     def restart(self) -> None:
-        """Throw the book away (the connection was re-established) and buffer again."""
-        if self.phase is SyncPhase.LIVE:
+        """Throw the book away (the connection was lost) and buffer again.
+
+        A snapshot still being fetched is dropped when it arrives (see ``token``), and the
+        next delta asks for a new one.
+        """
+        if self.phase is not SyncPhase.BUFFERING:
             self.restarts += 1
+        self._epoch += 1
+        self._requested = False
         self._start_over()
 
     @property

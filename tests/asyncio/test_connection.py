@@ -361,6 +361,9 @@ def test_lifecycle_misuse_raises(run):
     ({"max_size": 0}, "max_size"),
     ({"reconnect": None}, "reconnect"),
     ({"latency_window": 0}, "latency_window"),
+    ({"compression": 1}, "compression"),
+    ({"insecure_skip_tls_verify": "no"}, "insecure_skip_tls_verify"),
+    ({"credentials": ("key", "secret")}, "credentials"),
 ])
 def test_invalid_config_is_a_config_error(kwargs, field):
     with pytest.raises(ConfigError, match=field):
@@ -373,6 +376,9 @@ def test_invalid_connection_setup_is_a_config_error():
     MexcConnection(MexcHandler(), config=ConnectionConfig(dead_peer_timeout=5, heartbeat=False))
     with pytest.raises(ConfigError, match="bad WebSocket URL"):
         MexcConnection(MexcHandler(), url="http://example.com")
+    with pytest.raises(ConfigError, match="credentials in the WebSocket URL") as info:
+        MexcConnection(MexcHandler(), url="wss://key:hush@example.com/ws")
+    assert "hush" not in str(info.value)
     with pytest.raises(ConfigError, match="gateio handler"):
         MexcConnection(GateioHandler())
     subs = [Subscription(f"S{n}USDT", ChannelKind.TRADES) for n in range(31)]
@@ -413,5 +419,24 @@ def test_refused_subscription_is_reported_and_counted(run, venue):
                 assert connection.metrics().errors["venue_error"] == 1
                 assert seen.counts[T.ERROR] == 1
                 assert connection.state is S.CONNECTED
+
+    run(test)
+
+
+@pytest.mark.parametrize("policy", [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST])
+def test_frames_dropped_callbacks_see_every_drop(run, policy):
+    async def test():
+        async with simulator(Venue.GATEIO, rate_hz=400) as sim:
+            connection, _, _ = setup(Venue.GATEIO, url=sim.ws_url,
+                                     config=fast_config(queue_size=2, overflow=policy))
+            reported = []
+            connection.on_frames_dropped(reported.append)
+            connection.on_frames_dropped(lambda count: 1 / 0)  # logged, others still called
+            connection.handler.on(T.TRADE, lambda trade: time.sleep(0.002))
+            async with connection:
+                await wait_until(lambda: connection.queue.dropped >= 5 and sum(reported) >= 5)
+            # Drops after the last batch, as the connection closes, need no report.
+            assert 5 <= sum(reported) <= connection.queue.dropped
+            assert all(count > 0 for count in reported)
 
     run(test)

@@ -141,3 +141,57 @@ def test_run_raises_when_the_venue_is_unreachable(run):
         assert stream.summary().metrics.state == "closed"
 
     run(test)
+
+
+def test_books_are_flagged_while_their_connection_is_down(run, venue):
+    """A dropped connection restarts its books at once: none claims to be live until the
+    new connection delivers deltas and a snapshot again."""
+
+    async def test():
+        symbol = SYMBOLS[venue]
+        async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
+            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
+                                  config=fast_config())
+            sync = stream.books[symbol]
+            live_while_down = []
+            (connection,) = stream.group.connections
+            connection.on_state_change(
+                lambda old, new: live_while_down.append(sync.live) if new.value in (
+                    "reconnecting", "connecting") else None)
+            async with stream:
+                await wait_until(lambda: sync.live)
+                sim.set_faults(FaultConfig(close_after_frames=1))
+                await wait_until(lambda: connection.counters.reconnects >= 1)
+                sim.set_faults(FaultConfig())
+                await wait_until(lambda: in_sync_with(sync, sim))
+            assert live_while_down and not any(live_while_down)
+            assert sync.restarts >= 1
+
+    run(test)
+
+
+def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
+    async def test():
+        calls = []
+        async with VenueSimulator(Venue.GATEIO, SimConfig(symbols=("BTC_USDT",),
+                                                          rate_hz=100)) as sim:
+            stream = MarketStream(Venue.GATEIO, ["BTC_USDT"], url=sim.ws_url,
+                                  rest_url=sim.rest_url, config=fast_config(),
+                                  snapshot_retry_delay=0.01)
+            parse = stream.protocol.parse_snapshot
+
+            def flaky(body, symbol):
+                calls.append(symbol)
+                if len(calls) <= 2:
+                    raise RuntimeError("a bug in a snapshot parser")
+                return parse(body, symbol)
+
+            monkeypatch.setattr(stream, "protocol", type("P", (), {
+                "parse_snapshot": staticmethod(flaky),
+                "snapshot_url": staticmethod(stream.protocol.snapshot_url),
+                "normalize_symbol": staticmethod(stream.protocol.normalize_symbol)}))
+            async with stream:
+                await wait_until(lambda: stream.books["BTC_USDT"].live)
+            assert stream.snapshot_errors == 2 and len(calls) == 3
+
+    run(test)

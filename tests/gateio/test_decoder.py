@@ -376,3 +376,19 @@ def test_parse_control_errors(frame, reason):
 def test_validation_error_is_a_decode_error():
     # The parsers rely on catching DecodeError for both failure kinds.
     assert issubclass(msgspec.ValidationError, msgspec.DecodeError)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"x":' + "[" * 100_000,
+        '{"channel":"x","error":' + "[" * 100_000 + "}",
+        '{"channel":"spot.trades","event":"update","result":{"x":' + '{"a":' * 100_000 + "}",
+        '{"channel":"spot.pong","x":' + "[" * 100_000 + "}",
+    ],
+)
+def test_nesting_deeper_than_msgspec_recurses_is_malformed_json(frame):
+    """msgspec raises RecursionError (not a DecodeError) on such frames."""
+    with pytest.raises(FrameError) as info:
+        decode(frame)
+    assert info.value.reason is FrameErrorReason.MALFORMED_JSON

@@ -113,3 +113,11 @@ def test_connection_context_applies_the_options():
 def test_subscriptions_are_hashable_values():
     assert sub("trades") == Subscription("BTC_USDT", sub("trades").kind)
     assert len({sub("trades"), sub("trades"), sub("depth")}) == 2
+
+
+@pytest.mark.parametrize("bomb", [b"[" * 100_000, b'{"a":' * 100_000])
+def test_snapshot_nesting_bomb_is_malformed_json(bomb):
+    body = b'{"id":1,"x":' + bomb
+    with pytest.raises(FrameError) as info:
+        P.parse_snapshot(body, "BTC_USDT")
+    assert info.value.reason is FrameErrorReason.MALFORMED_JSON

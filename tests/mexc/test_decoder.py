@@ -498,3 +498,20 @@ def test_bulk_conversion_matches_float_for_any_text(bids, asks) -> None:
         assert _reason(decoder.parse_push, frame) is R.INVALID_FIELD
     else:
         assert decoder.parse_push(frame) == expected
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '{"x":' + "[" * 100_000,
+        '{"c":"spot@public.deals.v3.api@BTCUSDT","d":{"deals":[],"x":' + "[" * 100_000,
+        '{"x":' + '{"a":' * 100_000 + ',"code":0}',
+        '{"id":0,"code":0,"msg":"PONG","x":' + "[" * 100_000 + "}",
+    ],
+)
+def test_nesting_deeper_than_msgspec_recurses_is_malformed_json(frame) -> None:
+    """msgspec raises RecursionError (not a DecodeError) on such frames."""
+    with pytest.raises(FrameError) as info:
+        decode(frame)
+    assert info.value.reason is FrameErrorReason.MALFORMED_JSON
+

@@ -1,4 +1,5 @@
 import json
+import ssl
 
 import pytest
 
@@ -117,3 +118,31 @@ def test_connection_context_applies_the_options():
     assert kwargs["compression"] is None and kwargs["proxy"] is None
     context = P.connection_context("ws://127.0.0.1:1/ws", options)
     assert context.uri == "ws://127.0.0.1:1/ws"  # not opened: nothing to clean up
+
+
+def test_compression_and_tls_options():
+    """Compression is opt-in; TLS is verified unless the loud insecure option is set."""
+    plain = ConnectOptions(open_timeout=1, close_timeout=1, ping_interval=None,
+                           ping_timeout=None, max_size=1 << 20)
+    assert P.connect_kwargs(plain)["compression"] is None
+    assert P.connect_kwargs(plain._replace(compression=True))["compression"] == "deflate"
+    assert "ssl" not in P.connect_kwargs(plain._replace(insecure_skip_tls_verify=True))
+    secure = P.connection_context("wss://127.0.0.1:1/ws", plain)
+    # websockets then builds its default, verifying context itself.
+    assert secure.create_connection_kwargs.get("ssl") is None
+    insecure = P.connection_context("wss://127.0.0.1:1/ws",
+                                    plain._replace(insecure_skip_tls_verify=True))
+    context = insecure.create_connection_kwargs["ssl"]
+    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
+    # A plain ws:// URL gets no TLS context at all (websockets would refuse one).
+    assert P.connection_context("ws://127.0.0.1:1/ws",
+                                plain._replace(insecure_skip_tls_verify=True)
+                                ).create_connection_kwargs.get("ssl") is None
+
+
+@pytest.mark.parametrize("bomb", [b"[" * 100_000, b'{"a":' * 100_000])
+def test_snapshot_nesting_bomb_is_malformed_json(bomb):
+    body = b'{"lastUpdateId":1,"x":' + bomb
+    with pytest.raises(FrameError) as info:
+        P.parse_snapshot(body, "BTCUSDT")
+    assert info.value.reason is FrameErrorReason.MALFORMED_JSON

@@ -29,6 +29,8 @@ from ws_stack.messages import (
 )
 from ws_stack.mexc import encoder as mexc_encoder
 from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
+from ws_stack.sim.faults import FaultPlan
+from ws_stack.sim.server import PUSHES_PER_YIELD, _Connection
 
 from .helpers import Decoded, assert_same_book, run
 
@@ -551,5 +553,79 @@ def test_restart_on_the_same_port():
             await ws.send(gate_encoder.encode_ping(0))
             assert "spot.pong" in await ws.recv()
         assert asyncio.all_tasks() == {asyncio.current_task()}
+
+    run(scenario())
+
+
+def test_set_faults_applies_to_open_connections_and_can_end_them():
+    async def scenario():
+        async with sim_for(Venue.MEXC, faults=FaultConfig(malformed_every=2)) as sim:
+            async with connect(sim.ws_url) as ws:
+                await ws.send(depth_request(Venue.MEXC))
+                decoded = Decoded(Venue.MEXC)
+                await receive(ws, decoded, 5)
+                assert decoded.errors
+                sim.set_faults(FaultConfig())  # no more faults, on this connection too
+                await asyncio.sleep(0.05)  # pushes already under way
+                errors = len(decoded.errors)
+                await receive(ws, decoded, 10)
+                assert len(decoded.errors) == errors
+                # Counts start afresh: the next push drops the connection.
+                sim.set_faults(FaultConfig(close_after_frames=1))
+                with pytest.raises(ConnectionClosedError):
+                    while True:
+                        await ws.recv()
+            assert sim.stats.faults["close"] == 1
+            with pytest.raises(ConfigError, match="FaultConfig"):
+                sim.set_faults({"close_after_frames": 1})  # type: ignore[arg-type]
+
+    run(scenario())
+
+
+def test_stalled_connections_are_counted():
+    async def scenario():
+        faults = FaultConfig(stall_after_frames=2, stall_seconds=0.3)
+        async with sim_for(Venue.GATEIO, faults=faults) as sim, connect(sim.ws_url) as ws:
+            assert sim.stalled_connections == 0
+            await ws.send(depth_request(Venue.GATEIO))
+            for _ in range(3):  # ack + 2 pushes
+                await ws.recv()
+            while not sim.stalled_connections:
+                await asyncio.sleep(0.01)
+            while sim.stalled_connections:  # the stall ends by itself
+                await asyncio.sleep(0.01)
+            await ws.recv()
+
+    run(scenario())
+
+
+def test_push_loops_yield_to_other_work_at_the_highest_rate():
+    """A push loop whose sends never wait (a fast reader) still lets the event loop run
+    other work (other connections, control replies, REST) every PUSHES_PER_YIELD pushes."""
+
+    class NeverWaits:
+        """A socket that takes every frame at once."""
+
+        transport = None
+
+        async def send(self, frame: bytes | str) -> None:
+            pass
+
+    async def scenario():
+        sim = sim_for(Venue.MEXC, rate_hz=100_000.0)
+        session = sim._protocol.session(FaultPlan(FaultConfig()), sim.stats, conn_id=1,
+                                        replay=None, replay_loops=1)
+        session.receive(mexc_request("SUBSCRIPTION", *MEXC_CHANNELS[:4]), 0)
+        connection = _Connection(NeverWaits(), session, FaultPlan(FaultConfig()))  # type: ignore[arg-type]
+        connection.subscribed.set()
+        pusher = asyncio.create_task(sim._push(connection))
+        seen = [0]
+        while seen[-1] < 20_000:
+            await asyncio.sleep(0)  # runs whenever the push loop lets it
+            seen.append(sim.stats.pushes)
+        pusher.cancel()
+        await asyncio.gather(pusher, return_exceptions=True)
+        longest = max(b - a for a, b in itertools.pairwise(seen))
+        assert longest <= PUSHES_PER_YIELD + len(session.streams)
 
     run(scenario())

@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.frames import CloseCode
 from websockets.uri import parse_uri
 
+from ws_stack.credentials import Credentials
 from ws_stack.exceptions import ConfigError, ConnectionFailed
 from ws_stack.gateio.protocol import GateioProtocol
 from ws_stack.handler import MessageHandler
@@ -101,6 +103,14 @@ class ConnectionConfig:
     latency_window: int = 4096
     #: Proxy URL; ``None`` connects directly (environment proxies are ignored).
     proxy: str | None = None
+    #: Offer permessage-deflate; ``max_size`` still bounds every inflated message.
+    compression: bool = False
+    #: Do NOT verify the TLS certificate and host name of ``wss://`` URLs. Only for a
+    #: test server with a self-signed certificate: anyone on the path can impersonate
+    #: the venue. Logged as a warning by every connection that uses it.
+    insecure_skip_tls_verify: bool = False
+    #: API credentials for a private channel, if any; never printed (see Credentials).
+    credentials: Credentials | None = None
 
     def __post_init__(self) -> None:
         _positive("connect_timeout", self.connect_timeout)
@@ -127,6 +137,14 @@ class ConnectionConfig:
         if not isinstance(self.latency_window, int) or self.latency_window < 1:
             raise ConfigError(f"ConnectionConfig.latency_window must be an integer >= 1, "
                               f"got {self.latency_window!r}")
+        for name in ("compression", "insecure_skip_tls_verify"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"ConnectionConfig.{name} must be True or False, "
+                                  f"got {getattr(self, name)!r}")
+        if self.credentials is not None and not isinstance(self.credentials, Credentials):
+            # Not the value itself: it may be a secret put in the wrong place.
+            raise ConfigError(f"ConnectionConfig.credentials must be a Credentials or None, "
+                              f"got a {type(self.credentials).__name__}")
 
     def heartbeat_every(self, venue_interval: float) -> float | None:
         """Seconds between venue pings for a venue asking for ``venue_interval``."""
@@ -142,6 +160,8 @@ class ConnectionConfig:
             ping_timeout=self.ws_ping_timeout,
             max_size=self.max_size,
             proxy=self.proxy,
+            compression=self.compression,
+            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
         )
 
 
@@ -170,7 +190,8 @@ class _ReplyRouter:
             if connection._claim(reply):
                 return
         if isinstance(reply, VenueError):
-            logger.warning("venue error that answers no pending request: %s", reply)
+            # Bounded: the venue's message is frame content, as long as a frame may be.
+            logger.warning("venue error that answers no pending request: %.300s", reply)
 
 
 _routers: weakref.WeakKeyDictionary[MessageHandler, _ReplyRouter] = (
@@ -210,10 +231,19 @@ class Connection(VenueProtocol):
         self.config = config = ConnectionConfig() if config is None else config
         self.url = self.default_url if url is None else url
         try:
-            parse_uri(self.url)
+            uri = parse_uri(self.url)
         except InvalidURI as exc:
             raise ConfigError(f"bad WebSocket URL {self.url!r}: {exc}") from None
+        if uri.user_info is not None:
+            # websockets would send them as HTTP basic auth, and the URL is in every log
+            # line and error of this connection: refuse, without echoing the URL.
+            raise ConfigError("credentials in the WebSocket URL are refused: put them in "
+                              "ConnectionConfig.credentials")
         self.name = name or self.venue.value
+        if config.insecure_skip_tls_verify and uri.secure:
+            logger.warning("%s: TLS CERTIFICATE VERIFICATION IS OFF for %s "
+                           "(insecure_skip_tls_verify=True): anyone on the network path can "
+                           "impersonate the venue", self.name, self.url)
         if handler.venue is not self.venue:
             raise ConfigError(f"{self.name}: a {handler.venue.value} handler cannot read "
                               f"{self.venue.value} frames")
@@ -246,6 +276,7 @@ class Connection(VenueProtocol):
         self._active: set[Subscription] = set()
         self._refused: dict[Subscription, VenueError] = {}
         self._logged_handler_error = False
+        self._drop_callbacks: list[Callable[[int], None]] = []
         #: Backoff delays slept so far (the most recent 256), in order.
         self.reconnect_delays: deque[float] = deque(maxlen=256)
 
@@ -360,7 +391,7 @@ class Connection(VenueProtocol):
                     self._active.add(sub)
             if isinstance(reply, VenueError):
                 self._metrics.count_error(_R.VENUE_ERROR)
-                logger.warning("%s: venue refused %s: %s", self.name,
+                logger.warning("%s: venue refused %.300s: %.300s", self.name,
                                ", ".join(map(str, answered)), reply.message)
             return True
         return False
@@ -553,6 +584,12 @@ class Connection(VenueProtocol):
                         tap(frame)
                     await queue.put(frame)
         except ConnectionClosed as exc:
+            if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
+                # websockets refused a frame over max_size (counted before inflating it
+                # past the limit) and closed with 1009.
+                logger.warning("%s: frame over max_size (%s bytes) refused: %s",
+                               self.name, self.config.max_size, exc)
+                return _R.OVERSIZED_FRAME
             logger.info("%s: connection closed: %s", self.name, exc)
         return _R.CONNECTION_LOST
 
@@ -591,11 +628,19 @@ class Connection(VenueProtocol):
         handle = self.handler.handle
         record = self._metrics.latency.record
         clock = time.perf_counter_ns
+        # Frames are only dropped while this task waits (handle() never awaits), so a
+        # batch tells where its drops were: before it (the oldest went) or after it.
+        drops_first = queue.policy is OverflowPolicy.DROP_OLDEST
+        dropped = queue.dropped
         while True:
             try:
                 await queue.wait()
             except QueueClosed:
                 return
+            lost = queue.dropped - dropped
+            if lost and drops_first:
+                dropped += lost
+                self._frames_dropped(lost)
             while items:
                 frame = items.popleft()
                 start = clock()
@@ -604,7 +649,22 @@ class Connection(VenueProtocol):
                 except Exception:
                     self._handler_failed()
                 record(clock() - start)
+            if lost and not drops_first:
+                dropped += lost
+                self._frames_dropped(lost)
             queue.release()
+
+    def on_frames_dropped(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(count)`` when the receive queue dropped frames, at the point of
+        the stream where they were lost (e.g. to stop trusting an order book)."""
+        self._drop_callbacks.append(callback)
+
+    def _frames_dropped(self, count: int) -> None:
+        for callback in self._drop_callbacks:
+            try:
+                callback(count)
+            except Exception:
+                logger.exception("%s: frames-dropped callback %r raised", self.name, callback)
 
     def _handler_failed(self) -> None:
         # MessageHandler.handle never raises by contract; a subclass that does is a bug,

@@ -14,6 +14,7 @@ import ssl
 import urllib.parse
 
 from ws_stack.exceptions import WsStackError
+from ws_stack.protocol import insecure_tls_context
 
 __all__ = ["HttpError", "http_get"]
 
@@ -26,8 +27,17 @@ class HttpError(WsStackError):
     """The GET failed: bad URL, connection error, non-200 status or malformed response."""
 
 
-async def http_get(url: str, *, timeout: float = 10.0, max_body: int = MAX_BODY) -> bytes:
-    """The body of ``GET url``; raise :class:`HttpError` unless the status is 200."""
+async def http_get(
+    url: str,
+    *,
+    timeout: float = 10.0,
+    max_body: int = MAX_BODY,
+    insecure_skip_tls_verify: bool = False,
+) -> bytes:
+    """The body of ``GET url``; raise :class:`HttpError` unless the status is 200.
+
+    ``https`` verifies the certificate and host name unless ``insecure_skip_tls_verify``.
+    """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise HttpError(f"not an http(s) URL: {url!r}")
@@ -42,7 +52,7 @@ async def http_get(url: str, *, timeout: float = 10.0, max_body: int = MAX_BODY)
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(
-                parts.hostname, port, ssl=ssl.create_default_context() if secure else None
+                parts.hostname, port, ssl=_tls_context(insecure_skip_tls_verify) if secure else None
             )
             try:
                 writer.write(request)
@@ -56,6 +66,10 @@ async def http_get(url: str, *, timeout: float = 10.0, max_body: int = MAX_BODY)
         raise HttpError(f"GET {url}: no complete answer within {timeout:g} s") from None
     except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
         raise HttpError(f"GET {url}: {type(exc).__name__}: {exc}") from None
+
+
+def _tls_context(insecure: bool) -> ssl.SSLContext:
+    return insecure_tls_context() if insecure else ssl.create_default_context()
 
 
 async def _read_response(reader: asyncio.StreamReader, url: str, max_body: int) -> bytes:

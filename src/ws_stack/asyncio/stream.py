@@ -21,10 +21,11 @@ from ws_stack.handler import MessageHandler
 from ws_stack.messages import BookTicker, OrderBookUpdate, Venue, WebSocketMessageType
 from ws_stack.metrics import MetricsSnapshot
 from ws_stack.protocol import ChannelKind, Subscription, VenueProtocol
+from ws_stack.state import ConnectionState, StateCallback
 from ws_stack.sync import BookSync, SyncStats
 from ws_stack.venues import connection_class, make_handler
 
-from .connection import ConnectionConfig, FrameTap
+from .connection import Connection, ConnectionConfig, FrameTap
 from .group import ConnectionGroup
 from .rest import HttpError, http_get
 
@@ -112,10 +113,14 @@ class MarketStream:
         )
         self._snapshot_timeout = snapshot_timeout
         self._snapshot_retry_delay = snapshot_retry_delay
+        self._insecure_rest = self.group.config.insecure_skip_tls_verify
         self.books: dict[str, BookSync] = {}
         if books and (ChannelKind.DEPTH in kinds or ChannelKind.DEPTH_SNAPSHOT in kinds):
             self.books = {symbol: BookSync(venue, symbol) for symbol in self.symbols}
             self.handler.on(WebSocketMessageType.ORDER_BOOK, self._on_book)
+            for connection in self.group.connections:
+                connection.on_state_change(self._book_watcher(connection))
+                connection.on_frames_dropped(self._drop_watcher(connection))
         self._tickers: dict[str, BookTicker] = {}
         self.handler.on(WebSocketMessageType.BOOK_TICKER, self._on_ticker)
         self._fetches: set[asyncio.Task[None]] = set()
@@ -188,6 +193,41 @@ class MarketStream:
 
     # -- order books -------------------------------------------------------------
 
+    def _books_of(self, connection: Connection) -> list[BookSync]:
+        """The books whose depth ``connection`` carries."""
+        symbols = dict.fromkeys(
+            sub.symbol
+            for sub in connection.subscriptions
+            if sub.kind in (ChannelKind.DEPTH, ChannelKind.DEPTH_SNAPSHOT)
+        )
+        return [self.books[symbol] for symbol in symbols if symbol in self.books]
+
+    def _book_watcher(self, connection: Connection) -> StateCallback:
+        """A state callback that restarts the books fed by ``connection`` when it drops.
+
+        Deltas may have been lost with the socket, and none arrive while it is down: the
+        book must not claim to be in sync meanwhile. It buffers again and is rebuilt
+        from a snapshot once the connection is back (both venues' documented recipe).
+        """
+        books = self._books_of(connection)
+
+        def restart_books(old: ConnectionState, new: ConnectionState) -> None:
+            if old is ConnectionState.CONNECTED and new is not ConnectionState.CLOSING:
+                for sync in books:
+                    sync.restart()
+
+        return restart_books
+
+    def _drop_watcher(self, connection: Connection) -> Callable[[int], None]:
+        """A frames-dropped callback: the books fed by ``connection`` may have lost a delta."""
+        books = self._books_of(connection)
+
+        def unverify_books(count: int) -> None:
+            for sync in books:
+                sync.frames_dropped()
+
+        return unverify_books
+
     def _on_book(self, update: OrderBookUpdate) -> None:
         sync = self.books.get(update.symbol)
         if sync is not None and sync.apply(update) and not self._closing:
@@ -197,24 +237,28 @@ class MarketStream:
         self._tickers[ticker.symbol] = ticker
 
     def _fetch_snapshot(self, sync: BookSync) -> None:
-        sync.snapshot_requested()
-        task = asyncio.create_task(self._snapshot(sync), name=f"snapshot-{sync.symbol}")
+        token = sync.snapshot_requested()
+        task = asyncio.create_task(self._snapshot(sync, token), name=f"snapshot-{sync.symbol}")
         self._fetches.add(task)
         task.add_done_callback(self._fetches.discard)
 
-    async def _snapshot(self, sync: BookSync) -> None:
+    async def _snapshot(self, sync: BookSync, token: int) -> None:
         url = self.protocol.snapshot_url(self.rest_url, sync.symbol)
         try:
-            body = await http_get(url, timeout=self._snapshot_timeout)
+            body = await http_get(url, timeout=self._snapshot_timeout,
+                                  insecure_skip_tls_verify=self._insecure_rest)
             snapshot = self.protocol.parse_snapshot(body, sync.symbol)
-        except (HttpError, FrameError) as exc:
+        except Exception as exc:
+            # Whatever went wrong, the book must ask again later: a fetch that died here
+            # without snapshot_failed() would leave it buffering for good.
             self.snapshot_errors += 1
-            logger.warning("order-book snapshot of %s failed: %s", sync.symbol, exc)
+            logger.warning("order-book snapshot of %s failed: %s", sync.symbol, exc,
+                           exc_info=not isinstance(exc, HttpError | FrameError))
             # Retry on a later delta, but not sooner than the retry delay.
             await asyncio.sleep(self._snapshot_retry_delay)
-            sync.snapshot_failed()
+            sync.snapshot_failed(token)
             return
-        if not sync.apply_snapshot(snapshot):
+        if not sync.apply_snapshot(snapshot, token):
             logger.info("snapshot of %s older than the buffered deltas; fetching again",
                         sync.symbol)
 

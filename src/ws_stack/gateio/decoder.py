@@ -128,6 +128,12 @@ class _Envelope(msgspec.Struct, gc=False):
 
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
 
+# What msgspec raises on bad input: DecodeError (ValidationError is a subclass), and
+# outside its hierarchy UnicodeError (UnicodeDecodeError for invalid UTF-8 inside a JSON
+# string of a bytes frame, UnicodeEncodeError for a str frame holding lone surrogates) and
+# RecursionError (nesting deeper than msgspec recurses: a hostile ``[[[[...`` frame).
+_DECODE_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError)
+
 
 def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
     """The slow path of :func:`detect_type`: decode the envelope (skipping ``result``)."""
@@ -137,7 +143,7 @@ def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
         raise FrameError(
             FrameErrorReason.UNKNOWN_MESSAGE, f"not a Gate.io envelope: {exc}", frame, _GATEIO
         ) from None
-    except (msgspec.DecodeError, UnicodeError, TypeError) as exc:
+    except (*_DECODE_ERRORS, TypeError) as exc:
         raise FrameError(FrameErrorReason.MALFORMED_JSON, str(exc), frame, _GATEIO) from None
     channel, event = envelope.channel, envelope.event
     if event in (EVENT_SUBSCRIBE, EVENT_UNSUBSCRIBE):
@@ -278,11 +284,6 @@ _decode_any_order_book = msgspec.json.Decoder(
     _OrderBookUpdateFrame | _OrderBookFrame, strict=False
 ).decode
 _decode_control = msgspec.json.Decoder(_ControlFrame, strict=False).decode
-
-# What msgspec raises on bad input: DecodeError (ValidationError is a subclass), and
-# UnicodeError outside its hierarchy: UnicodeDecodeError for invalid UTF-8 inside a JSON
-# string of a bytes frame, UnicodeEncodeError for a str frame holding lone surrogates.
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeError)
 
 
 def _channel_of(frame: bytes | str, default: str) -> str:

@@ -151,7 +151,7 @@ class GateioProtocol(VenueProtocol):
             raise FrameError(
                 FrameErrorReason.INVALID_FIELD, f"order book snapshot: {exc}", body, Venue.GATEIO
             ) from None
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:  # see the decoder
             raise FrameError(
                 FrameErrorReason.MALFORMED_JSON, f"order book snapshot: {exc}", body, Venue.GATEIO
             ) from None

@@ -94,6 +94,12 @@ _TYPE_BY_BODY: dict[str, WebSocketMessageType] = {
 }
 
 
+#: What msgspec raises on JSON it cannot parse, besides ValidationError: DecodeError;
+#: UnicodeError for bad UTF-8 inside a string (not msgspec's own error); RecursionError
+#: for nesting deeper than it recurses (a hostile ``[[[[...`` frame, anywhere in it).
+_JSON_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError)
+
+
 class _Probe(msgspec.Struct, gc=False):
     """The keys that tell JSON frames apart; everything else is skipped unread."""
 
@@ -222,7 +228,7 @@ def _probe(frame: bytes | str) -> _Probe:
         if frame.lstrip()[:1] not in ("{", b"{"):  # valid JSON, but an array, a string...
             raise FrameError(_R.UNKNOWN_MESSAGE, "not a JSON object", frame, _MEXC) from None
         raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
-    except (msgspec.DecodeError, UnicodeError) as exc:  # bad UTF-8 is not msgspec's error
+    except _JSON_ERRORS as exc:
         raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
 
 
@@ -462,7 +468,7 @@ def parse_control(frame: bytes | str) -> SubscriptionAck | Pong | VenueError:
         control = _decode_control(frame)
     except msgspec.ValidationError as exc:
         raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
-    except (msgspec.DecodeError, UnicodeError) as exc:  # bad UTF-8 is not msgspec's error
+    except _JSON_ERRORS as exc:
         raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
     if control.code is None:
         raise FrameError(_R.UNKNOWN_MESSAGE, "control message without 'code'", frame, _MEXC)
@@ -553,7 +559,7 @@ def parse_legacy(frame: bytes | str, pool: LevelPool | None = None) -> Message |
         return build(frame, pool)
     except msgspec.ValidationError as exc:
         raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
-    except msgspec.DecodeError as exc:
+    except _JSON_ERRORS as exc:
         raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
     except ValueError as exc:  # no symbol anywhere
         raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None

@@ -132,7 +132,7 @@ class MexcProtocol(VenueProtocol):
             raise FrameError(
                 FrameErrorReason.INVALID_FIELD, f"depth snapshot: {exc}", body, Venue.MEXC
             ) from None
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:  # see the decoder
             raise FrameError(
                 FrameErrorReason.MALFORMED_JSON, f"depth snapshot: {exc}", body, Venue.MEXC
             ) from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import email.utils
 import http
 import itertools
@@ -30,7 +31,7 @@ from ws_stack.book import LocalOrderBook
 from ws_stack.exceptions import ConfigError
 from ws_stack.frames import FramesFileError, read_frames
 from ws_stack.messages import Venue
-from ws_stack.sim.config import SimConfig
+from ws_stack.sim.config import FaultConfig, SimConfig
 from ws_stack.sim.faults import ConnectionAction, FaultPlan
 from ws_stack.sim.gateio import GateioProtocol
 from ws_stack.sim.market import Market
@@ -49,6 +50,10 @@ HOST = "127.0.0.1"
 MIN_SLEEP = 0.001
 #: Most rate ticks a push loop catches up on after falling behind, in seconds of pushes.
 MAX_CATCH_UP = 0.1
+#: Pushes a push loop sends at most before it lets the event loop run other work: at
+#: saturating rates, sends rarely wait for the socket, and without this one connection
+#: would starve the others, control replies and REST snapshots.
+PUSHES_PER_YIELD = 256
 #: Seconds to wait for a client's closing handshake at stop() before dropping it.
 CLOSE_TIMEOUT = 2.0
 
@@ -162,12 +167,34 @@ class VenueSimulator:
     def running(self) -> bool:
         return self._server is not None
 
+    @property
+    def stalled_connections(self) -> int:
+        """Connections in the middle of a stall (silent, their socket not read)."""
+        return sum(not connection.awake.is_set() for connection in self._connections)
+
     def book(self, symbol: str) -> LocalOrderBook:
         """A copy of the simulator's current order book of ``symbol`` (either spelling)."""
         wire = self._protocol.wire_symbol(symbol)
         if wire not in self._market:
             raise KeyError(f"{symbol!r} is not simulated; symbols: {', '.join(self.symbols)}")
         return self._market[wire].book(self.venue)
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        """Inject ``faults`` from now on, on the open connections too.
+
+        ``set_faults(FaultConfig())`` ends fault injection, e.g. to let a client settle
+        before its state is compared with the simulator's. Open connections count their
+        pushes afresh (``close_after_frames=1`` drops each after its next push); a stall
+        under way runs its course; a refusal window starts now.
+        """
+        if not isinstance(faults, FaultConfig):
+            raise ConfigError(f"set_faults() takes a FaultConfig, got {faults!r}")
+        self.config = dataclasses.replace(self.config, faults=faults)
+        for connection in self._connections:
+            connection.plan = connection.session.plan = FaultPlan(faults)
+        if self._server is not None:
+            loop = asyncio.get_running_loop()
+            self._refuse_until = loop.time() + faults.refuse_connections_for
 
     async def start(self) -> None:
         """Serve on 127.0.0.1; load the replay file first, if any."""
@@ -291,6 +318,7 @@ class VenueSimulator:
         rate = self.config.rate_hz
         session = connection.session
         credit, last = 1.0, loop.time()
+        unyielded = 0
         try:
             while True:
                 if not session.streams or session.replay_done:
@@ -303,6 +331,10 @@ class VenueSimulator:
                 last = now
                 while credit >= 1.0:
                     credit -= 1.0
+                    if unyielded >= PUSHES_PER_YIELD:
+                        unyielded = 0
+                        await asyncio.sleep(0)
+                    unyielded += len(session.streams)
                     action = await self._send_slot(connection)
                     if action is ConnectionAction.CLOSE:
                         return
