@@ -1,10 +1,27 @@
-"""Local order book: applying deltas to a deep book and taking a snapshot."""
+"""Local order book: applying deltas to a deep book and taking a snapshot.
+
+``ParseDelta`` is the floor of ``ApplyDelta`` for the ratio target: parsing those same
+deltas (as Gate.io frames with exactly their levels).
+"""
 
 from __future__ import annotations
 
-from .common import ladder, require
+from .common import direct_parser, gateio_delta_frame, ladder, require
 
 BOOK_LEVELS = 1000
+
+
+def _delta_levels(levels: int) -> list[tuple[list[tuple[float, float]], ...]]:
+    """(bids, asks) of the two deltas applied in turn, as (price, size) pairs.
+
+    Sizes alternate with zero so that repeated application keeps the book's shape: one
+    pass deletes some levels, the next re-inserts them.
+    """
+    bids = [(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 49_990.0, -0.5))]
+    asks = [(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 50_010.5, 0.5))]
+    refill_bids = [(p, 1.0) for p, _ in bids]
+    refill_asks = [(p, 1.0) for p, _ in asks]
+    return [(bids, asks), (refill_bids, refill_asks)]
 
 
 class ApplyDelta:
@@ -30,20 +47,18 @@ class ApplyDelta:
                 last_update_id=1,
             )
         )
-        # Sizes alternate with zero so that repeated application keeps the book's shape:
-        # one pass deletes some levels, the next re-inserts them.
-        bids = [
-            Level(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 49_990.0, -0.5))
-        ]
-        asks = [
-            Level(p, s if i % 4 else 0.0) for i, (p, s) in enumerate(ladder(levels, 50_010.5, 0.5))
-        ]
-        refill_bids = [Level(lv.price, 1.0) for lv in bids]
-        refill_asks = [Level(lv.price, 1.0) for lv in asks]
         # Sequence checks are part of the cost: ids increase by one per delta.
         self.deltas = [
-            Update(venue, "BTC_USDT", b, a, False, first_update_id=0, last_update_id=0)
-            for b, a in ((bids, asks), (refill_bids, refill_asks))
+            Update(
+                venue,
+                "BTC_USDT",
+                [Level(p, s) for p, s in bids],
+                [Level(p, s) for p, s in asks],
+                False,
+                first_update_id=0,
+                last_update_id=0,
+            )
+            for bids, asks in _delta_levels(levels)
         ]
         self.next_id = 2
 
@@ -52,3 +67,21 @@ class ApplyDelta:
         delta.first_update_id = delta.last_update_id = self.next_id
         self.next_id += 1
         self.book.apply(delta)
+
+
+class ParseDelta:
+    """The floor of ``ApplyDelta``: parse the same deltas, from Gate.io frames, in turn."""
+
+    version = 1
+    params = [5, 20, 100]
+    param_names = ["levels"]
+
+    def setup(self, levels: int) -> None:
+        self.parse = direct_parser("gateio", "json", "order_book")
+        self.frames = [gateio_delta_frame(bids, asks) for bids, asks in _delta_levels(levels)]
+        self.parse(self.frames[0])
+        self.next_id = 0
+
+    def time_parse_delta(self, levels: int) -> None:
+        self.parse(self.frames[self.next_id & 1])
+        self.next_id += 1

@@ -1,21 +1,35 @@
 """Codecs (``ws_stack.mexc.decoder``, ``ws_stack.gateio.decoder``): detection and parsing.
 
 Every combination of venue and format is a parameter; Gate.io has no protobuf format, so
-those combinations are n/a. MEXC order-book levels come from a level pool and go back to
-it after each parse, as in the handler.
+those combinations are n/a. Frames are parsed as the venue's default handler parses them
+(on commits whose MEXC handler pooled levels, they come from a pool and go back to it).
+
+Next to the ws_stack figures are their floors, the bare library calls the ratio targets
+compare them with in the same run: ``DetectType.time_find_marker`` (a ``find`` of the
+channel marker in the first 64 bytes) and ``ParseOrderBook.time_floor`` (one msgspec
+decode into string levels, or one protobuf ``ParseFromString``, of the same frame).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .common import CHANNELS, DEPTHS, FORMATS, VENUES, detector, direct_parser, frame, require
+from .common import (
+    CHANNEL_MARKERS,
+    CHANNELS,
+    DEPTHS,
+    FORMATS,
+    VENUES,
+    default_pool,
+    detector,
+    direct_parser,
+    floor_parser,
+    frame,
+)
 
 
 def _pool(venue: str) -> Any:
-    if venue != "mexc":
-        return None
-    return require("ws_stack.pool", "LevelPool").LevelPool()
+    return default_pool(venue)
 
 
 class DetectType:
@@ -29,9 +43,16 @@ class DetectType:
         self.detect = detector(venue)
         self.frame = frame(venue, fmt, channel)
         self.detect(self.frame)
+        # A control message is text in either format: it is searched as a JSON frame.
+        text = isinstance(self.frame, str)
+        self.marker = CHANNEL_MARKERS[venue, "json" if text else fmt]
 
     def time_detect_type(self, venue: str, fmt: str, channel: str) -> None:
         self.detect(self.frame)
+
+    def time_find_marker(self, venue: str, fmt: str, channel: str) -> None:
+        """The floor: a bare find of the channel marker in the frame's first 64 bytes."""
+        self.frame.find(self.marker, 0, 64)
 
 
 class ParseOrderBook:
@@ -46,9 +67,15 @@ class ParseOrderBook:
         self.frame = frame(venue, fmt, channel, depth)
         self.parse = direct_parser(venue, fmt, channel, _pool(venue))
         self.parse(self.frame)
+        self.floor = floor_parser(venue, fmt)
+        self.floor(self.frame)
 
     def time_parse(self, venue: str, fmt: str, kind: str, depth: int) -> None:
         self.parse(self.frame)
+
+    def time_floor(self, venue: str, fmt: str, kind: str, depth: int) -> None:
+        """The floor: the same frame decoded bare (string levels, or protobuf only)."""
+        self.floor(self.frame)
 
 
 class ParseTrade:

@@ -18,10 +18,13 @@ from typing import Any
 from .common import (
     SYMBOLS,
     VENUES,
+    BookFollower,
+    MessageCounter,
     SimProcess,
     connection_class,
     connection_config,
     counting_handler,
+    make_handler,
     new_connection,
     require,
     require_connection_layer,
@@ -132,9 +135,46 @@ class Reconnect(SimulatedVenue):
 
 
 class EndToEnd(SimulatedVenue):
-    """1,000 order-book deltas from the simulator through socket, queue and handler.
+    """1,000 order-book deltas from the simulator through socket, queue, handler and a
+    1,000-level local order book (every delta applied, see ``BookFollower``).
 
-    Frames per second = 1000 / the time shown.
+    Frames per second = 1000 / the time shown; ``BareReceive`` is its floor.
+    ``track_handler_latency_p99_ns`` is the connection's own p99 of ``handle()`` (book
+    included) over the last 4,096 of 5,000 frames.
+    """
+
+    version = 2
+    rate_hz = 100_000.0
+    replay_frames = 1000
+
+    def setup(self, venue: str) -> None:
+        super().setup(venue)
+        handler, self.counter = counting_handler(venue)
+        messages = require("ws_stack.messages", "WebSocketMessageType")
+        handler.on(messages.WebSocketMessageType.ORDER_BOOK, BookFollower(venue))
+        self.live = self.connection(handler)
+        self.connections.append(self.live)
+        self.run(self.live.start())
+        self.run(self.counter.wait_for(100))  # warm-up
+
+    def time_1000_frames(self, venue: str) -> None:
+        self.run(self.counter.wait_for(1000))
+
+    def track_handler_latency_p99_ns(self, venue: str) -> float:
+        self.run(self.counter.wait_for(5000))
+        p99 = getattr(self.live.metrics(), "latency_p99_us", None)
+        if p99 is None:
+            raise NotImplementedError("this commit's connections report no latency")
+        return round(p99 * 1000)
+
+    track_handler_latency_p99_ns.unit = "ns"  # type: ignore[attr-defined]
+
+
+class BareReceive(SimulatedVenue):
+    """The floor of ``EndToEnd``: a bare ``websockets`` client that only counts frames.
+
+    Same simulator, same replayed deltas, same subscription and connection options; no
+    queue, handler or book. Frames per second = 1000 / the time shown.
     """
 
     version = 1
@@ -143,13 +183,95 @@ class EndToEnd(SimulatedVenue):
 
     def setup(self, venue: str) -> None:
         super().setup(venue)
-        handler, self.counter = counting_handler(venue)
-        self.live = self.connection(handler)
-        self.connections.append(self.live)
-        self.run(self.live.start())
+        cls = connection_class(venue)
+        subscription = cls.subscription(SYMBOLS[venue], "depth")
+        options = connection_config().connect_options()
+        self.ws = self.run(cls.connection_context(self.sim.ws_url, options))
+        for request in cls.subscribe_requests([subscription]):
+            self.run(self.ws.send(request.text))
+        self.counter = MessageCounter()
+        self.reader = self.loop.create_task(self._count())
         self.run(self.counter.wait_for(100))  # warm-up
 
+    async def _count(self) -> None:
+        count = self.counter
+        async for frame in self.ws:
+            count(frame)
+
+    def teardown(self, venue: str) -> None:
+        reader = getattr(self, "reader", None)
+        if reader is not None:
+            reader.cancel()
+            self.run(asyncio.gather(reader, return_exceptions=True))
+        if getattr(self, "ws", None) is not None:
+            self.run(self.ws.close())
+        super().teardown(venue)
+
     def time_1000_frames(self, venue: str) -> None:
+        self.run(self.counter.wait_for(1000))
+
+
+class Subscriptions:
+    """Per-frame cost with 1, 30 and 300 subscriptions, sharded 30 per connection.
+
+    Every subscription is one symbol's depth stream; the simulator (on the same event loop)
+    replays deltas on every connection as fast as it can. The time is for 1,000 of them
+    through the connections' queues and the one shared handler, whichever connections they
+    arrive on. It should not depend on the number of subscriptions (a target compares the
+    largest with the smallest).
+    """
+
+    version = 1
+    params = [VENUES, [1, 30, 300]]
+    param_names = ["venue", "subscriptions"]
+    timeout = 180
+    per_connection = 30
+
+    def setup(self, venue: str, subscriptions: int) -> None:
+        require_connection_layer(venue)
+        group_module = require("ws_stack.asyncio.group", "ConnectionGroup")
+        sim = require("ws_stack.sim", "VenueSimulator", "SimConfig")
+        self.loop = asyncio.new_event_loop()
+        self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
+        path = Path(self._tmp.name) / "deltas.jsonl"
+        write_deltas(path, venue, 1000)
+        sep = "_" if venue == "gateio" else ""
+        symbols = tuple(f"S{i:03d}{sep}USDT" for i in range(subscriptions))
+        # Replaying, the simulator sends one frame per tick and connection, whatever the
+        # number of streams: at its top rate every connection offers more than is taken.
+        config = sim.SimConfig(symbols=symbols, rate_hz=100_000.0, replay=path, replay_loops=1000)
+        self.sim = sim.VenueSimulator(venue, config)
+        self.run(self.sim.start())
+        cls = connection_class(venue)
+        handler = make_handler(venue)
+        self.counter = MessageCounter()
+        messages = require("ws_stack.messages", "WebSocketMessageType")
+        handler.on(messages.WebSocketMessageType.ORDER_BOOK, self.counter)
+        self.group = group_module.ConnectionGroup(
+            cls,
+            handler,
+            [cls.subscription(symbol, "depth") for symbol in symbols],
+            url=self.sim.ws_url,
+            config=connection_config(),
+            per_connection=self.per_connection,
+        )
+        self.run(self.group.start())
+        self.run(self.counter.wait_for(max(100, subscriptions)))  # warm-up
+
+    def teardown(self, venue: str, subscriptions: int) -> None:
+        loop = getattr(self, "loop", None)
+        if loop is None:
+            return
+        if getattr(self, "group", None) is not None:
+            self.run(self.group.close())
+        if getattr(self, "sim", None) is not None:
+            self.run(self.sim.stop())
+        loop.close()
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def time_1000_frames(self, venue: str, subscriptions: int) -> None:
         self.run(self.counter.wait_for(1000))
 
 

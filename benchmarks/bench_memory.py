@@ -20,6 +20,7 @@ from .common import (
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
+    BookFollower,
     SimProcess,
     check_combination,
     counting_handler,
@@ -103,6 +104,77 @@ class ParseAllocations:
         return cache[venue, fmt, channel][1]
 
     track_bytes_per_message.unit = "bytes"  # type: ignore[attr-defined]
+
+
+def _blocks_per_call(call: Callable[[Any], Any], frames: list[Any]) -> float:
+    """tracemalloc blocks still allocated per call after ``PARSED`` calls, results kept."""
+    for i in range(200):  # warm-up: lazy imports, caches
+        call(frames[i % len(frames)])
+    kept: list[Any] = [None] * PARSED
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        for i in range(PARSED):
+            kept[i] = call(frames[i % len(frames)])
+        snapshot = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    return sum(stat.count for stat in snapshot.statistics("filename")) / PARSED
+
+
+class DeltaAllocations:
+    """Objects a steady stream of 20-level deltas leaves allocated per level, beyond the
+    decoder's own output, through the default handler and a 1,000-level local book.
+
+    tracemalloc blocks per delta with every delivered update kept (handler, callbacks,
+    book and the update), minus the blocks per update of the venue parser alone (the
+    decoder's output: the update, its lists, levels and numbers), over the 40 levels.
+    0 means the handler and the book allocate nothing per level (the book stores the
+    levels' own floats); an object pool would show up here as misses. Lower is better.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "objects"
+    timeout = 120
+
+    def setup_cache(self) -> dict[str, float]:
+        found = {}
+        for venue in VENUES:
+            try:
+                found[venue] = self._per_level(venue)
+            except NotImplementedError:
+                continue
+        return found
+
+    @staticmethod
+    def _per_level(venue: str) -> float:
+        fmt = "protobuf" if venue == "mexc" else "json"
+        frames = [frame(venue, fmt, "order_book", HANDLER_DEPTH, seq) for seq in (1, 2)]
+        messages = require("ws_stack.messages", "WebSocketMessageType")
+        handler = make_handler(venue)
+        follower = BookFollower(venue)
+        kept: list[Any] = []
+
+        def keep(update: Any) -> None:
+            follower(update)
+            kept.append(update)
+
+        handler.on(messages.WebSocketMessageType.ORDER_BOOK, keep)
+        parse = direct_parser(venue, fmt, "order_book", getattr(handler, "level_pool", None))
+        pipeline = _blocks_per_call(handler.handle, frames)
+        decoder = _blocks_per_call(parse, frames)
+        return round((pipeline - decoder) / (2 * HANDLER_DEPTH), 3)
+
+    def setup(self, cache: dict[str, float], venue: str) -> None:
+        if venue not in cache:
+            raise NotImplementedError("this commit cannot handle these frames")
+
+    def track_objects_per_level(self, cache: dict[str, float], venue: str) -> float:
+        return cache[venue]
 
 
 class GcPressure:

@@ -16,6 +16,8 @@ import importlib
 import json
 from typing import Any
 
+import msgspec
+
 #: Parameter axes shared by the codec and handler suites.
 VENUES = ["mexc", "gateio"]
 FORMATS = ["protobuf", "json"]
@@ -26,6 +28,7 @@ HANDLER_DEPTH = 20
 
 MEXC_SYMBOL = "BTCUSDT"
 GATEIO_SYMBOL = "BTC_USDT"
+SYMBOLS = {"mexc": MEXC_SYMBOL, "gateio": GATEIO_SYMBOL}
 TIME_MS = 1_700_000_000_123
 
 
@@ -77,6 +80,25 @@ def _gateio_push(channel: str, result: dict[str, Any]) -> str:
             "event": "update",
             "result": result,
         }
+    )
+
+
+def gateio_delta_frame(
+    bids: list[tuple[float, float]], asks: list[tuple[float, float]], seq: int = 1
+) -> str:
+    """A Gate.io ``spot.order_book_update`` frame with exactly these levels."""
+    return _gateio_push(
+        "spot.order_book_update",
+        {
+            "t": TIME_MS,
+            "e": "depthUpdate",
+            "E": TIME_MS // 1000,
+            "s": GATEIO_SYMBOL,
+            "U": seq,
+            "u": seq,
+            "b": [[_text(p), _text(s)] for p, s in bids],
+            "a": [[_text(p), _text(s)] for p, s in asks],
+        },
     )
 
 
@@ -223,7 +245,7 @@ def frame(venue: str, fmt: str, channel: str, depth: int = HANDLER_DEPTH, seq: i
 
 
 def make_handler(venue: str) -> Any:
-    """The venue's handler with its default settings (MEXC: with its own level pool)."""
+    """The venue's handler with its default settings."""
     if venue == "mexc":
         return require("ws_stack.mexc.handler", "MexcHandler").MexcHandler()
     return require("ws_stack.gateio.handler", "GateioHandler").GateioHandler()
@@ -275,6 +297,83 @@ def detector(venue: str) -> Any:
     """The venue decoder's ``detect_type``."""
     module = "ws_stack.mexc.decoder" if venue == "mexc" else "ws_stack.gateio.decoder"
     return require(module, "detect_type").detect_type
+
+
+def default_pool(venue: str) -> Any:
+    """The level pool the venue's default handler parses with (``None``: it does not pool).
+
+    The codec suites parse as the handler does, so that their history follows the default:
+    MEXC handlers pooled levels by default before the performance work, and no longer do.
+    """
+    if venue != "mexc":  # Gate.io never pooled
+        return None
+    return getattr(make_handler(venue), "level_pool", None)
+
+
+# -- floors: the bare library calls ws_stack's ratio targets are measured against --------
+
+#: The channel marker type detection looks for, per venue and format (the first 64 bytes
+#: of a frame are searched for it).
+CHANNEL_MARKERS: dict[tuple[str, str], Any] = {
+    ("gateio", "json"): '"channel":"',
+    ("mexc", "protobuf"): b"spot@public.",
+    ("mexc", "json"): '"c":"',
+}
+
+
+# The bare decode targets: the frames' shapes with every level left a string.
+_Levels = list[tuple[str, str]] | None
+
+
+class _GateBookResult(msgspec.Struct, gc=False):
+    s: str
+    t: int | None = None
+    U: int | None = None
+    u: int | None = None
+    lastUpdateId: int | None = None
+    b: _Levels = None
+    a: _Levels = None
+    bids: _Levels = None
+    asks: _Levels = None
+
+
+class _GateBookFrame(msgspec.Struct, gc=False):
+    channel: str
+    event: str
+    result: _GateBookResult
+
+
+class _MexcLegacyLevel(msgspec.Struct, gc=False):
+    p: str
+    v: str
+
+
+class _MexcLegacyDepth(msgspec.Struct, gc=False):
+    r: str
+    asks: list[_MexcLegacyLevel] = []
+    bids: list[_MexcLegacyLevel] = []
+
+
+class _MexcLegacyFrame(msgspec.Struct, gc=False):
+    c: str
+    d: _MexcLegacyDepth
+    s: str = ""
+    t: int | None = None
+
+
+def floor_parser(venue: str, fmt: str) -> Any:
+    """The bare decode of an order-book frame that ws_stack's parser is compared with.
+
+    JSON: one ``msgspec.json.Decoder`` call into a Struct with the levels as strings (the
+    numbers left unconverted, no validation, no ws_stack types). MEXC protobuf: one
+    ``ParseFromString`` of the wrapper with the real schema (upb), no field read.
+    """
+    check_combination(venue, fmt)
+    if fmt == "protobuf":
+        proto = require("ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2", "PushDataV3ApiWrapper")
+        return proto.PushDataV3ApiWrapper.FromString
+    shape = _GateBookFrame if venue == "gateio" else _MexcLegacyFrame
+    return msgspec.json.Decoder(shape).decode
 
 
 # -- the simulator in a child process ---------------------------------------------------
@@ -346,8 +445,6 @@ def write_deltas(path: Any, venue: str, count: int) -> None:
 
 # -- the asyncio connection layer -------------------------------------------------------
 
-SYMBOLS = {"mexc": MEXC_SYMBOL, "gateio": GATEIO_SYMBOL}
-
 
 def connection_class(venue: str) -> Any:
     """``MexcConnection`` or ``GateioConnection``."""
@@ -407,6 +504,39 @@ class MessageCounter:
         self.target = self.count + more
         self.reached.clear()
         await self.reached.wait()
+
+
+class BookFollower:
+    """A handler callback that applies every order-book delta to a 1,000-level local book.
+
+    The simulator replays the same deltas over and over, whose sequence numbers would make
+    the book ignore every round after the first as stale: each delta is renumbered to
+    follow on, so that every one is applied (the sequence checks still run).
+    """
+
+    def __init__(self, venue: str) -> None:
+        book = require("ws_stack.book", "LocalOrderBook")
+        messages = require("ws_stack.messages", "OrderBookUpdate", "Level", "Venue")
+        Level, symbol = messages.Level, SYMBOLS[venue]
+        ws_venue = messages.Venue.MEXC if venue == "mexc" else messages.Venue.GATEIO
+        bids, asks = ladder(500, 49_999.5, -0.5), ladder(500, 50_000.0, 0.5)
+        self.book = book.LocalOrderBook(ws_venue, symbol)
+        self.book.apply(
+            messages.OrderBookUpdate(
+                ws_venue,
+                symbol,
+                [Level(p, s) for p, s in bids],
+                [Level(p, s) for p, s in asks],
+                True,
+                last_update_id=0,
+            )
+        )
+        self.seq = 0
+
+    def __call__(self, update: Any) -> None:
+        self.seq += 1
+        update.first_update_id = update.last_update_id = self.seq
+        self.book.apply(update)
 
 
 def counting_handler(venue: str) -> tuple[Any, MessageCounter]:

@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ws_stack.book import ApplyResult, LocalOrderBook, SequenceGap
 from ws_stack.messages import Level, OrderBookUpdate, Venue
@@ -145,3 +147,29 @@ def test_many_levels_stay_sorted(book):
     assert book.best_bid() == (499.0, 1.0)
     assert book.best_ask() == (500.5, 3.0)
     assert len(book) == 1000
+
+
+# Few distinct prices, so that deltas hit existing levels, remove absent ones and repeat.
+_levels = st.lists(
+    st.tuples(st.sampled_from([1.0, 1.5, 2.0, 2.5, 3.0, 1e9]), st.sampled_from([0.0, 1.0, 2.5])),
+    max_size=8,
+)
+
+
+@given(_levels, st.lists(st.tuples(_levels, _levels), max_size=6))
+def test_deltas_apply_level_by_level_in_order(initial, deltas):
+    """The book equals a plain dict updated one level at a time, sides kept sorted."""
+    book = LocalOrderBook(Venue.GATEIO, "BTC_USDT")
+    book.apply(snapshot(Venue.GATEIO, 0, initial, initial))
+    expected = {price: size for price, size in initial if size > 0}
+    expected_bids, expected_asks = dict(expected), dict(expected)
+    for n, (bids, asks) in enumerate(deltas, start=1):
+        assert book.apply(delta(Venue.GATEIO, n, n, bids, asks)) is ApplyResult.APPLIED
+        for side, levels in ((expected_bids, bids), (expected_asks, asks)):
+            for price, size in levels:
+                if size:
+                    side[price] = size
+                else:
+                    side.pop(price, None)
+    assert book.bids() == sorted(expected_bids.items(), reverse=True)
+    assert book.asks() == sorted(expected_asks.items())

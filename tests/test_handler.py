@@ -119,3 +119,17 @@ def test_an_unexpected_parser_exception_is_counted_not_raised():
     assert errors[0].reason is FrameErrorReason.INTERNAL_ERROR
     assert "IndexError" in errors[0].detail
     assert handler.stats().errors == {"internal_error": 1}
+
+
+def test_a_parser_returning_a_non_message_is_an_internal_error():
+    class BuggyHandler(MexcHandler):
+        def route(self, msg_type, frame):
+            return lambda frame: None  # stands in for a parser bug
+
+    handler = BuggyHandler()
+    errors = []
+    handler.on_error(errors.append)
+    handler.handle(PONG)
+    assert [e.reason for e in errors] == [FrameErrorReason.INTERNAL_ERROR]
+    assert "NoneType" in errors[0].detail
+    assert handler.stats().messages == {}

@@ -61,17 +61,17 @@ class _Side:
     def apply(self, levels: list[Level]) -> None:
         sizes = self.sizes
         prices = self.prices
+        # `in` and `del` rather than get()/pop(): operators, not method calls, per level.
         for level in levels:
             price = level.price
             size = level.size
-            if size == 0.0:
-                if sizes.pop(price, None) is not None:
-                    del prices[bisect_left(prices, price)]
-            elif sizes.get(price) is None:
+            if size:  # sizes are validated finite and >= 0: false only for a removal
+                if price not in sizes:
+                    insort(prices, price)
                 sizes[price] = size
-                insort(prices, price)
-            else:
-                sizes[price] = size
+            elif price in sizes:
+                del sizes[price]
+                del prices[bisect_left(prices, price)]
 
 
 class LocalOrderBook:

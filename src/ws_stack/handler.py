@@ -68,11 +68,13 @@ class MessageHandler(ABC):
 
     def __init__(self, *, level_pool: LevelPool | None = None) -> None:
         self.level_pool = level_pool
-        self._callbacks: dict[type, list[MessageCallback]] = {}
+        # Both keyed by message class (its hash is C-level, an Enum member's is Python
+        # code) and filled for every class up front, so that delivery indexes plain dicts
+        # (the interpreter's fastest path) and never needs a default.
+        self._callbacks: dict[type, list[MessageCallback]] = {cls: [] for cls in _CLASSES}
+        self._messages: dict[type, int] = dict.fromkeys(_CLASSES, 0)
         self._error_callbacks: list[ErrorCallback] = []
         self._frames = 0
-        # Keyed by message class: its hash is C-level, an Enum member's is Python code.
-        self._messages: Counter[type] = Counter()
         self._errors: Counter[FrameErrorReason] = Counter()
         self._logged_reasons: set[FrameErrorReason] = set()
 
@@ -80,7 +82,7 @@ class MessageHandler(ABC):
 
     def on(self, msg_type: WebSocketMessageType, callback: MessageCallback) -> None:
         """Call ``callback(message)`` for every message of ``msg_type``."""
-        self._callbacks.setdefault(_CLASS_BY_TYPE[msg_type], []).append(callback)
+        self._callbacks[_CLASS_BY_TYPE[msg_type]].append(callback)
 
     def on_error(self, callback: ErrorCallback) -> None:
         """Call ``callback(error)`` for every frame that could not be handled."""
@@ -92,8 +94,7 @@ class MessageHandler(ABC):
         try:
             if not frame:
                 raise FrameError(FrameErrorReason.EMPTY_FRAME, "empty frame", frame)
-            msg_type = self.detect_type(frame)
-            result = self.route(msg_type, frame)(frame)
+            result = self._parser_for(frame)(frame)
         except FrameError as error:
             self._reject(error, frame)
             return 0
@@ -111,7 +112,7 @@ class MessageHandler(ABC):
     def stats(self) -> HandlerStats:
         return HandlerStats(
             frames=self._frames,
-            messages={cls.msg_type.value: n for cls, n in self._messages.items()},
+            messages={cls.msg_type.value: n for cls, n in self._messages.items() if n},
             errors={r.value: n for r, n in self._errors.items()},
         )
 
@@ -127,28 +128,43 @@ class MessageHandler(ABC):
 
     # -- internals ----------------------------------------------------------------
 
+    def _parser_for(self, frame: bytes | str) -> Parser:
+        """Steps one and two of the template: :meth:`detect_type`, then :meth:`route`.
+
+        A venue handler may fuse the two for its most common frames (one lookup instead
+        of two calls), provided it answers exactly as the hooks do; its tests check that.
+        """
+        return self.route(self.detect_type(frame), frame)
+
     def _deliver(self, message: Message) -> None:
         message_class = type(message)
-        self._messages[message_class] += 1
-        callbacks = self._callbacks.get(message_class)
-        if callbacks:
-            for callback in callbacks:
-                try:
-                    callback(message)
-                except Exception as exc:  # a user callback must not kill the receive loop
-                    self._report(
-                        FrameError(
-                            FrameErrorReason.CALLBACK_ERROR,
-                            f"callback {getattr(callback, '__qualname__', callback)!s} "
-                            f"raised {type(exc).__name__}: {exc}",
-                            b"",
-                            self.venue,
-                        )
-                    )
+        try:
+            self._messages[message_class] += 1
+            callbacks = self._callbacks[message_class]
+        except KeyError:  # not a message: a parser bug, reported like one
+            detail = f"parser returned a {message_class.__name__}, not a message"
+            self._report(FrameError(FrameErrorReason.INTERNAL_ERROR, detail, b"", self.venue))
+            return
+        for callback in callbacks:
+            try:
+                callback(message)
+            except Exception as exc:  # a user callback must not kill the receive loop
+                self._callback_failed(callback, exc)
         # Pooled levels were on loan to the callbacks; take them back.
         if self.level_pool is not None and message_class is OrderBookUpdate:
             self.level_pool.give(message.bids)
             self.level_pool.give(message.asks)
+
+    def _callback_failed(self, callback: MessageCallback, exc: Exception) -> None:
+        self._report(
+            FrameError(
+                FrameErrorReason.CALLBACK_ERROR,
+                f"callback {getattr(callback, '__qualname__', callback)!s} "
+                f"raised {type(exc).__name__}: {exc}",
+                b"",
+                self.venue,
+            )
+        )
 
     def _reject(self, error: FrameError, frame: bytes | str) -> None:
         if error.venue is None:
@@ -170,7 +186,5 @@ class MessageHandler(ABC):
                 logger.exception("error callback %r raised", callback)
 
 
-_CLASS_BY_TYPE: dict[WebSocketMessageType, type] = {
-    cls.msg_type: cls
-    for cls in (Trade, BookTicker, OrderBookUpdate, SubscriptionAck, Pong, VenueError)
-}
+_CLASSES = (Trade, BookTicker, OrderBookUpdate, SubscriptionAck, Pong, VenueError)
+_CLASS_BY_TYPE: dict[WebSocketMessageType, type] = {cls.msg_type: cls for cls in _CLASSES}

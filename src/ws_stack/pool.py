@@ -1,9 +1,10 @@
 """A bounded pool of order-book :class:`~ws_stack.messages.Level` objects.
 
-The MEXC parse paths build levels in Python (from protobuf strings or legacy JSON); they
-take them from a pool instead of allocating, and the handler gives them back once the
-update has been delivered. Gate.io levels come straight out of msgspec's C decoder, where
-pooling would cost more than it saves, so that path does not use a pool.
+A MEXC handler given a pool (``MexcHandler(level_pool=...)``) takes order-book levels from
+it instead of allocating them, and gives them back once the update has been delivered;
+the statistics tell how well a stream reuses them. It is opt-in: by default both venues'
+levels come straight out of msgspec's C decoder, which recycles freed structs through its
+own free list, and refilling a pooled level in Python costs more than that allocation.
 
 The pool works in batches (one update's side at a time) to keep per-level overhead to
 an attribute store.

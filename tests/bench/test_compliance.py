@@ -37,14 +37,20 @@ def _benchmark_class(name: str) -> tuple[type, str]:
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
 def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
-    for name in filter(None, (target.benchmark, target.minus)):
+    for name in filter(None, (target.benchmark, target.minus, target.over)):
         cls, method = _benchmark_class(name)
         assert callable(getattr(cls, method, None)), f"{name} is not in benchmarks/"
         params = getattr(cls, "params", [])
+        if params and not isinstance(params[0], list):  # one parameter: asv's short form
+            params = [params]
         axes = dict(zip(getattr(cls, "param_names", []), params, strict=True))
-        for key, value in target.params.items():
+        wanted = {**target.params, **(target.over_params if name == target.over else {})}
+        for key, value in wanted.items():
             assert key in axes, f"{name} has no parameter {key!r}"
-            assert value in axes[key], f"{name}: {key}={value!r} is not measured"
+            for one in value if isinstance(value, list) else [value]:
+                assert one in axes[key], f"{name}: {key}={one!r} is not measured"
+        if target.spread is not None:
+            assert target.spread in axes, f"{name} has no parameter {target.spread!r}"
 
 
 def test_targets_are_unique_and_readable() -> None:
@@ -180,3 +186,60 @@ def test_command_without_results_says_what_to_do(
 ) -> None:
     assert main(["--root", str(repo), "compliance"]) == 2
     assert "make bench" in capsys.readouterr().err
+
+
+# -- ratio targets: each value against its floor, measured in the same run ----------------
+
+PARSE = "bench_codec.ParseOrderBook.time_parse"
+FLOOR = "bench_codec.ParseOrderBook.time_floor"
+PARSE_AXES = {"venue": ["mexc", "gateio"], "depth": [5, 20]}
+
+
+def _ratio_results(tmp_path: Path, parse: list[float], floor: list[float]) -> Any:
+    axes = {PARSE: PARSE_AXES, FLOOR: PARSE_AXES}
+    write_results(tmp_path, "d" * 40, {PARSE: parse, FLOOR: floor}, params=axes)
+    return load_commit(tmp_path, "d" * 40)
+
+
+def test_a_ratio_target_divides_by_its_floor_at_the_same_parameters(tmp_path: Path) -> None:
+    # mexc 5, mexc 20, gateio 5, gateio 20
+    results = _ratio_results(tmp_path, [4.0, 12.0, 2.0, 4.5], [1.0, 2.0, 1.5, 3.0])
+    target = Target("r", "r", PARSE, "<= 1.5x", {"venue": "gateio"}, over=FLOOR)
+    (row,) = evaluate(results, lambda name: None, [target])
+    assert row.status is Status.PASS
+    assert row.measured == pytest.approx(1.5)  # gateio at 20 levels; 5 levels is 1.33x
+    assert "depth=20" in row.detail and "4.5 x / 3 x" in row.detail
+    both = {"venue": ["mexc", "gateio"], "depth": 20}
+    target = Target("r", "r", PARSE, "<= 2x", both, over=FLOOR)
+    (row,) = evaluate(results, lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(6.0))
+    assert format_figure(row.measured, target.display) == "6.00x"
+
+
+def test_a_ratio_can_compare_parameters_of_one_benchmark_or_be_inverted(tmp_path: Path) -> None:
+    results = _ratio_results(tmp_path, [4.0, 12.0, 2.0, 4.5], [1.0, 2.0, 1.5, 3.0])
+    growth = Target("g", "g", PARSE, "<= 4x", {"depth": 20}, over=PARSE, over_params={"depth": 5})
+    (row,) = evaluate(results, lambda name: None, [growth])
+    assert (row.status, row.measured) == (Status.PASS, pytest.approx(3.0))  # mexc 12 / 4
+    rate = Target("t", "t", PARSE, ">= 70 %", {"depth": 20}, over=FLOOR, inverse=True)
+    (row,) = evaluate(results, lambda name: None, [rate])
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(2.0 / 12.0))
+    assert format_figure(row.measured, rate.display) == "16.7 %"
+
+
+def test_a_ratio_without_its_floor_is_missing(tmp_path: Path) -> None:
+    write_results(tmp_path, "e" * 40, {PARSE: [1.0, 2.0, 3.0, 4.0]}, params={PARSE: PARSE_AXES})
+    target = Target("r", "r", PARSE, "<= 2x", over=FLOOR)
+    (row,) = evaluate(load_commit(tmp_path, "e" * 40), lambda name: None, [target])
+    assert row.status is Status.MISSING
+
+
+def test_a_spread_target_compares_largest_and_smallest_per_group(tmp_path: Path) -> None:
+    name = "bench_connection.Subscriptions.time_1000_frames"
+    axes = {"venue": ["mexc", "gateio"], "subscriptions": [1, 30, 300]}
+    values = [10.0, 11.0, 11.5, 10.0, 10.5, float("nan")]
+    write_results(tmp_path, "f" * 40, {name: values}, params={name: axes})
+    target = Target("s", "s", name, "<= 1.2x", spread="subscriptions")
+    (row,) = evaluate(load_commit(tmp_path, "f" * 40), lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.PASS, pytest.approx(1.15))
+    assert row.detail.startswith("venue=mexc; subscriptions=300: 11.5 x vs subscriptions=1")

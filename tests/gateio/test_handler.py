@@ -253,3 +253,49 @@ def test_mutated_fixture_frames_never_raise(frame, data):
     insert = data.draw(st.binary(max_size=8))
     mutated = raw[:position] + insert + raw[position + cut :]
     _check_handles(Recorder(), [mutated, mutated.decode("utf-8", "replace"), A_GOOD_FRAME])
+
+
+def _outcome(parse, frame: bytes | str) -> object:
+    """A parser's result, or the reason it refused the frame."""
+    try:
+        return parse(frame)
+    except FrameError as error:
+        return error.reason
+
+
+def _through_the_hooks(handler: GateioHandler, frame: bytes | str) -> object:
+    try:
+        parser = handler.route(handler.detect_type(frame), frame)
+    except FrameError as error:
+        return error.reason
+    return _outcome(parser, frame)
+
+
+def _through_the_fused_step(handler: GateioHandler, frame: bytes | str) -> object:
+    try:
+        parser = handler._parser_for(frame)
+    except FrameError as error:
+        return error.reason
+    return _outcome(parser, frame)
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+def test_the_fused_first_steps_answer_as_detect_type_and_route(kind):
+    handler = GateioHandler()
+    for case in GOOD + BAD:
+        frame = case.frame
+        if isinstance(frame, str) and kind is bytes:
+            frame = frame.encode()
+        assert _through_the_fused_step(handler, frame) == _through_the_hooks(handler, frame)
+
+
+@_robust
+@given(st.sampled_from([case.frame for case in GOOD + BAD]), st.data())
+def test_the_fused_first_steps_agree_on_mutated_frames(frame, data):
+    raw = frame if isinstance(frame, bytes) else frame.encode()
+    position = data.draw(st.integers(0, len(raw)))
+    insert = data.draw(st.binary(max_size=8) | st.sampled_from([b'"channel":"', b'","event":"']))
+    mutated = raw[:position] + insert + raw[position + data.draw(st.integers(0, 8)) :]
+    handler = GateioHandler()
+    for candidate in (mutated, mutated.decode("utf-8", "replace")):
+        assert _through_the_fused_step(handler, candidate) == _through_the_hooks(handler, candidate)

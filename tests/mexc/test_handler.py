@@ -17,6 +17,7 @@ from ws_stack.messages import (
     WebSocketMessageType,
 )
 from ws_stack.mexc import MexcHandler, decoder, encoder
+from ws_stack.mexc.handler import NEW_POOL
 from ws_stack.pool import LevelPool
 
 from .cases import EXPECTED, SYMBOL, bad_frames, good_frames
@@ -42,10 +43,14 @@ class Recorder:
         self.messages.append(message.copy() if isinstance(message, OrderBookUpdate) else message)
 
 
-def test_defaults_to_its_own_pool_and_none_disables_it() -> None:
-    assert isinstance(MexcHandler().level_pool, LevelPool)
-    assert MexcHandler().level_pool is not MexcHandler().level_pool
+def test_pools_levels_only_when_asked_to() -> None:
+    assert MexcHandler().level_pool is None
     assert MexcHandler(level_pool=None).level_pool is None
+    assert isinstance(MexcHandler(level_pool=NEW_POOL).level_pool, LevelPool)
+    assert (
+        MexcHandler(level_pool=NEW_POOL).level_pool
+        is not MexcHandler(level_pool=NEW_POOL).level_pool
+    )
     shared = LevelPool()
     assert MexcHandler(level_pool=shared).level_pool is shared
     assert MexcHandler.venue is Venue.MEXC
@@ -53,7 +58,7 @@ def test_defaults_to_its_own_pool_and_none_disables_it() -> None:
 
 @pytest.mark.parametrize("pool", [True, False], ids=["pool", "no-pool"])
 def test_every_fixture_frame_is_delivered_with_expected_values(pool: bool) -> None:
-    recorder = Recorder() if pool else Recorder(level_pool=None)
+    recorder = Recorder(level_pool=LevelPool()) if pool else Recorder()
     expected: list[Message] = []
     for fixture in GOOD:
         count = recorder.handler.handle(fixture.frame)

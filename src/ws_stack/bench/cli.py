@@ -73,32 +73,9 @@ def _compliance(
     except (ProjectError, results.ResultsError) as exc:
         print(f"ws-stack-bench: {exc} (run `make bench` first)", file=sys.stderr)
         return EXIT_ERROR
-    cache: dict[str, results.CommitResults | None] = {}
-
-    def load(hash_: str) -> results.CommitResults | None:
-        if hash_ not in cache:
-            try:
-                cache[hash_] = results.load_commit(results_dir, hash_, measured.machine)
-            except results.ResultsError:
-                cache[hash_] = None
-        return cache[hash_]
-
     fixed = baseline or BASELINE_COMMIT
     fixed_hash = project.rev_parse(fixed) if fixed else None
-    stored = results.history(results_dir, measured.machine)
-
-    def find_baseline(benchmark: str) -> results.CommitResults | None:
-        if fixed_hash is not None:
-            return load(fixed_hash)
-        for date, hash_ in stored:
-            if date > measured.date:
-                break
-            found = load(hash_)
-            values = found.values(benchmark) if found is not None else []
-            if any(results.is_number(value.value) for value in values):
-                return found
-        return None
-
+    find_baseline = compliance.baseline_finder(results_dir, measured, fixed_hash)
     rows = compliance.evaluate(measured, find_baseline)
     compliance.print_report(rows, commit_hash, measured.machine, sys.stdout)
     failed = any(row.status is compliance.Status.FAIL for row in rows)
@@ -191,6 +168,12 @@ def _cmd_targets(args: argparse.Namespace) -> int:
         where = target.benchmark + (f" [{params}]" if params else "")
         if target.minus:
             where += f" minus {target.minus}"
+        if target.over:
+            over = ", ".join(f"{k}={v}" for k, v in target.over_params.items())
+            where += f" {'under' if target.inverse else 'over'} {target.over}"
+            where += f" [{over}]" if over else ""
+        if target.spread:
+            where += f", largest over smallest across {target.spread}"
         print(f"{target.title:<52} {target.rule:<22} {where}")
     return 0
 

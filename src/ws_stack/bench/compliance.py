@@ -10,13 +10,21 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, TextIO
 
-from ws_stack.bench.results import BenchmarkValue, CommitResults, is_number
+from ws_stack.bench.results import (
+    BenchmarkValue,
+    CommitResults,
+    ResultsError,
+    history,
+    is_number,
+    load_commit,
+)
 from ws_stack.bench.targets import TARGETS, Target
 
-__all__ = ["Row", "Status", "evaluate", "format_figure", "print_report"]
+__all__ = ["Row", "Status", "baseline_finder", "evaluate", "format_figure", "print_report"]
 
 
 class Status(enum.Enum):
@@ -39,10 +47,51 @@ class Row:
 BaselineFinder = Callable[[str], CommitResults | None]
 
 
+def baseline_finder(
+    results_dir: Path, measured: CommitResults, fixed: str | None = None
+) -> BaselineFinder:
+    """Where relative targets find their baseline: commit ``fixed`` (a full hash) if given,
+    else the oldest stored commit, not newer than ``measured``, that measured the benchmark.
+    """
+    cache: dict[str, CommitResults | None] = {}
+
+    def load(commit: str) -> CommitResults | None:
+        if commit not in cache:
+            try:
+                cache[commit] = load_commit(results_dir, commit, measured.machine)
+            except ResultsError:
+                cache[commit] = None
+        return cache[commit]
+
+    stored = history(results_dir, measured.machine)
+
+    def find(benchmark: str) -> CommitResults | None:
+        if fixed is not None:
+            return load(fixed)
+        for date, commit in stored:
+            if date > measured.date:
+                break
+            found = load(commit)
+            values = found.values(benchmark) if found is not None else []
+            if any(is_number(value.value) for value in values):
+                return found
+        return None
+
+    return find
+
+
 def _selected(values: list[BenchmarkValue], wanted: dict[str, Any]) -> list[BenchmarkValue]:
-    return [
-        v for v in values if all(v.params.get(key, want) == want for key, want in wanted.items())
-    ]
+    return [v for v in values if all(_wanted(v.params, key, want) for key, want in wanted.items())]
+
+
+def _wanted(params: dict[str, Any], key: str, want: Any) -> bool:
+    if key not in params:
+        return True
+    return params[key] in want if isinstance(want, list | tuple) else params[key] == want
+
+
+def _key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(params.items()))
 
 
 def _params_text(params: dict[str, Any]) -> str:
@@ -51,13 +100,17 @@ def _params_text(params: dict[str, Any]) -> str:
 
 def _evaluate_one(target: Target, results: CommitResults, find_baseline: BaselineFinder) -> Row:
     values = [v for v in _selected(results.values(target.benchmark), target.params)]
-    figures: list[tuple[float, BenchmarkValue, str]] = []
+    figures: list[Figure] = []
     if target.minus is not None:
         base = {tuple(sorted(v.params.items())): v for v in results.values(target.minus)}
         for value in values:
             other = base.get(tuple(sorted(value.params.items())))
             if other is not None and is_number(value.value) and is_number(other.value):
                 figures.append((value.value - other.value, value, ""))  # type: ignore[operator]
+    elif target.over is not None:
+        figures = _ratios(target, values, results)
+    elif target.spread is not None:
+        figures = _spreads(target.spread, values)
     elif target.relative:
         baseline = find_baseline(target.benchmark)
         if baseline is None:
@@ -87,6 +140,56 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
     return Row(target, status, worst, detail)
 
 
+Figure = tuple[float, BenchmarkValue, str]
+
+
+def _ratios(target: Target, values: list[BenchmarkValue], results: CommitResults) -> list[Figure]:
+    """Each value over its floor (the ``over`` benchmark at the same parameters)."""
+    assert target.over is not None
+    floors = {_key(v.params): v for v in results.values(target.over) if is_number(v.value)}
+    figures = []
+    for value in values:
+        floor = floors.get(_key({**value.params, **target.over_params}))
+        if floor is None or not is_number(value.value):
+            continue
+        top, bottom = (floor, value) if target.inverse else (value, floor)
+        if _number(bottom):
+            note = f"{_shown(top)} / {_shown(bottom)}"
+            figures.append((_number(top) / _number(bottom), value, note))
+    return figures
+
+
+def _spreads(axis: str, values: list[BenchmarkValue]) -> list[Figure]:
+    """Largest over smallest value across ``axis``, per combination of the other parameters."""
+    groups: dict[tuple[tuple[str, Any], ...], list[BenchmarkValue]] = {}
+    for value in values:
+        if is_number(value.value):
+            rest = {key: v for key, v in value.params.items() if key != axis}
+            groups.setdefault(_key(rest), []).append(value)
+    figures = []
+    for group in groups.values():
+        high, low = max(group, key=_number), min(group, key=_number)
+        if len(group) < 2 or not _number(low):
+            continue
+        most, least = high.params[axis], low.params[axis]
+        note = f"{axis}={most}: {_shown(high)} vs {axis}={least}: {_shown(low)}"
+        rest = {key: v for key, v in high.params.items() if key != axis}
+        figures.append((_number(high) / _number(low), replace(high, params=rest), note))
+    return figures
+
+
+def _shown(value: BenchmarkValue) -> str:
+    """A value with its unit, times as a person writes them (12.3 us)."""
+    if value.unit == "seconds":
+        return format_figure(_number(value), "time")
+    return _plain(_number(value), value.unit)
+
+
+def _number(value: BenchmarkValue) -> float:
+    assert value.value is not None
+    return value.value
+
+
 def evaluate(
     results: CommitResults,
     find_baseline: BaselineFinder,
@@ -113,6 +216,8 @@ def format_figure(value: float | None, display: str) -> str:
         return f"{value * 100:.1f} %"
     if display == "factor":
         return f"{value * 100:.1f} % of baseline"
+    if display == "multiple":
+        return f"{value:.2f}x"
     return f"{value:g}"
 
 

@@ -14,8 +14,10 @@ the higher-is-better metrics it knows of (:data:`HIGHER_IS_BETTER`) itself, so t
 collapse of pool reuse, which asv would print as an improvement, fails the gate.
 
 The gate records its runs in its own results directory (``.asv/gate/results``), never in
-the main history, and shares the main environments (``.asv/env``) to avoid rebuilding
-them.
+the main history, and builds in its own environment (``.asv/gate/env``): asv reinstalls
+the project of each commit it measures into its environment, so a gate sharing
+``.asv/env`` with a ``make bench`` running at the same time could measure the other
+run's commit.
 
 Settings, measured on identical code on this busy 2-core machine (the README has the
 numbers): ``--factor 1.25 -a rounds=6`` alone still flagged 2 to 9 benchmarks per run,
@@ -38,7 +40,17 @@ from typing import TextIO
 from ws_stack.bench.project import Project, ProjectError
 from ws_stack.bench.results import CommitResults, ResultsError, is_number, load_commit
 
-__all__ = ["DEFAULT_FACTOR", "DEFAULT_ROUNDS", "HIGHER_IS_BETTER", "Verdict", "run_gate"]
+__all__ = [
+    "DEFAULT_CONFIRM",
+    "DEFAULT_FACTOR",
+    "DEFAULT_ROUNDS",
+    "HIGHER_IS_BETTER",
+    "Flag",
+    "Outcome",
+    "Verdict",
+    "print_verdict",
+    "run_gate",
+]
 
 DEFAULT_FACTOR = 1.25
 DEFAULT_ROUNDS = 6
@@ -217,7 +229,10 @@ def run_gate(
     gate_dir = project.work_dir / "gate"
     results_dir = results_dir or gate_dir / "results"
     config = project.derive(
-        gate_dir / "asv.conf.json", results_dir=results_dir, html_dir=gate_dir / "html"
+        gate_dir / "asv.conf.json",
+        results_dir=results_dir,
+        html_dir=gate_dir / "html",
+        env_dir=gate_dir / "env",
     )
     status, _ = _tee(project.asv("machine", "--yes", config=config), project.root, out)
     if status != 0:

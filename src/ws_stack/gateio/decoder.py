@@ -86,9 +86,12 @@ _MARKER_LEN = len(_MARKER)
 # as the longest channel plus its event, so it never reaches past the `result` key.
 _UPDATE_TAIL = '","event":"update","result":{'
 _WINDOW = max(len(channel) for channel in _TYPE_BY_UPDATE_CHANNEL) + len('","event":"update"')
+#: The window -> the channel it names (the handler maps it straight to a parser).
+_CHANNEL_BY_WINDOW: dict[str, str] = {
+    (channel + _UPDATE_TAIL)[:_WINDOW]: channel for channel in _TYPE_BY_UPDATE_CHANNEL
+}
 _FAST_STR: dict[str, WebSocketMessageType] = {
-    (channel + _UPDATE_TAIL)[:_WINDOW]: msg_type
-    for channel, msg_type in _TYPE_BY_UPDATE_CHANNEL.items()
+    window: _TYPE_BY_UPDATE_CHANNEL[channel] for window, channel in _CHANNEL_BY_WINDOW.items()
 }
 _FAST_BYTES: dict[bytes, WebSocketMessageType] = {
     key.encode(): msg_type for key, msg_type in _FAST_STR.items()

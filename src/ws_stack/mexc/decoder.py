@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from operator import attrgetter
+from struct import Struct
 from typing import Literal, Protocol
 
 import msgspec
@@ -40,6 +41,7 @@ from ws_stack.messages import (
     check_price,
     check_size,
 )
+from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import PushDataV3ApiWrapperView
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 from ws_stack.pool import LevelPool
 
@@ -83,6 +85,17 @@ _JSON_SPACE = b" \t\r\n"
 #: MEXC refuses a subscription with code 0 and this text (observed, not documented).
 _REFUSED = "Not Subscribed successfully"
 
+#: The fast path of detect_type: a push's bytes from its channel's start to here ("spot@
+#: public." plus 9 characters, enough to tell the kinds apart) -> the kind's full marker
+#: "<kind>.v3.api" and the message type. The channel length byte must be below 128.
+_FAST_KIND_START = 2 + len(_PUBLIC)
+_FAST_KEY_END = _FAST_KIND_START + 9
+_FAST_KINDS: dict[bytes, tuple[bytes, WebSocketMessageType]] = {
+    (_PUBLIC + kind + _KIND_END)[: _FAST_KEY_END - 2].encode(): ((kind + _KIND_END).encode(), t)
+    for kind, t in _KIND_TYPES.items()
+}
+assert len(_FAST_KINDS) == len(_KIND_TYPES)  # the 9 characters tell every kind apart
+
 #: Wrapper body (oneof member) -> message type, for frames whose channel is unusable.
 _TYPE_BY_BODY: dict[str, WebSocketMessageType] = {
     "publicDeals": _T.TRADE,
@@ -119,6 +132,14 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
     order, JSON with whitespace or keys in another order) take a slower path that decodes
     just enough to decide, rather than being misclassified.
     """
+    if type(frame) is bytes and frame[:1] == b"\n":
+        # A push as MEXC sends it: one slice names the candidate kind, one startswith
+        # checks the whole "<kind>.v3.api" inside the channel (a one-byte length).
+        fast = _FAST_KINDS.get(frame[2:_FAST_KEY_END])
+        if fast is not None:
+            end = 2 + frame[1]
+            if end <= len(frame) and frame.startswith(fast[0], _FAST_KIND_START, end):
+                return fast[1]
     if not frame:
         raise FrameError(_R.EMPTY_FRAME, "empty frame", frame, _MEXC)
     if isinstance(frame, str):
@@ -270,6 +291,10 @@ class _DealItem(Protocol):
     time: int
 
 
+#: The real wrapper or its view: both have the same fields except the depth levels.
+_Wrapper = PushDataV3ApiWrapper | PushDataV3ApiWrapperView
+
+
 def _parse_wrapper(frame: bytes) -> PushDataV3ApiWrapper:
     wrapper = PushDataV3ApiWrapper()
     try:
@@ -284,11 +309,41 @@ def parse_push(frame: bytes, pool: LevelPool | None = None) -> Message | list[Me
 
     With ``pool``, order-book levels are taken from it (the handler gives them back).
     Fields outside our schema (MEXC adds some) are ignored.
+
+    The frame is read through a wire-compatible view of the wrapper first
+    (``PushDataV3ApiView.proto``), which hands each order-book side over as raw level
+    encodings; :func:`_levels_from_raw` converts those it can prove canonical in one C
+    call. Everything else (a level it cannot prove, a pool, a frame the view cannot
+    read) is decoded with the real schema, which also names the error.
     """
+    if pool is not None:  # pooled levels are refilled on the real schema's path
+        return _parse_push_schema(frame, pool)
+    view = PushDataV3ApiWrapperView()
+    try:
+        view.ParseFromString(frame)
+    except DecodeError:
+        pass  # the real schema below raises the error with its reason
+    else:
+        build = _VIEW_BUILDERS.get(view.WhichOneof("body") or "")
+        if build is not None:
+            message = _build(build, view, pool, frame)
+            if message is not None:
+                return message
+    return _parse_push_schema(frame, pool)
+
+
+def _parse_push_schema(frame: bytes, pool: LevelPool | None) -> Message | list[Message]:
+    """:func:`parse_push` with the real schema only: the safe path, and the reference."""
     wrapper = _parse_wrapper(frame)
     build = _PUSH_BUILDERS.get(wrapper.WhichOneof("body") or "")
     if build is None:
         raise FrameError(_R.UNKNOWN_MESSAGE, "push without a body ws_stack decodes", frame, _MEXC)
+    return _build(build, wrapper, pool, frame)  # type: ignore[return-value]  # never None
+
+
+def _build(
+    build: _PushBuilder, wrapper: _Wrapper, pool: LevelPool | None, frame: bytes
+) -> Message | list[Message] | None:
     try:
         return build(wrapper, pool)
     except ValueError as exc:  # float()/int() of a bad string, or a bound check
@@ -440,7 +495,114 @@ def _push_book_ticker(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> 
     )
 
 
-_PushBuilder = Callable[[PushDataV3ApiWrapper, LevelPool | None], Message | list[Message]]
+# -- order-book levels straight from their wire bytes -------------------------------
+#
+# The view (PushDataV3ApiView.proto) gives each side as a list of raw level encodings;
+# _levels_from_raw turns canonical ones into Levels with one msgspec call instead of
+# three Python objects per level. The trick: a canonical level is
+#
+#     0x0A <len P> P 0x12 <len Q> Q          (price = field 1, quantity = field 2)
+#
+# and MessagePack's str8 is 0xD9 <len> <bytes>. Rewriting both tag bytes to 0xD9 and
+# putting a fixarray-of-2 header (0x92) in front of each level turns it into exactly the
+# MessagePack array [P, Q] with the *same length bytes*, so msgspec's decoder walks the
+# protobuf length prefixes itself and, with strict=False, converts each string to a
+# float in C under the Price/Size bounds. The levels are joined with a "," in front of
+# each; replace(",\n") rewrites separator and price tag together (so a length byte of
+# 10 is left alone) and translate() rewrites every 0x12.
+#
+# Why a successful decode proves every level canonical, i.e. equal to the real schema's
+# reading (the safe path's), given the checks made first: (a) the text is ASCII, so the
+# only bytes >= 0x80 afterwards are the 0x92 and 0xD9 we wrote, and 0x92 is the only
+# array header; (b) "," occurs exactly n times, so only as our separators; (c) 0x12
+# occurs exactly n times; (d) no 0xD9 follows a 0xD9 (a length byte of 18 would have
+# been rewritten: such frames take the safe path).
+# msgspec must read n arrays of exactly two floats and no trailing byte. Values are
+# str8 strings holding a number (so never a 0x92, 0xD9, "," or tag byte) or one-byte
+# fixints. An array starts only at a 0x92, and a 0x92 can be neither a value nor inside
+# one, nor a length byte (the 0xD9 we wrote after it would then sit in a number string),
+# so there are exactly n 0x92, i.e. by (b) every separator was followed by 0x0A: array k
+# is level k, read exactly to its end. Every 0xD9 must be a str8 header: it is no fixint,
+# cannot sit in a number string nor, by (d), be a length byte. There are 2n of them (n
+# price tags by the above, n quantity tags by (c)) for 2n values, so no value is a fixint
+# and level k reads: the str8 at its rewritten 0x0A, whose length byte is ASCII and not
+# a rewritten tag, hence the protobuf length, and whose bytes P are a number string;
+# then the str8 at its 0x12 (a price tag's 0xD9 always follows a 0x92), again with the
+# protobuf length and a number string Q, ending the level. So each level is exactly
+# 0x0A |P| P 0x12 |Q| Q, the canonical encoding of {price: P, quantity: Q}. Where msgspec
+# accepts a number string it reads the same float as float() (both round correctly; it
+# rejects "nan", " 1", "1_0", ".5"..., which then take the safe path), and it applies the
+# same bounds as check_price / check_size. Any other input fails a check or the decode,
+# and the frame is decoded again with the real schema, which names the error.
+
+_PRICE_TAG_AFTER_SEP = b",\n"
+_ARRAY_AND_STR8 = b"\x92\xd9"
+_QUANTITY_TAG = b"\x12"
+_QUANTITY_TAG_TO_STR8 = bytes.maketrans(_QUANTITY_TAG, b"\xd9")
+_MISREAD_LENGTH = b"\xd9\xd9"
+_ARRAY32 = Struct(">BI").pack
+_LEVEL_ERRORS = (msgspec.DecodeError, UnicodeError)
+_decode_raw_levels = msgspec.msgpack.Decoder(list[Level], strict=False).decode
+
+
+def _levels_from_raw(
+    asks: list[bytes], bids: list[bytes]
+) -> tuple[list[Level], list[Level]] | None:
+    """Both sides' levels from their raw encodings, or ``None`` if not provably canonical."""
+    n = len(asks) + len(bids)
+    if not n:
+        return [], []
+    raw = b",".join([b"", *asks, *bids])
+    if not raw.isascii() or raw.count(b",") != n or raw.count(_QUANTITY_TAG) != n:
+        return None
+    packed = _ARRAY32(0xDD, n) + raw.replace(_PRICE_TAG_AFTER_SEP, _ARRAY_AND_STR8).translate(
+        _QUANTITY_TAG_TO_STR8
+    )
+    if _MISREAD_LENGTH in packed:
+        return None
+    try:
+        levels = _decode_raw_levels(packed)
+    except _LEVEL_ERRORS:
+        return None
+    split = len(asks)
+    return levels[:split], levels[split:]
+
+
+def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
+    body = view.publicAggreDepths
+    symbol = _push_symbol(view)
+    first = _version(body.fromVersion, "fromVersion")
+    last = _version(body.toVersion, "toVersion")
+    levels = _levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    asks, bids = levels
+    return OrderBookUpdate(_MEXC, symbol, bids, asks, False, first, last, _push_time(view))
+
+
+def _view_increase_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
+    body = view.publicIncreaseDepths
+    symbol = _push_symbol(view)
+    version = _version(body.version, "version")
+    levels = _levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    asks, bids = levels
+    return OrderBookUpdate(_MEXC, symbol, bids, asks, False, version, version, _push_time(view))
+
+
+def _view_limit_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
+    body = view.publicLimitDepths
+    symbol = _push_symbol(view, depth_suffix=True)
+    version = _version(body.version, "version")
+    levels = _levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    asks, bids = levels
+    return OrderBookUpdate(_MEXC, symbol, bids, asks, True, None, version, _push_time(view))
+
+
+_PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]
 _PUSH_BUILDERS: dict[str, _PushBuilder] = {
     "publicDeals": _push_deals,
     "publicAggreDeals": _push_aggre_deals,
@@ -448,6 +610,13 @@ _PUSH_BUILDERS: dict[str, _PushBuilder] = {
     "publicIncreaseDepths": _push_increase_depth,
     "publicLimitDepths": _push_limit_depth,
     "publicAggreBookTicker": _push_book_ticker,
+}
+#: The view's builders: trades and tickers read the same fields as on the real schema.
+_VIEW_BUILDERS: dict[str, _PushBuilder] = {
+    **_PUSH_BUILDERS,
+    "publicAggreDepths": _view_aggre_depth,  # type: ignore[dict-item]
+    "publicIncreaseDepths": _view_increase_depth,  # type: ignore[dict-item]
+    "publicLimitDepths": _view_limit_depth,  # type: ignore[dict-item]
 }
 
 # -- control messages --------------------------------------------------------------
