@@ -168,6 +168,27 @@ def test_detect_type_errors(frame, reason) -> None:
     assert _reason(decoder.detect_type, frame) is reason
 
 
+def _outcome(detect, frame):
+    try:
+        return detect(frame)
+    except FrameError as error:
+        return error.reason
+
+
+_KIND_MARKERS = [kind + ".v3.api" for kind in decoder._KIND_TYPES]
+
+
+@given(
+    st.sampled_from(_KIND_MARKERS),
+    st.integers(0, 24),
+    st.text(alphabet='@.abcdepv3:"{},BTCUSDT', max_size=40),
+)
+def test_the_legacy_fast_path_answers_as_the_slow_path(marker, cut, rest) -> None:
+    """detect_type's shortcut for text pushes agrees with the path that decodes."""
+    frame = '{"c":"spot@public.' + marker[:cut] + rest
+    assert _outcome(decoder.detect_type, frame) == _outcome(decoder._detect_json, frame)
+
+
 def test_detect_type_falls_back_when_the_body_comes_first() -> None:
     wrapper = PushDataV3ApiWrapper()
     wrapper.publicAggreDepths.toVersion = "2"

@@ -95,6 +95,13 @@ _FAST_KINDS: dict[bytes, tuple[bytes, WebSocketMessageType]] = {
     for kind, t in _KIND_TYPES.items()
 }
 assert len(_FAST_KINDS) == len(_KIND_TYPES)  # the 9 characters tell every kind apart
+#: The same for a legacy JSON push as MEXC writes it (text, the channel first): its start
+#: up to 9 characters into the kind -> the kind's full marker and the message type.
+_FAST_LEGACY_KEY_END = _LEGACY_KIND + 9
+_FAST_LEGACY_KINDS: dict[str, tuple[str, WebSocketMessageType]] = {
+    (_LEGACY_HEAD + kind + _KIND_END)[:_FAST_LEGACY_KEY_END]: (kind + _KIND_END, t)
+    for kind, t in _KIND_TYPES.items()
+}
 
 #: Wrapper body (oneof member) -> message type, for frames whose channel is unusable.
 _TYPE_BY_BODY: dict[str, WebSocketMessageType] = {
@@ -132,14 +139,20 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
     order, JSON with whitespace or keys in another order) take a slower path that decodes
     just enough to decide, rather than being misclassified.
     """
-    if type(frame) is bytes and frame[:1] == b"\n":
-        # A push as MEXC sends it: one slice names the candidate kind, one startswith
-        # checks the whole "<kind>.v3.api" inside the channel (a one-byte length).
-        fast = _FAST_KINDS.get(frame[2:_FAST_KEY_END])
-        if fast is not None:
-            end = 2 + frame[1]
-            if end <= len(frame) and frame.startswith(fast[0], _FAST_KIND_START, end):
-                return fast[1]
+    if type(frame) is bytes:
+        if frame[:1] == b"\n":
+            # A push as MEXC sends it: one slice names the candidate kind, one startswith
+            # checks the whole "<kind>.v3.api" inside the channel (a one-byte length).
+            fast = _FAST_KINDS.get(frame[2:_FAST_KEY_END])
+            if fast is not None:
+                end = 2 + frame[1]
+                if end <= len(frame) and frame.startswith(fast[0], _FAST_KIND_START, end):
+                    return fast[1]
+    elif type(frame) is str:
+        # A legacy push as MEXC writes it: the same, with the channel as the first key.
+        fast_text = _FAST_LEGACY_KINDS.get(frame[:_FAST_LEGACY_KEY_END])
+        if fast_text is not None and frame.startswith(fast_text[0], _LEGACY_KIND):
+            return fast_text[1]
     if not frame:
         raise FrameError(_R.EMPTY_FRAME, "empty frame", frame, _MEXC)
     if isinstance(frame, str):
