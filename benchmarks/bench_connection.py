@@ -291,7 +291,8 @@ class OneConnection:
         self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
         path = Path(self._tmp.name) / "deltas.jsonl"
         write_deltas(path, venue, 1000)
-        self.sim = SimProcess(venue, rate_hz=100_000.0, replay=str(path), replay_loops=5)
+        # Ten times the frames needed: the benchmark stops at 5,000 whatever happens.
+        self.sim = SimProcess(venue, rate_hz=100_000.0, replay=str(path), replay_loops=50)
         self.loop = asyncio.new_event_loop()
 
     def teardown(self, venue: str) -> None:

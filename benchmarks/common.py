@@ -500,10 +500,18 @@ class MessageCounter:
         if self.count >= self.target:
             self.reached.set()
 
-    async def wait_for(self, more: int) -> None:
+    async def wait_for(self, more: int, timeout: float = 60.0) -> None:
+        """Wait for ``more`` messages; raise ``TimeoutError`` saying how many came."""
+        import asyncio
+
         self.target = self.count + more
         self.reached.clear()
-        await self.reached.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                await self.reached.wait()
+        except TimeoutError:
+            got = more - (self.target - self.count)
+            raise TimeoutError(f"{got} of {more} messages within {timeout} s") from None
 
 
 class BookFollower:
