@@ -126,19 +126,7 @@ def gateio_frame(channel: str, depth: int = HANDLER_DEPTH, seq: int = 1) -> str:
              "a": "50000", "A": "0.75"},
         )  # fmt: skip
     if channel == "order_book":
-        return _gateio_push(
-            "spot.order_book_update",
-            {
-                "t": TIME_MS,
-                "e": "depthUpdate",
-                "E": TIME_MS // 1000,
-                "s": GATEIO_SYMBOL,
-                "U": seq,
-                "u": seq,
-                "b": [[_text(p), _text(s)] for p, s in bids],
-                "a": [[_text(p), _text(s)] for p, s in asks],
-            },
-        )
+        return gateio_delta_frame(bids, asks, seq)
     if channel == "snapshot":
         return _gateio_push(
             "spot.order_book",

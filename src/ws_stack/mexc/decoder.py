@@ -41,7 +41,12 @@ from ws_stack.messages import (
     check_price,
     check_size,
 )
-from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import PushDataV3ApiWrapperView
+from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import (
+    PublicAggreDepthsV3ApiView,
+    PublicIncreaseDepthsV3ApiView,
+    PublicLimitDepthsV3ApiView,
+    PushDataV3ApiWrapperView,
+)
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 from ws_stack.pool import LevelPool
 
@@ -581,38 +586,41 @@ def _levels_from_raw(
     return levels[:split], levels[split:]
 
 
-def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
-    body = view.publicAggreDepths
-    symbol = _push_symbol(view)
-    first = _version(body.fromVersion, "fromVersion")
-    last = _version(body.toVersion, "toVersion")
+def _view_update(
+    view: PushDataV3ApiWrapperView,
+    body: PublicAggreDepthsV3ApiView | PublicIncreaseDepthsV3ApiView | PublicLimitDepthsV3ApiView,
+    symbol: str,
+    first: int | None,
+    last: int,
+    snapshot: bool = False,
+) -> Message | None:
+    """The update of a depth body read through the view, ``None`` for the safe path."""
     levels = _levels_from_raw(body.asks[:], body.bids[:])
     if levels is None:
         return None
     asks, bids = levels
-    return OrderBookUpdate(_MEXC, symbol, bids, asks, False, first, last, _push_time(view))
+    return OrderBookUpdate(_MEXC, symbol, bids, asks, snapshot, first, last, _push_time(view))
+
+
+def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
+    body = view.publicAggreDepths
+    symbol = _push_symbol(view)
+    first = _version(body.fromVersion, "fromVersion")
+    return _view_update(view, body, symbol, first, _version(body.toVersion, "toVersion"))
 
 
 def _view_increase_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
     body = view.publicIncreaseDepths
     symbol = _push_symbol(view)
     version = _version(body.version, "version")
-    levels = _levels_from_raw(body.asks[:], body.bids[:])
-    if levels is None:
-        return None
-    asks, bids = levels
-    return OrderBookUpdate(_MEXC, symbol, bids, asks, False, version, version, _push_time(view))
+    return _view_update(view, body, symbol, version, version)
 
 
 def _view_limit_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
     body = view.publicLimitDepths
     symbol = _push_symbol(view, depth_suffix=True)
     version = _version(body.version, "version")
-    levels = _levels_from_raw(body.asks[:], body.bids[:])
-    if levels is None:
-        return None
-    asks, bids = levels
-    return OrderBookUpdate(_MEXC, symbol, bids, asks, True, None, version, _push_time(view))
+    return _view_update(view, body, symbol, None, version, snapshot=True)
 
 
 _PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]
