@@ -40,30 +40,29 @@ def _pool(venue: str) -> Any:
     return require("ws_stack.pool", "LevelPool").LevelPool() if venue == "mexc" else None
 
 
-def _allocations(parse: Callable[[Any], Any], data: Any) -> tuple[float, float]:
-    """(memory blocks, bytes) still allocated per message after ``PARSED`` parses.
+def _traced_per_call(call: Callable[[Any], Any], frames: list[Any]) -> tuple[float, float]:
+    """(memory blocks, bytes) still allocated per call after ``PARSED`` calls over ``frames``.
 
-    The parsed messages are kept, so what is counted is each message and everything new
-    it references; temporaries freed during the parse are not. With a level pool, levels
-    go back to the pool after each parse (as the handler does) and are reused.
+    The results are kept, so what is counted is each result and everything new it
+    references (and whatever the call's callbacks keep); temporaries freed during the call
+    are not. With a level pool, levels go back to the pool after each parse (as the
+    handler does) and are reused.
     """
-    for _ in range(200):  # warm-up: lazy imports, caches, the pool's first levels
-        parse(data)
+    for i in range(200):  # warm-up: lazy imports, caches, the pool's first levels
+        call(frames[i % len(frames)])
     kept: list[Any] = [None] * PARSED
     gc.collect()
     gc.disable()
     tracemalloc.start()
     try:
         for i in range(PARSED):
-            kept[i] = parse(data)
+            kept[i] = call(frames[i % len(frames)])
         snapshot = tracemalloc.take_snapshot()
     finally:
         tracemalloc.stop()
         gc.enable()
     stats = snapshot.statistics("filename")
-    blocks = sum(stat.count for stat in stats)
-    size = sum(stat.size for stat in stats)
-    return round(blocks / PARSED, 2), round(size / PARSED, 1)
+    return sum(stat.count for stat in stats) / PARSED, sum(stat.size for stat in stats) / PARSED
 
 
 class ParseAllocations:
@@ -87,7 +86,8 @@ class ParseAllocations:
                         parse = direct_parser(venue, fmt, channel, _pool(venue))
                     except NotImplementedError:
                         continue
-                    found[venue, fmt, channel] = _allocations(parse, data)
+                    blocks, size = _traced_per_call(parse, [data])
+                    found[venue, fmt, channel] = round(blocks, 2), round(size, 1)
         return found
 
     def setup(self, cache: dict[Any, Any], venue: str, fmt: str, channel: str) -> None:
@@ -104,24 +104,6 @@ class ParseAllocations:
         return cache[venue, fmt, channel][1]
 
     track_bytes_per_message.unit = "bytes"  # type: ignore[attr-defined]
-
-
-def _blocks_per_call(call: Callable[[Any], Any], frames: list[Any]) -> float:
-    """tracemalloc blocks still allocated per call after ``PARSED`` calls, results kept."""
-    for i in range(200):  # warm-up: lazy imports, caches
-        call(frames[i % len(frames)])
-    kept: list[Any] = [None] * PARSED
-    gc.collect()
-    gc.disable()
-    tracemalloc.start()
-    try:
-        for i in range(PARSED):
-            kept[i] = call(frames[i % len(frames)])
-        snapshot = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-        gc.enable()
-    return sum(stat.count for stat in snapshot.statistics("filename")) / PARSED
 
 
 class DeltaAllocations:
@@ -165,8 +147,8 @@ class DeltaAllocations:
 
         handler.on(messages.WebSocketMessageType.ORDER_BOOK, keep)
         parse = direct_parser(venue, fmt, "order_book", getattr(handler, "level_pool", None))
-        pipeline = _blocks_per_call(handler.handle, frames)
-        decoder = _blocks_per_call(parse, frames)
+        pipeline = _traced_per_call(handler.handle, frames)[0]
+        decoder = _traced_per_call(parse, frames)[0]
         return round((pipeline - decoder) / (2 * HANDLER_DEPTH), 3)
 
     def setup(self, cache: dict[str, float], venue: str) -> None:
