@@ -6,7 +6,7 @@ deltas (as Gate.io frames with exactly their levels).
 
 from __future__ import annotations
 
-from .common import direct_parser, gateio_delta_frame, ladder, require
+from .common import CALLS, Batched, direct_parser, gateio_delta_frame, ladder, require
 
 BOOK_LEVELS = 1000
 
@@ -24,10 +24,10 @@ def _delta_levels(levels: int) -> list[tuple[list[tuple[float, float]], ...]]:
     return [(bids, asks), (refill_bids, refill_asks)]
 
 
-class ApplyDelta:
+class ApplyDelta(Batched):
     """Apply a delta that updates, inserts and deletes levels of a 1,000-level book."""
 
-    version = 1
+    version = 2
     params = [5, 20, 100]
     param_names = ["levels"]
 
@@ -63,16 +63,19 @@ class ApplyDelta:
         self.next_id = 2
 
     def time_apply_delta(self, levels: int) -> None:
-        delta = self.deltas[self.next_id & 1]
-        delta.first_update_id = delta.last_update_id = self.next_id
-        self.next_id += 1
-        self.book.apply(delta)
+        apply, deltas, next_id = self.book.apply, self.deltas, self.next_id
+        for _ in CALLS:
+            delta = deltas[next_id & 1]
+            delta.first_update_id = delta.last_update_id = next_id
+            next_id += 1
+            apply(delta)
+        self.next_id = next_id
 
 
-class ParseDelta:
+class ParseDelta(Batched):
     """The floor of ``ApplyDelta``: parse the same deltas, from Gate.io frames, in turn."""
 
-    version = 1
+    version = 2
     params = [5, 20, 100]
     param_names = ["levels"]
 
@@ -83,5 +86,8 @@ class ParseDelta:
         self.next_id = 0
 
     def time_parse_delta(self, levels: int) -> None:
-        self.parse(self.frames[self.next_id & 1])
-        self.next_id += 1
+        parse, frames, next_id = self.parse, self.frames, self.next_id
+        for _ in CALLS:
+            parse(frames[next_id & 1])
+            next_id += 1
+        self.next_id = next_id

@@ -12,10 +12,12 @@ import time
 from typing import Any
 
 from .common import (
+    CALLS,
     CHANNELS,
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
+    Batched,
     check_combination,
     direct_parser,
     frame,
@@ -36,13 +38,13 @@ def _subscribed_handler(venue: str) -> Any:
     return handler
 
 
-class Handle:
+class Handle(Batched):
     """One frame through ``handler.handle`` versus the venue parser called directly.
 
     Order books are deltas of HANDLER_DEPTH (20) levels a side.
     """
 
-    version = 1
+    version = 2
     params = [VENUES, FORMATS, CHANNELS]
     param_names = ["venue", "format", "channel"]
 
@@ -56,10 +58,14 @@ class Handle:
         self.parse(self.frame)
 
     def time_handle(self, venue: str, fmt: str, channel: str) -> None:
-        self.handler.handle(self.frame)
+        handle, data = self.handler.handle, self.frame
+        for _ in CALLS:
+            handle(data)
 
     def time_parse_direct(self, venue: str, fmt: str, channel: str) -> None:
-        self.parse(self.frame)
+        parse, data = self.parse, self.frame
+        for _ in CALLS:
+            parse(data)
 
 
 PASSES = 9

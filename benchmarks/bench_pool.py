@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from .common import frame, require
+from .common import CALLS, Batched, frame, require
 
 DEPTHS = [5, 20, 100]
 
 
-class LevelPoolCycle:
+class LevelPoolCycle(Batched):
     """One order-book side taken from and given back to the pool."""
 
-    version = 1
+    version = 2
     params = DEPTHS
     param_names = ["levels"]
 
@@ -22,7 +22,9 @@ class LevelPoolCycle:
         self.pool.give(self.pool.take(self.prices, self.sizes))
 
     def time_take_give(self, levels: int) -> None:
-        self.pool.give(self.pool.take(self.prices, self.sizes))
+        take, give, prices, sizes = self.pool.take, self.pool.give, self.prices, self.sizes
+        for _ in CALLS:
+            give(take(prices, sizes))
 
 
 class LevelPoolSteadyStream:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 
-from .common import require
+from .common import CALLS, Batched, require
 
 
-class Delay:
+class Delay(Batched):
     """The jittered delay before retry ``retry`` (0: first retry; 30: long past the cap)."""
 
-    version = 1
+    version = 2
     params = [[0, 5, 30]]
     param_names = ["retry"]
 
@@ -20,19 +20,23 @@ class Delay:
         self.rng = random.Random(1)
 
     def time_delay(self, retry: int) -> None:
-        self.policy.delay(retry, self.rng)
+        delay, rng = self.policy.delay, self.rng
+        for _ in CALLS:
+            delay(retry, rng)
 
 
-class BackoffSequence:
+class BackoffSequence(Batched):
     """A connection's backoff handing out the delays of ten failed attempts in a row."""
 
-    version = 1
+    version = 2
 
     def setup(self) -> None:
         reconnect = require("ws_stack.reconnect", "ReconnectionPolicy")
         self.policy = reconnect.ReconnectionPolicy(max_attempts=None, seed=1)
 
     def time_ten_failures(self) -> None:
-        backoff = self.policy.backoff()
-        for _ in range(10):
-            backoff.failed()
+        start_backoff = self.policy.backoff
+        for _ in CALLS:
+            backoff = start_backoff()
+            for _ in range(10):
+                backoff.failed()

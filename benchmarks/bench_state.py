@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .common import require
+from .common import CALLS, Batched, require
 
 
 def _ignore(old: Any, new: Any) -> None:
     """A watcher that does nothing: what is measured is the notification."""
 
 
-class Transitions:
+class Transitions(Batched):
     """One drop-and-reconnect cycle: CONNECTED -> RECONNECTING -> CONNECTING -> CONNECTED.
 
     Three transitions per call, each checked against the transition table and announced
     to ``watchers`` callbacks (a connection has one of its own).
     """
 
-    version = 1
+    version = 2
     params = [[0, 1, 4]]
     param_names = ["watchers"]
 
@@ -33,6 +33,7 @@ class Transitions:
         self.cycle = (s.RECONNECTING, s.CONNECTING, s.CONNECTED)
 
     def time_reconnect_cycle(self, watchers: int) -> None:
-        become = self.machine.become
-        for step in self.cycle:
-            become(step)
+        become, cycle = self.machine.become, self.cycle
+        for _ in CALLS:
+            for step in cycle:
+                become(step)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from typing import Any
 
 import msgspec
@@ -42,6 +43,32 @@ def require(module: str, *names: str) -> Any:
     if missing:
         raise NotImplementedError(f"{module} lacks {', '.join(missing)} in this commit")
     return loaded
+
+
+#: How many calls a short benchmark times as one sample (see :class:`Batched`).
+BATCH = 1000
+#: Its loop: ``for _ in CALLS: ...`` in the body of a batched ``time_`` method.
+CALLS = range(BATCH)
+
+
+def _per_call_clock() -> float:
+    """``perf_counter`` in units of BATCH seconds: a batch's duration reads as one call's."""
+    return time.perf_counter() / BATCH
+
+
+class Batched:
+    """Base of the benchmarks of one short call (under ~100 us): BATCH calls per sample.
+
+    asv_runner 0.3 (pinned in ``asv.conf.json``) times a benchmark that has a ``setup()``
+    one call per sample and runs ``setup()`` again before every sample: a sub-microsecond
+    call then reads the clock's own cost with it, each sample starts with caches left cold
+    by ``setup()``, and single calls are noisy. A subclass's ``time_`` methods make BATCH
+    calls in a loop (``for _ in CALLS``), and ``timer`` (an asv benchmark attribute) counts
+    in units of BATCH seconds, so asv stores the time of one call, averaged over the batch,
+    as ``timeit`` would. The loop is the same for a figure and its floor.
+    """
+
+    timer = staticmethod(_per_call_clock)
 
 
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:
