@@ -66,9 +66,15 @@ class Batched:
     calls in a loop (``for _ in CALLS``), and ``timer`` (an asv benchmark attribute) counts
     in units of BATCH seconds, so asv stores the time of one call, averaged over the batch,
     as ``timeit`` would. The loop is the same for a figure and its floor.
+
+    Four rounds (asv's default is two) are four processes, minutes apart in a full run:
+    the median then outvotes one round slowed by the machine (seen as an 8.4 us call
+    measured 8.4-14.8 us between the two rounds of one run). They add about 80 s per
+    commit (all batched benchmarks: 77 s in two rounds, 153 s in four).
     """
 
     timer = staticmethod(_per_call_clock)
+    rounds = 4
 
 
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:
