@@ -68,8 +68,8 @@ class Batched:
     as ``timeit`` would. The loop is the same for a figure and its floor.
 
     Four rounds (asv's default is two) are four processes, minutes apart in a full run:
-    the median then outvotes one round slowed by the machine (seen as an 8.4 us call
-    measured 8.4-14.8 us between the two rounds of one run). They add about 80 s per
+    one round slowed by the machine then moves the median less (an 8.4 us handler call was
+    stored with quartiles of 8.4 and 14.8 us from two rounds). They add about 80 s per
     commit (all batched benchmarks: 77 s in two rounds, 153 s in four).
     """
 
