@@ -7,9 +7,11 @@ No ``__init__.py`` in this directory on purpose: as a package it would be import
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Callable
 
 import pytest
+from bounded_loop import run_bounded
 
 from ws_stack.asyncio.connection import ConnectionConfig
 from ws_stack.reconnect import ReconnectionPolicy
@@ -18,21 +20,9 @@ from ws_stack.reconnect import ReconnectionPolicy
 TEST_TIMEOUT = 30.0
 
 
-def run_bounded(test: Callable[[], Awaitable[None]], timeout: float = TEST_TIMEOUT) -> None:
-    """Run ``test()`` in a fresh event loop, bounded in time; then no task may be left."""
-
-    async def main() -> None:
-        async with asyncio.timeout(timeout):
-            await test()
-        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        assert not leftover, f"tasks left running: {leftover}"
-
-    asyncio.run(main())
-
-
 @pytest.fixture
 def run() -> Callable[..., None]:
-    return run_bounded
+    return functools.partial(run_bounded, timeout=TEST_TIMEOUT)
 
 
 def fast_config(**overrides: object) -> ConnectionConfig:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 from collections.abc import Callable, Iterator
 
 import pytest
+from bounded_loop import run_bounded
 
-from .helpers import run_bounded
+from .helpers import TEST_TIMEOUT
 
 _real_bind = socket.socket.bind
 
@@ -31,7 +33,7 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def run() -> Callable[..., None]:
-    return run_bounded
+    return functools.partial(run_bounded, timeout=TEST_TIMEOUT)
 
 
 _FIGURES: list[tuple[str, dict[str, object]]] = []

@@ -62,18 +62,6 @@ BUG_REASONS = (FrameErrorReason.INTERNAL_ERROR.value, FrameErrorReason.CALLBACK_
 Quotes = list[tuple[float, float]]
 
 
-def run_bounded(test: Callable[[], Awaitable[None]], timeout: float = TEST_TIMEOUT) -> None:
-    """Run ``test()`` in a fresh event loop, bounded in time; then no task may be left."""
-
-    async def main() -> None:
-        async with asyncio.timeout(timeout):
-            await test()
-        leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        assert not leftover, f"tasks left running: {leftover}"
-
-    asyncio.run(main())
-
-
 def fast_config(**overrides: Any) -> ConnectionConfig:
     """Small timeouts and delays, so that a fault cycle takes a fraction of a second."""
     settings: dict[str, Any] = {
