@@ -189,6 +189,32 @@ def test_the_legacy_fast_path_answers_as_the_slow_path(marker, cut, rest) -> Non
     assert _outcome(decoder.detect_type, frame) == _outcome(decoder._detect_json, frame)
 
 
+@given(
+    st.sampled_from([*decoder._KIND_TYPES, "kline", "aggre"]),
+    st.text(alphabet="@.abpv3:BTCUSDT\n{", max_size=140),
+    st.integers(0, 200),
+)
+def test_a_remembered_channel_answers_as_reading_it(kind, rest, cut) -> None:
+    """detect_type's shortcut for the channels it has seen agrees with reading the channel:
+    for a push, and for the same push cut anywhere (inside the channel, it is malformed)."""
+    push = PushDataV3ApiWrapper(channel="spot@public." + kind + ".v3.api" + rest)
+    push.publicAggreDeals.eventType = "x"
+    whole = push.SerializeToString()
+    frame = whole[:cut]
+    decoder._KNOWN_HEADS.clear()
+    read = _outcome(decoder.detect_type, frame)
+    _outcome(decoder.detect_type, whole)  # remembers the channel if it is a known kind
+    assert _outcome(decoder.detect_type, frame) == read
+
+
+def test_detect_type_remembers_a_bounded_number_of_channels(monkeypatch) -> None:
+    monkeypatch.setattr(decoder, "_KNOWN_HEADS", {})
+    monkeypatch.setattr(decoder, "_KNOWN_HEADS_LIMIT", 2)
+    frames = [encoder.encode_book_ticker(symbol, 1, 1, 2, 1) for symbol in ("A", "B", "C")]
+    assert [decoder.detect_type(frame) for frame in frames * 2] == [T.BOOK_TICKER] * 6
+    assert sorted(decoder._KNOWN_HEADS) == sorted(frame[: 2 + frame[1]] for frame in frames[:2])
+
+
 def test_detect_type_falls_back_when_the_body_comes_first() -> None:
     wrapper = PushDataV3ApiWrapper()
     wrapper.publicAggreDepths.toVersion = "2"

@@ -90,18 +90,17 @@ _JSON_SPACE = b" \t\r\n"
 #: MEXC refuses a subscription with code 0 and this text (observed, not documented).
 _REFUSED = "Not Subscribed successfully"
 
-#: The fast path of detect_type: a push's bytes from its channel's start to here ("spot@
-#: public." plus 9 characters, enough to tell the kinds apart) -> the kind's full marker
-#: "<kind>.v3.api" and the message type. The channel length byte must be below 128.
-_FAST_KIND_START = 2 + len(_PUBLIC)
-_FAST_KEY_END = _FAST_KIND_START + 9
-_FAST_KINDS: dict[bytes, tuple[bytes, WebSocketMessageType]] = {
-    (_PUBLIC + kind + _KIND_END)[: _FAST_KEY_END - 2].encode(): ((kind + _KIND_END).encode(), t)
-    for kind, t in _KIND_TYPES.items()
-}
-assert len(_FAST_KINDS) == len(_KIND_TYPES)  # the 9 characters tell every kind apart
-#: The same for a legacy JSON push as MEXC writes it (text, the channel first): its start
-#: up to 9 characters into the kind -> the kind's full marker and the message type.
+#: The fast path of detect_type for binary pushes: the head of each push seen so far on a
+#: public channel of a known kind (field tag, one-byte length and channel, exactly as on
+#: the wire) -> its message type. A subscription's pushes all carry the same channel, so
+#: after its first frame (read by _wire_kind) classifying one is a slice and a dict lookup.
+#: A head holds its own length byte: a frame cut inside its channel slices shorter than
+#: that length says, so it never matches a head (nor the head of a shorter channel, whose
+#: length byte differs). Bounded: past the limit, new channels are read every time.
+_KNOWN_HEADS: dict[bytes, WebSocketMessageType] = {}
+_KNOWN_HEADS_LIMIT = 4096
+#: The fast path for a legacy JSON push as MEXC writes it (text, the channel first): its
+#: start up to 9 characters into the kind -> the kind's full marker and the message type.
 _FAST_LEGACY_KEY_END = _LEGACY_KIND + 9
 _FAST_LEGACY_KINDS: dict[str, tuple[str, WebSocketMessageType]] = {
     (_LEGACY_HEAD + kind + _KIND_END)[:_FAST_LEGACY_KEY_END]: (kind + _KIND_END, t)
@@ -139,22 +138,24 @@ _decode_probe = msgspec.json.Decoder(_Probe).decode
 def detect_type(frame: bytes | str) -> WebSocketMessageType:
     """Classify a raw frame from its channel marker, without decoding it.
 
-    A binary push names its channel in its first field: the kind is read there with a
-    slice and one dict lookup. Frames that do not look as expected (fields in another
-    order, JSON with whitespace or keys in another order) take a slower path that decodes
-    just enough to decide, rather than being misclassified.
+    A binary push names its channel in its first field: the first push of a channel is
+    read there, and the channel's later pushes are known by one slice and one dict lookup;
+    a legacy JSON push is read with one slice, one lookup and one comparison. Frames that
+    do not look as expected (fields in another order, JSON with whitespace or keys in
+    another order) take a slower path that decodes just enough to decide, rather than
+    being misclassified.
     """
     if type(frame) is bytes:
-        if frame[:1] == b"\n":
-            # A push as MEXC sends it: one slice names the candidate kind, one startswith
-            # checks the whole "<kind>.v3.api" inside the channel (a one-byte length).
-            fast = _FAST_KINDS.get(frame[2:_FAST_KEY_END])
-            if fast is not None:
-                end = 2 + frame[1]
-                if end <= len(frame) and frame.startswith(fast[0], _FAST_KIND_START, end):
-                    return fast[1]
+        # A push on a channel seen before: its head names the type (see _KNOWN_HEADS).
+        try:
+            msg_type = _KNOWN_HEADS.get(frame[: 2 + frame[1]])
+        except IndexError:  # under two bytes
+            msg_type = None
+        if msg_type is not None:
+            return msg_type
     elif type(frame) is str:
-        # A legacy push as MEXC writes it: the same, with the channel as the first key.
+        # A legacy push as MEXC writes it (the channel first): one slice names the kind
+        # to expect, one startswith checks its whole "<kind>.v3.api".
         fast_text = _FAST_LEGACY_KINDS.get(frame[:_FAST_LEGACY_KEY_END])
         if fast_text is not None and frame.startswith(fast_text[0], _LEGACY_KIND):
             return fast_text[1]
@@ -166,7 +167,9 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
     if first == _CHANNEL_FIELD:
         kind = _wire_kind(frame)
         if kind is not None:
-            return _type_of_kind(kind, frame)
+            msg_type = _type_of_kind(kind, frame)
+            _remember_head(frame, msg_type)
+            return msg_type
     elif first == _OPEN_BRACE:
         return _detect_json(frame)
     if first in _JSON_SPACE and frame.lstrip()[:1] == b"{":
@@ -211,6 +214,13 @@ def _wire_kind(frame: bytes) -> bytes | None:
     kind_start = start + _KIND_START
     kind_end = frame.find(_KIND_END_B, kind_start, min(end, kind_start + _KIND_SPAN))
     return frame[kind_start:kind_end] if kind_end >= 0 else b""
+
+
+def _remember_head(frame: bytes, msg_type: WebSocketMessageType) -> None:
+    """Add a push's head to _KNOWN_HEADS (its whole channel is in ``frame``: checked)."""
+    length = frame[1]
+    if length < 0x80 and len(_KNOWN_HEADS) < _KNOWN_HEADS_LIMIT:  # a one-byte length
+        _KNOWN_HEADS[frame[: 2 + length]] = msg_type
 
 
 def _type_of_kind(kind: str | bytes, frame: bytes | str) -> WebSocketMessageType:
