@@ -94,7 +94,7 @@ class MessageHandler(ABC):
         try:
             if not frame:
                 raise FrameError(FrameErrorReason.EMPTY_FRAME, "empty frame", frame)
-            result = self._parser_for(frame)(frame)
+            result = self._parse(frame)
         except FrameError as error:
             self._reject(error, frame)
             return 0
@@ -128,13 +128,14 @@ class MessageHandler(ABC):
 
     # -- internals ----------------------------------------------------------------
 
-    def _parser_for(self, frame: bytes | str) -> Parser:
-        """Steps one and two of the template: :meth:`detect_type`, then :meth:`route`.
+    def _parse(self, frame: bytes | str) -> Message | list[Message]:
+        """Steps one to three of the template: :meth:`detect_type`, :meth:`route`, parse.
 
-        A venue handler may fuse the two for its most common frames (one lookup instead
-        of two calls), provided it answers exactly as the hooks do; its tests check that.
+        A venue handler may fuse them for its most common frames (one decode that also
+        names the channel, instead of a look at the frame and two calls), provided it
+        answers exactly as the hooks do; its tests check that.
         """
-        return self.route(self.detect_type(frame), frame)
+        return self.route(self.detect_type(frame), frame)(frame)
 
     def _deliver(self, message: Message) -> None:
         message_class = type(message)

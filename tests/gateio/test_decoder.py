@@ -9,6 +9,7 @@ from ws_stack.exceptions import FrameError, FrameErrorReason
 from ws_stack.gateio import decoder
 from ws_stack.gateio import encoder as enc
 from ws_stack.messages import (
+    BookTicker,
     Level,
     OrderBookUpdate,
     Pong,
@@ -318,6 +319,36 @@ def test_dedicated_order_book_parsers_reject_the_other_channel():
         decoder.parse_order_book(GOOD_BY_NAME["order_book_update_20"])
     with pytest.raises(FrameError):
         decoder.parse_order_book_update(GOOD_BY_NAME["order_book"])
+
+
+# -- parse_update: the four update channels in one decode ------------------------------
+
+
+@pytest.mark.parametrize("kind", [str, bytes])
+@pytest.mark.parametrize("case", GOOD, ids=[case.case for case in GOOD])
+def test_parse_update_gives_an_update_push_or_none(case, kind):
+    """A good update push comes out as its parser makes it; anything else is None."""
+    message = decoder.parse_update(_as(kind, case.frame))
+    expected = EXPECTED[case.case]
+    if isinstance(expected, Trade | BookTicker | OrderBookUpdate):
+        assert message == expected
+    else:
+        assert message is None
+
+
+@pytest.mark.parametrize("case", BAD, ids=[case.case for case in BAD])
+def test_parse_update_gives_none_for_every_bad_frame(case):
+    assert decoder.parse_update(case.frame) is None
+
+
+@pytest.mark.parametrize("event", ["subscribe", "unsubscribe", "all", None])
+def test_parse_update_takes_only_the_update_event(event):
+    push = msgspec.json.decode(GOOD_BY_NAME["trade_buy"])
+    if event is None:
+        del push["event"]
+    else:
+        push["event"] = event
+    assert decoder.parse_update(msgspec.json.encode(push)) is None
 
 
 # -- control -------------------------------------------------------------------------------

@@ -12,6 +12,9 @@ Two cheap steps per frame:
   moves the fields into the public message; levels are never copied. ``strict=False``
   turns Gate's numeric strings into numbers, and the ``Price``/``Size`` bounds reject
   NaN, infinity, negative and absurd values in C.
+* :func:`parse_update` does both for the four update channels in one decode (the
+  ``channel`` tag picks the Struct inside msgspec): the handler's path for nearly all
+  traffic, which leaves every other frame to the two steps above.
 
 A :class:`msgspec.ValidationError` becomes :class:`FrameError` ``INVALID_FIELD`` (the
 message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSON``.
@@ -19,7 +22,7 @@ message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSO
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -59,6 +62,7 @@ __all__ = [
     "parse_order_book",
     "parse_order_book_update",
     "parse_trade",
+    "parse_update",
 ]
 
 #: ``VenueError.code`` for a refused request that carried ``"status": "fail"`` but no
@@ -86,12 +90,10 @@ _MARKER_LEN = len(_MARKER)
 # as the longest channel plus its event, so it never reaches past the `result` key.
 _UPDATE_TAIL = '","event":"update","result":{'
 _WINDOW = max(len(channel) for channel in _TYPE_BY_UPDATE_CHANNEL) + len('","event":"update"')
-#: The window -> the channel it names (the handler maps it straight to a parser).
-_CHANNEL_BY_WINDOW: dict[str, str] = {
-    (channel + _UPDATE_TAIL)[:_WINDOW]: channel for channel in _TYPE_BY_UPDATE_CHANNEL
-}
+#: The window -> the message type it names.
 _FAST_STR: dict[str, WebSocketMessageType] = {
-    window: _TYPE_BY_UPDATE_CHANNEL[channel] for window, channel in _CHANNEL_BY_WINDOW.items()
+    (channel + _UPDATE_TAIL)[:_WINDOW]: msg_type
+    for channel, msg_type in _TYPE_BY_UPDATE_CHANNEL.items()
 }
 _FAST_BYTES: dict[bytes, WebSocketMessageType] = {
     key.encode(): msg_type for key, msg_type in _FAST_STR.items()
@@ -189,6 +191,18 @@ class _TradeResult(msgspec.Struct, gc=False):
 class _TradeFrame(msgspec.Struct, gc=False, tag_field="channel", tag=TRADES):
     result: _TradeResult
 
+    def to_message(self) -> Trade:
+        result = self.result
+        return Trade(
+            _GATEIO,
+            result.currency_pair,
+            result.price,
+            result.amount,
+            result.side,
+            int(result.create_time_ms),
+            result.id,
+        )
+
 
 class _BookTickerResult(msgspec.Struct, gc=False):
     s: str
@@ -202,6 +216,10 @@ class _BookTickerResult(msgspec.Struct, gc=False):
 
 class _BookTickerFrame(msgspec.Struct, gc=False, tag_field="channel", tag=BOOK_TICKER):
     result: _BookTickerResult
+
+    def to_message(self) -> BookTicker:
+        r = self.result
+        return BookTicker(_GATEIO, r.s, r.b, r.B, r.a, r.A, r.t, r.u)
 
 
 class _OrderBookUpdateResult(msgspec.Struct, gc=False):
@@ -232,6 +250,9 @@ class _OrderBookUpdateResult(msgspec.Struct, gc=False):
 class _OrderBookUpdateFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK_UPDATE):
     result: _OrderBookUpdateResult
 
+    def to_message(self) -> OrderBookUpdate:
+        return self.result.to_message()
+
 
 class _OrderBookResult(msgspec.Struct, gc=False):
     s: str
@@ -256,6 +277,27 @@ class _OrderBookResult(msgspec.Struct, gc=False):
 
 class _OrderBookFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK):
     result: _OrderBookResult
+
+    def to_message(self) -> OrderBookUpdate:
+        return self.result.to_message()
+
+
+# The update pushes of all four channels as one tagged union, for parse_update: the same
+# shapes, and the event must be "update" (what detect_type requires of them too).
+class _TradePush(_TradeFrame, gc=False, tag=TRADES):
+    event: Literal["update"]
+
+
+class _BookTickerPush(_BookTickerFrame, gc=False, tag=BOOK_TICKER):
+    event: Literal["update"]
+
+
+class _OrderBookUpdatePush(_OrderBookUpdateFrame, gc=False, tag=ORDER_BOOK_UPDATE):
+    event: Literal["update"]
+
+
+class _OrderBookPush(_OrderBookFrame, gc=False, tag=ORDER_BOOK):
+    event: Literal["update"]
 
 
 class _Error(msgspec.Struct, gc=False):
@@ -287,6 +329,10 @@ _decode_any_order_book = msgspec.json.Decoder(
     _OrderBookUpdateFrame | _OrderBookFrame, strict=False
 ).decode
 _decode_control = msgspec.json.Decoder(_ControlFrame, strict=False).decode
+_decode_update = msgspec.json.Decoder(
+    _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush,
+    strict=False,
+).decode
 
 
 def _channel_of(frame: bytes | str, default: str) -> str:
@@ -315,27 +361,17 @@ def _frame_error(what: str, exc: Exception, frame: bytes | str) -> FrameError:
 def parse_trade(frame: bytes | str) -> Trade:
     """A ``spot.trades`` update -> :class:`Trade` (``time_ms`` from ``create_time_ms``)."""
     try:
-        result = _decode_trade(frame).result
+        return _decode_trade(frame).to_message()
     except _DECODE_ERRORS as exc:
         raise _frame_error(TRADES, exc, frame) from None
-    return Trade(
-        _GATEIO,
-        result.currency_pair,
-        result.price,
-        result.amount,
-        result.side,
-        int(result.create_time_ms),
-        result.id,
-    )
 
 
 def parse_book_ticker(frame: bytes | str) -> BookTicker:
     """A ``spot.book_ticker`` update -> :class:`BookTicker` (``t``: time_ms, ``u``: update_id)."""
     try:
-        result = _decode_book_ticker(frame).result
+        return _decode_book_ticker(frame).to_message()
     except _DECODE_ERRORS as exc:
         raise _frame_error(BOOK_TICKER, exc, frame) from None
-    return BookTicker(_GATEIO, result.s, result.b, result.B, result.a, result.A, result.t, result.u)
 
 
 def parse_order_book_update(frame: bytes | str) -> OrderBookUpdate:
@@ -366,6 +402,20 @@ def parse_any_order_book(frame: bytes | str) -> OrderBookUpdate:
         return _decode_any_order_book(frame).result.to_message()
     except _DECODE_ERRORS as exc:
         raise _frame_error(_channel_of(frame, "order book"), exc, frame) from None
+
+
+def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | None:
+    """An update push of any of the four channels in one decode, or ``None``.
+
+    The ``channel`` tag picks the shape inside msgspec, so a frame is detected, routed and
+    parsed in one call: the handler's shortcut for the pushes that are nearly all traffic.
+    A frame that is anything else, or does not decode, gives ``None`` (not an error): the
+    caller then detects and routes it the usual way, which names what is wrong with it.
+    """
+    try:
+        return _decode_update(frame).to_message()
+    except _DECODE_ERRORS:
+        return None
 
 
 def parse_control(frame: bytes | str) -> SubscriptionAck | VenueError | Pong:
