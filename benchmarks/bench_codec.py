@@ -8,6 +8,8 @@ Next to the ws_stack figures are their floors, the bare library calls the ratio 
 compare them with in the same run: ``DetectType.time_find_marker`` (a ``find`` of the
 channel marker in the first 64 bytes) and ``ParseOrderBook.time_floor`` (one msgspec
 decode into string levels, or one protobuf ``ParseFromString``, of the same frame).
+``DetectTypeOverFloor`` and ``ParseOrderBookOverFloor`` time each pair in one process, for
+the targets' ratios.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from .common import (
     HANDLER_DEPTH,
     VENUES,
     Batched,
+    Paired,
     default_pool,
     detector,
     direct_parser,
@@ -65,6 +68,17 @@ class DetectType(Batched):
             find(marker, 0, 64)
 
 
+class DetectTypeOverFloor(Paired):
+    """Goal 3's ratio: ``DetectType.time_detect_type`` over ``time_find_marker`` in one
+    process (see :class:`~benchmarks.common.Paired`), for the pushes."""
+
+    params = [VENUES, FORMATS, CHANNELS]
+    param_names = ["venue", "format", "channel"]
+    setup = DetectType.setup
+    figure_batch = DetectType.time_detect_type
+    floor_batch = DetectType.time_find_marker
+
+
 class ParseOrderBook(Batched):
     """Parse one order-book frame: a delta ("update") or a top-N snapshot."""
 
@@ -90,6 +104,17 @@ class ParseOrderBook(Batched):
         floor, data = self.floor, self.frame
         for _ in CALLS:
             floor(data)
+
+
+class ParseOrderBookOverFloor(Paired):
+    """Goals 1 and 2's ratio: ``ParseOrderBook.time_parse`` over ``time_floor`` in one
+    process (see :class:`~benchmarks.common.Paired`), for the goals' 20-level delta."""
+
+    params = [VENUES, FORMATS, ["update"], [HANDLER_DEPTH]]
+    param_names = ["venue", "format", "kind", "depth"]
+    setup = ParseOrderBook.setup
+    figure_batch = ParseOrderBook.time_parse
+    floor_batch = ParseOrderBook.time_floor
 
 
 class ParseTrade(Batched):

@@ -2,7 +2,8 @@
 
 ``Handle`` times the handler's whole path for one frame (detect type, route, parse,
 deliver to a callback, give pooled levels back) next to the same parser called directly,
-so the template method's overhead is the difference of the two (a target). ``Latency``
+so the template method's overhead is the difference of the two (a target), and
+``HandleOverParser`` their ratio timed in one process (goal 4). ``Latency``
 records per-message latency percentiles of the same hot paths in nanoseconds.
 """
 
@@ -18,6 +19,7 @@ from .common import (
     HANDLER_DEPTH,
     VENUES,
     Batched,
+    Paired,
     check_combination,
     direct_parser,
     frame,
@@ -66,6 +68,17 @@ class Handle(Batched):
         parse, data = self.parse, self.frame
         for _ in CALLS:
             parse(data)
+
+
+class HandleOverParser(Paired):
+    """Goal 4's ratio: ``Handle.time_handle`` over ``time_parse_direct`` in one process
+    (see :class:`~benchmarks.common.Paired`), for order books."""
+
+    params = [VENUES, FORMATS, ["order_book"]]
+    param_names = ["venue", "format", "channel"]
+    setup = Handle.setup
+    figure_batch = Handle.time_handle
+    floor_batch = Handle.time_parse_direct
 
 
 PASSES = 9

@@ -77,6 +77,52 @@ class Batched:
     rounds = 4
 
 
+#: Pairs of batches a :class:`Paired` benchmark times in each process.
+PAIRS = 30
+
+
+class Paired:
+    """Base of the ratio benchmarks of the performance goals: a figure over its floor,
+    measured in alternating batches in one process.
+
+    A goal's figure and floor are also timed by their own ``time_`` benchmarks, but those
+    run in separate processes, minutes apart in a full run, and the load of this 2-core
+    machine moves one against the other (goal 4 read 1.13-1.77x on seven runs of the same
+    code). Here each pair of batches, BATCH calls of the figure and BATCH of the floor,
+    gives one ratio; every other pair times the floor first, so that neither always runs
+    second. The method hands asv the pairs' ratios as samples (``{"samples": [...],
+    "number": 1}``, as ``bench_handler.Latency`` does), and asv stores their median.
+
+    A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch``: the
+    batched ``time_`` methods of the two benchmarks it pairs (they share ``setup``).
+    """
+
+    unit = "ratio"
+    rounds = 4
+    figure_batch: Any
+    floor_batch: Any
+
+    def track_ratio(self, *params: Any) -> dict[str, Any]:
+        figure, floor, clock = self.figure_batch, self.floor_batch, time.perf_counter
+        figure(*params)  # both warm before the first pair
+        floor(*params)
+        ratios = []
+        for pair in range(PAIRS):
+            if pair % 2:
+                start = clock()
+                floor(*params)
+                middle = clock()
+                figure(*params)
+                ratios.append((clock() - middle) / (middle - start))
+            else:
+                start = clock()
+                figure(*params)
+                middle = clock()
+                floor(*params)
+                ratios.append((middle - start) / (clock() - middle))
+        return {"samples": ratios, "number": 1}
+
+
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:
     """``levels`` (price, size) pairs from ``start`` moving by ``step``."""
     return [(round(start + i * step, 2), round(1.0 + (i % 7) * 0.25, 2)) for i in range(levels)]

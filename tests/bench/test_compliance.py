@@ -37,7 +37,7 @@ def _benchmark_class(name: str) -> tuple[type, str]:
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
 def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
-    for name in filter(None, (target.benchmark, target.minus, target.over)):
+    for name in filter(None, (target.benchmark, target.minus, target.over, target.paired)):
         cls, method = _benchmark_class(name)
         assert callable(getattr(cls, method, None)), f"{name} is not in benchmarks/"
         params = getattr(cls, "params", [])
@@ -225,6 +225,38 @@ def test_a_ratio_can_compare_parameters_of_one_benchmark_or_be_inverted(tmp_path
     (row,) = evaluate(results, lambda name: None, [rate])
     assert (row.status, row.measured) == (Status.FAIL, pytest.approx(2.0 / 12.0))
     assert format_figure(row.measured, rate.display) == "16.7 %"
+
+
+def test_a_paired_ratio_decides_where_measured_and_both_figures_stay_shown(
+    tmp_path: Path,
+) -> None:
+    paired = "bench_codec.ParseOrderBookOverFloor.track_ratio"
+    axes = {"venue": ["mexc", "gateio"], "depth": [20]}
+    # apart: mexc 12 / 2 = 6x, gateio 4.5 / 3 = 1.5x; paired in one process: 5.0x, 1.2x
+    write_results(
+        tmp_path,
+        "c" * 40,
+        {PARSE: [12.0, 4.5], FLOOR: [2.0, 3.0], paired: [5.0, 1.2]},
+        params={PARSE: axes, FLOOR: axes, paired: axes},
+    )
+    results = load_commit(tmp_path, "c" * 40)
+    target = Target("r", "r", PARSE, "<= 1.3x", {"venue": "gateio"}, over=FLOOR, paired=paired)
+    (row,) = evaluate(results, lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.PASS, pytest.approx(1.2))
+    assert "paired in one process; apart 4.5 x / 3 x = 1.50x" in row.detail
+    # Without a paired value (a commit before the paired benchmark), the two figures decide.
+    write_results(tmp_path, "b" * 40, {PARSE: [12.0, 4.5], FLOOR: [2.0, 3.0]},
+                  params={PARSE: axes, FLOOR: axes})  # fmt: skip
+    (row,) = evaluate(load_commit(tmp_path, "b" * 40), lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(1.5))
+    assert "paired" not in row.detail
+
+
+def test_only_a_plain_ratio_can_be_paired() -> None:
+    with pytest.raises(ValueError, match="paired"):
+        Target("r", "r", PARSE, "<= 2x", paired="a.B.track_ratio")
+    with pytest.raises(ValueError, match="paired"):
+        Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio")
 
 
 def test_a_ratio_without_its_floor_is_missing(tmp_path: Path) -> None:

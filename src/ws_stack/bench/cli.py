@@ -172,6 +172,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             over = ", ".join(f"{k}={v}" for k, v in target.over_params.items())
             where += f" {'under' if target.inverse else 'over'} {target.over}"
             where += f" [{over}]" if over else ""
+        if target.paired:
+            where += f", paired in {target.paired}"
         if target.spread:
             where += f", largest over smallest across {target.spread}"
         print(f"{target.title:<52} {target.rule:<22} {where}")

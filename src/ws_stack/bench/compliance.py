@@ -144,19 +144,32 @@ Figure = tuple[float, BenchmarkValue, str]
 
 
 def _ratios(target: Target, values: list[BenchmarkValue], results: CommitResults) -> list[Figure]:
-    """Each value over its floor (the ``over`` benchmark at the same parameters)."""
+    """Each value over its floor (the ``over`` benchmark at the same parameters), or the
+    ratio the ``paired`` benchmark measured in one process where it has one."""
     assert target.over is not None
-    floors = {_key(v.params): v for v in results.values(target.over) if is_number(v.value)}
+    floors = _numbers_by_params(results, target.over)
+    paired = _numbers_by_params(results, target.paired) if target.paired else {}
     figures = []
     for value in values:
         floor = floors.get(_key({**value.params, **target.over_params}))
         if floor is None or not is_number(value.value):
             continue
         top, bottom = (floor, value) if target.inverse else (value, floor)
-        if _number(bottom):
-            note = f"{_shown(top)} / {_shown(bottom)}"
-            figures.append((_number(top) / _number(bottom), value, note))
+        if not _number(bottom):
+            continue
+        ratio = _number(top) / _number(bottom)
+        note = f"{_shown(top)} / {_shown(bottom)}"
+        pair = paired.get(_key(value.params))
+        if pair is None:
+            figures.append((ratio, value, note))
+        else:
+            note = f"paired in one process; apart {note} = {ratio:.2f}x"
+            figures.append((_number(pair), value, note))
     return figures
+
+
+def _numbers_by_params(results: CommitResults, benchmark: str) -> dict[Any, BenchmarkValue]:
+    return {_key(v.params): v for v in results.values(benchmark) if is_number(v.value)}
 
 
 def _spreads(axis: str, values: list[BenchmarkValue]) -> list[Figure]:

@@ -12,7 +12,11 @@ parameters at the baseline commit, see :data:`BASELINE_COMMIT`), ``"<= 0"``.
 The performance issue's goals are ratios measured in one run, so that they hold on any
 machine: a target with ``over`` divides each value by another benchmark's (its floor, e.g.
 a bare ``msgspec`` decode of the same bytes) at the same parameters, ``"<= 1.5x"``; one with
-``spread`` compares the largest and smallest value across one parameter (flat cost).
+``spread`` compares the largest and smallest value across one parameter (flat cost). A ratio
+target may name a ``paired`` benchmark that times the figure and its floor in alternating
+batches in one process (``benchmarks.common.Paired``): where it has a value, that ratio
+decides, because the two separate benchmarks run minutes apart and the machine's load
+moves one against the other; the separate figures are still shown.
 """
 
 from __future__ import annotations
@@ -78,6 +82,9 @@ class Target:
     #: ``over_params`` put in (e.g. ``{"depth": 5}`` to compare depths of one benchmark).
     over: str | None = None
     over_params: dict[str, Any] = field(default_factory=dict)
+    #: The same ratio measured in one process (a ``track_`` benchmark of ratios, at the
+    #: same parameters as ``benchmark``): it decides where it has a value.
+    paired: str | None = None
     #: Report ``over / benchmark`` instead: a rate from two times (frames per second).
     inverse: bool = False
     #: Compare the largest value with the smallest across this parameter (the other
@@ -87,6 +94,8 @@ class Target:
     def __post_init__(self) -> None:
         if not _RULE.match(self.rule):
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
+        if self.paired is not None and (self.over is None or self.over_params or self.inverse):
+            raise ValueError(f"target {self.key}: only a plain ratio over a floor is paired")
 
     @property
     def comparison(self) -> Comparison:
@@ -121,6 +130,7 @@ _MEXC_JSON = {"venue": "mexc", "format": "json"}
 _MEMORY = "bench_memory.ConnectionMemory.track_bytes_retained_per_connection"
 _PARSE = "bench_codec.ParseOrderBook.time_parse"
 _PARSE_FLOOR = "bench_codec.ParseOrderBook.time_floor"
+_PARSE_PAIRED = "bench_codec.ParseOrderBookOverFloor.track_ratio"
 _DELTA_20 = {"kind": "update", "depth": 20}
 _PUSHES = ["trade", "book_ticker", "order_book"]
 
@@ -163,15 +173,17 @@ TARGETS: tuple[Target, ...] = (
     # The performance issue's goals: ratios against a bare floor measured in the same run
     # on the same bytes (see each floor benchmark's docstring), so they hold on any machine.
     Target("goal1_gate_parse", "Goal 1: Gate.io delta parse / bare msgspec decode",
-           _PARSE, "<= 1.5x", {**_GATEIO, **_DELTA_20}, over=_PARSE_FLOOR),
+           _PARSE, "<= 1.5x", {**_GATEIO, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED),
     Target("goal2_mexc_parse", "Goal 2: MEXC protobuf delta parse / bare protobuf",
-           _PARSE, "<= 2x", {**_MEXC_PB, **_DELTA_20}, over=_PARSE_FLOOR),
+           _PARSE, "<= 2x", {**_MEXC_PB, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED),
     Target("goal3_detect", "Goal 3: type detection / bare find of the marker",
            "bench_codec.DetectType.time_detect_type", "<= 3x", {"channel": _PUSHES},
-           over="bench_codec.DetectType.time_find_marker"),
+           over="bench_codec.DetectType.time_find_marker",
+           paired="bench_codec.DetectTypeOverFloor.track_ratio"),
     Target("goal4_handler", "Goal 4: handler with callbacks / parser, books",
            _HANDLE, "<= 1.2x", {"channel": "order_book"},
-           over="bench_handler.Handle.time_parse_direct"),
+           over="bench_handler.Handle.time_parse_direct",
+           paired="bench_handler.HandleOverParser.track_ratio"),
     Target("goal5_apply", "Goal 5: apply delta to 1,000-level book / parse it",
            "bench_book.ApplyDelta.time_apply_delta", "<= 2x", {"levels": 20},
            over="bench_book.ParseDelta.time_parse_delta"),
