@@ -1,12 +1,13 @@
 """Local order book: applying deltas to a deep book and taking a snapshot.
 
 ``ParseDelta`` is the floor of ``ApplyDelta`` for the ratio target: parsing those same
-deltas (as Gate.io frames with exactly their levels).
+deltas (as Gate.io frames with exactly their levels). ``ApplyDeltaOverParse`` times the
+pair in one process (goal 5).
 """
 
 from __future__ import annotations
 
-from .common import CALLS, Batched, direct_parser, gateio_delta_frame, ladder, require
+from .common import CALLS, Batched, Paired, direct_parser, gateio_delta_frame, ladder, require
 
 BOOK_LEVELS = 1000
 
@@ -83,11 +84,27 @@ class ParseDelta(Batched):
         self.parse = direct_parser("gateio", "json", "order_book")
         self.frames = [gateio_delta_frame(bids, asks) for bids, asks in _delta_levels(levels)]
         self.parse(self.frames[0])
-        self.next_id = 0
+        self.next_frame = 0
 
     def time_parse_delta(self, levels: int) -> None:
-        parse, frames, next_id = self.parse, self.frames, self.next_id
+        parse, frames, next_frame = self.parse, self.frames, self.next_frame
         for _ in CALLS:
-            parse(frames[next_id & 1])
-            next_id += 1
-        self.next_id = next_id
+            parse(frames[next_frame & 1])
+            next_frame += 1
+        self.next_frame = next_frame
+
+
+class ApplyDeltaOverParse(Paired):
+    """Goal 5's ratio: ``ApplyDelta.time_apply_delta`` over ``ParseDelta.time_parse_delta``
+    in one process (see :class:`~benchmarks.common.Paired`)."""
+
+    params = [20]
+    param_names = ["levels"]
+    figure_batch = ApplyDelta.time_apply_delta
+    floor_batch = ParseDelta.time_parse_delta
+    track_ratio = Paired.ratios
+
+    def setup(self, levels: int) -> None:
+        # Both fixtures on one object: they share no attribute name.
+        ApplyDelta.setup(self, levels)  # type: ignore[arg-type]
+        ParseDelta.setup(self, levels)  # type: ignore[arg-type]

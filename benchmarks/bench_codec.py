@@ -77,6 +77,7 @@ class DetectTypeOverFloor(Paired):
     setup = DetectType.setup
     figure_batch = DetectType.time_detect_type
     floor_batch = DetectType.time_find_marker
+    track_ratio = Paired.ratios
 
 
 class ParseOrderBook(Batched):
@@ -115,6 +116,7 @@ class ParseOrderBookOverFloor(Paired):
     setup = ParseOrderBook.setup
     figure_batch = ParseOrderBook.time_parse
     floor_batch = ParseOrderBook.time_floor
+    track_ratio = Paired.ratios
 
 
 class ParseTrade(Batched):

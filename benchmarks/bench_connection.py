@@ -11,7 +11,9 @@ mechanics, not a sleep.
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +275,53 @@ class Subscriptions:
 
     def time_1000_frames(self, venue: str, subscriptions: int) -> None:
         self.run(self.counter.wait_for(1000))
+
+
+#: Rotations of SubscriptionsSpread per process (each times every set-up once).
+ROTATIONS = 9
+
+
+class SubscriptionsSpread:
+    """Goal 8's spread measured in one process: the three ``Subscriptions`` set-ups side by
+    side, each on its own event loop, taking 1,000 frames in turn.
+
+    ``Subscriptions`` measures 1, 30 and 300 subscriptions in separate processes, minutes
+    apart, and on this busy machine each of the three has been the slowest on identical
+    code. Here each of ROTATIONS rotations times every set-up once (an idle loop is paused
+    with its simulator, which shares it); the figure is the largest over the smallest of
+    the three medians, one value per round (process), and asv stores the median over the
+    rounds. Two rounds: a round sets up 330 subscriptions and their simulators.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "ratio"
+    rounds = 2
+    timeout = 300
+
+    def setup(self, venue: str) -> None:
+        self.streams: list[tuple[int, Subscriptions]] = []
+        for subscriptions in Subscriptions.params[1]:
+            stream = Subscriptions()
+            self.streams.append((subscriptions, stream))
+            stream.setup(venue, subscriptions)
+
+    def teardown(self, venue: str) -> None:
+        for subscriptions, stream in getattr(self, "streams", []):
+            stream.teardown(venue, subscriptions)
+
+    def track_spread(self, venue: str) -> dict[str, Any]:
+        times: dict[int, list[float]] = {n: [] for n, _ in self.streams}
+        clock = time.perf_counter
+        for rotation in range(ROTATIONS):
+            turn = rotation % len(self.streams)  # each set-up goes first in turn
+            for subscriptions, stream in self.streams[turn:] + self.streams[:turn]:
+                start = clock()
+                stream.time_1000_frames(venue, subscriptions)
+                times[subscriptions].append(clock() - start)
+        medians = [statistics.median(each) for each in times.values()]
+        return {"samples": [max(medians) / min(medians)], "number": 1}
 
 
 class OneConnection:

@@ -79,6 +79,7 @@ class HandleOverParser(Paired):
     setup = Handle.setup
     figure_batch = Handle.time_handle
     floor_batch = Handle.time_parse_direct
+    track_ratio = Paired.ratios
 
 
 PASSES = 9

@@ -93,16 +93,19 @@ class Paired:
     second. The method hands asv the pairs' ratios as samples (``{"samples": [...],
     "number": 1}``, as ``bench_handler.Latency`` does), and asv stores their median.
 
-    A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch``: the
-    batched ``time_`` methods of the two benchmarks it pairs (they share ``setup``).
+    A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch`` (the
+    batched ``time_`` methods of the two benchmarks it pairs) and ``track_ratio =
+    Paired.ratios``: asv takes any ``track_`` method for a benchmark, and this base class
+    must not be one.
     """
 
+    version = 1
     unit = "ratio"
     rounds = 4
     figure_batch: Any
     floor_batch: Any
 
-    def track_ratio(self, *params: Any) -> dict[str, Any]:
+    def ratios(self, *params: Any) -> dict[str, Any]:
         figure, floor, clock = self.figure_batch, self.floor_batch, time.perf_counter
         figure(*params)  # both warm before the first pair
         floor(*params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
             assert key in axes, f"{name} has no parameter {key!r}"
             for one in value if isinstance(value, list) else [value]:
                 assert one in axes[key], f"{name}: {key}={one!r} is not measured"
-        if target.spread is not None:
+        if target.spread is not None and name != target.paired:  # paired: the spread itself
             assert target.spread in axes, f"{name} has no parameter {target.spread!r}"
 
 
@@ -257,6 +258,7 @@ def test_only_a_plain_ratio_can_be_paired() -> None:
         Target("r", "r", PARSE, "<= 2x", paired="a.B.track_ratio")
     with pytest.raises(ValueError, match="paired"):
         Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio")
+    Target("s", "s", PARSE, "<= 1.2x", spread="depth", paired="a.B.track_spread")
 
 
 def test_a_ratio_without_its_floor_is_missing(tmp_path: Path) -> None:
@@ -275,3 +277,15 @@ def test_a_spread_target_compares_largest_and_smallest_per_group(tmp_path: Path)
     (row,) = evaluate(load_commit(tmp_path, "f" * 40), lambda name: None, [target])
     assert (row.status, row.measured) == (Status.PASS, pytest.approx(1.15))
     assert row.detail.startswith("venue=mexc; subscriptions=300: 11.5 x vs subscriptions=1")
+    # The spread measured in one process decides, per venue, where it has a value.
+    paired = "bench_connection.SubscriptionsSpread.track_spread"
+    write_results(tmp_path, "f" * 40, {name: values, paired: [1.1, 1.3]},
+                  params={name: axes, paired: {"venue": ["mexc", "gateio"]}})  # fmt: skip
+    results = load_commit(tmp_path, "f" * 40)
+    target = Target("s", "s", name, "<= 1.2x", {"venue": "mexc"}, spread="subscriptions",
+                    paired=paired)  # fmt: skip
+    (row,) = evaluate(results, lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.PASS, pytest.approx(1.1))
+    assert "paired in one process; apart subscriptions=300: 11.5 x vs" in row.detail
+    (row,) = evaluate(results, lambda name: None, [replace(target, params={})])
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(1.3))  # Gate.io

@@ -110,7 +110,7 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
     elif target.over is not None:
         figures = _ratios(target, values, results)
     elif target.spread is not None:
-        figures = _spreads(target.spread, values)
+        figures = _spreads(target, values, results)
     elif target.relative:
         baseline = find_baseline(target.benchmark)
         if baseline is None:
@@ -158,22 +158,31 @@ def _ratios(target: Target, values: list[BenchmarkValue], results: CommitResults
         if not _number(bottom):
             continue
         ratio = _number(top) / _number(bottom)
-        note = f"{_shown(top)} / {_shown(bottom)}"
-        pair = paired.get(_key(value.params))
-        if pair is None:
-            figures.append((ratio, value, note))
-        else:
-            note = f"paired in one process; apart {note} = {ratio:.2f}x"
-            figures.append((_number(pair), value, note))
+        figures.append(_decided(ratio, value, f"{_shown(top)} / {_shown(bottom)}", paired))
     return figures
+
+
+def _decided(
+    apart: float, value: BenchmarkValue, note: str, paired: dict[Any, BenchmarkValue]
+) -> Figure:
+    """The figure of ``value``: its paired ratio where measured (showing the ratio of the
+    separate figures too), else the ratio of the separate figures."""
+    pair = paired.get(_key(value.params))
+    if pair is None:
+        return apart, value, note
+    return _number(pair), value, f"paired in one process; apart {note} = {apart:.2f}x"
 
 
 def _numbers_by_params(results: CommitResults, benchmark: str) -> dict[Any, BenchmarkValue]:
     return {_key(v.params): v for v in results.values(benchmark) if is_number(v.value)}
 
 
-def _spreads(axis: str, values: list[BenchmarkValue]) -> list[Figure]:
-    """Largest over smallest value across ``axis``, per combination of the other parameters."""
+def _spreads(target: Target, values: list[BenchmarkValue], results: CommitResults) -> list[Figure]:
+    """Largest over smallest value across the ``spread`` parameter, per combination of the
+    other parameters, or the spread the ``paired`` benchmark measured where it has one."""
+    axis = target.spread
+    assert axis is not None
+    paired = _numbers_by_params(results, target.paired) if target.paired else {}
     groups: dict[tuple[tuple[str, Any], ...], list[BenchmarkValue]] = {}
     for value in values:
         if is_number(value.value):
@@ -187,7 +196,8 @@ def _spreads(axis: str, values: list[BenchmarkValue]) -> list[Figure]:
         most, least = high.params[axis], low.params[axis]
         note = f"{axis}={most}: {_shown(high)} vs {axis}={least}: {_shown(low)}"
         rest = {key: v for key, v in high.params.items() if key != axis}
-        figures.append((_number(high) / _number(low), replace(high, params=rest), note))
+        spread = _number(high) / _number(low)
+        figures.append(_decided(spread, replace(high, params=rest), note, paired))
     return figures
 
 

@@ -13,10 +13,11 @@ The performance issue's goals are ratios measured in one run, so that they hold 
 machine: a target with ``over`` divides each value by another benchmark's (its floor, e.g.
 a bare ``msgspec`` decode of the same bytes) at the same parameters, ``"<= 1.5x"``; one with
 ``spread`` compares the largest and smallest value across one parameter (flat cost). A ratio
-target may name a ``paired`` benchmark that times the figure and its floor in alternating
-batches in one process (``benchmarks.common.Paired``): where it has a value, that ratio
-decides, because the two separate benchmarks run minutes apart and the machine's load
-moves one against the other; the separate figures are still shown.
+or spread target may name a ``paired`` benchmark that measures the same ratio in one
+process, its figures timed in turn (``benchmarks.common.Paired`` for a figure and its
+floor): where it has a value, that ratio decides, because separate benchmarks run minutes
+apart and the machine's load moves one against the other; the separate figures are still
+shown.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class Target:
     #: ``over_params`` put in (e.g. ``{"depth": 5}`` to compare depths of one benchmark).
     over: str | None = None
     over_params: dict[str, Any] = field(default_factory=dict)
-    #: The same ratio measured in one process (a ``track_`` benchmark of ratios, at the
-    #: same parameters as ``benchmark``): it decides where it has a value.
+    #: The same ratio (or spread) measured in one process: a ``track_`` benchmark at the
+    #: same parameters as ``benchmark`` (without the ``spread`` one). It decides where it
+    #: has a value.
     paired: str | None = None
     #: Report ``over / benchmark`` instead: a rate from two times (frames per second).
     inverse: bool = False
@@ -94,8 +96,9 @@ class Target:
     def __post_init__(self) -> None:
         if not _RULE.match(self.rule):
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
-        if self.paired is not None and (self.over is None or self.over_params or self.inverse):
-            raise ValueError(f"target {self.key}: only a plain ratio over a floor is paired")
+        plain_ratio = self.over is not None and not self.over_params and not self.inverse
+        if self.paired is not None and not (plain_ratio or self.spread is not None):
+            raise ValueError(f"target {self.key}: only a ratio over a floor or a spread is paired")
 
     @property
     def comparison(self) -> Comparison:
@@ -186,7 +189,8 @@ TARGETS: tuple[Target, ...] = (
            paired="bench_handler.HandleOverParser.track_ratio"),
     Target("goal5_apply", "Goal 5: apply delta to 1,000-level book / parse it",
            "bench_book.ApplyDelta.time_apply_delta", "<= 2x", {"levels": 20},
-           over="bench_book.ParseDelta.time_parse_delta"),
+           over="bench_book.ParseDelta.time_parse_delta",
+           paired="bench_book.ApplyDeltaOverParse.track_ratio"),
     Target("goal6_end_to_end", "Goal 6: frames/s end to end / bare websockets",
            "bench_connection.EndToEnd.time_1000_frames", ">= 70 %",
            over="bench_connection.BareReceive.time_1000_frames", inverse=True),
@@ -199,7 +203,7 @@ TARGETS: tuple[Target, ...] = (
            "bench_pool.HandlerStream.track_reuse_ratio", ">= 99 %"),
     Target("goal8_subscriptions", "Goal 8: per-frame time, 1 / 30 / 300 subscriptions",
            "bench_connection.Subscriptions.time_1000_frames", "<= 1.2x",
-           spread="subscriptions"),
+           spread="subscriptions", paired="bench_connection.SubscriptionsSpread.track_spread"),
     Target("goal8_depth_20", "Goal 8: parse time, 20 vs 5 levels (linear: 4x)", _PARSE,
            "<= 4x", {"kind": "update", "depth": 20}, over=_PARSE, over_params={"depth": 5}),
     Target("goal8_depth_100", "Goal 8: parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
