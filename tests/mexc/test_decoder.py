@@ -182,11 +182,18 @@ _KIND_MARKERS = [kind + ".v3.api" for kind in decoder._KIND_TYPES]
     st.sampled_from(_KIND_MARKERS),
     st.integers(0, 24),
     st.text(alphabet='@.abcdepv3:"{},BTCUSDT', max_size=40),
+    st.text(alphabet='@.abcdepv3:"{},BTCUSDT', max_size=40),
 )
-def test_the_legacy_fast_path_answers_as_the_slow_path(marker, cut, rest) -> None:
-    """detect_type's shortcut for text pushes agrees with the path that decodes."""
+def test_a_remembered_legacy_channel_answers_as_reading_it(marker, cut, rest, tail) -> None:
+    """detect_type's shortcut for text pushes it has seen agrees with reading the frame:
+    for another frame that starts the same (the head) and ends otherwise."""
     frame = '{"c":"spot@public.' + marker[:cut] + rest
-    assert _outcome(decoder.detect_type, frame) == _outcome(decoder._detect_json, frame)
+    other = frame[: decoder._LEGACY_HEAD_SPAN] + tail
+    decoder._KNOWN_LEGACY_HEADS.clear()
+    read = _outcome(decoder.detect_type, other)
+    decoder._KNOWN_LEGACY_HEADS.clear()
+    _outcome(decoder.detect_type, frame)  # remembers the head if it names a known kind
+    assert _outcome(decoder.detect_type, other) == read
 
 
 @given(
@@ -209,10 +216,15 @@ def test_a_remembered_channel_answers_as_reading_it(kind, rest, cut) -> None:
 
 def test_detect_type_remembers_a_bounded_number_of_channels(monkeypatch) -> None:
     monkeypatch.setattr(decoder, "_KNOWN_HEADS", {})
+    monkeypatch.setattr(decoder, "_KNOWN_LEGACY_HEADS", {})
     monkeypatch.setattr(decoder, "_KNOWN_HEADS_LIMIT", 2)
-    frames = [encoder.encode_book_ticker(symbol, 1, 1, 2, 1) for symbol in ("A", "B", "C")]
+    symbols = ("A", "B", "C")
+    frames = [encoder.encode_book_ticker(symbol, 1, 1, 2, 1) for symbol in symbols]
     assert [decoder.detect_type(frame) for frame in frames * 2] == [T.BOOK_TICKER] * 6
     assert sorted(decoder._KNOWN_HEADS) == sorted(frame[: 2 + frame[1]] for frame in frames[:2])
+    texts = [encoder.encode_legacy_book_ticker(symbol, 1, 1, 2, 1) for symbol in symbols]
+    assert [decoder.detect_type(text) for text in texts * 2] == [T.BOOK_TICKER] * 6
+    assert len(decoder._KNOWN_LEGACY_HEADS) == 2
 
 
 def test_detect_type_falls_back_when_the_body_comes_first() -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from operator import attrgetter
 from struct import Struct
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import msgspec
 from google.protobuf.message import DecodeError
@@ -99,13 +99,11 @@ _REFUSED = "Not Subscribed successfully"
 #: length byte differs). Bounded: past the limit, new channels are read every time.
 _KNOWN_HEADS: dict[bytes, WebSocketMessageType] = {}
 _KNOWN_HEADS_LIMIT = 4096
-#: The fast path for a legacy JSON push as MEXC writes it (text, the channel first): its
-#: start up to 9 characters into the kind -> the kind's full marker and the message type.
-_FAST_LEGACY_KEY_END = _LEGACY_KIND + 9
-_FAST_LEGACY_KINDS: dict[str, tuple[str, WebSocketMessageType]] = {
-    (_LEGACY_HEAD + kind + _KIND_END)[:_FAST_LEGACY_KEY_END]: (kind + _KIND_END, t)
-    for kind, t in _KIND_TYPES.items()
-}
+#: The same for a legacy JSON push as MEXC writes it (text, the channel first): its first
+#: _LEGACY_HEAD_SPAN characters -> the message type. Reading the channel's kind looks no
+#: further (it must end with ".v3.api" within them), so they decide it alone.
+_LEGACY_HEAD_SPAN = _LEGACY_KIND + _KIND_SPAN
+_KNOWN_LEGACY_HEADS: dict[str, WebSocketMessageType] = {}
 
 #: Wrapper body (oneof member) -> message type, for frames whose channel is unusable.
 _TYPE_BY_BODY: dict[str, WebSocketMessageType] = {
@@ -138,9 +136,9 @@ _decode_probe = msgspec.json.Decoder(_Probe).decode
 def detect_type(frame: bytes | str) -> WebSocketMessageType:
     """Classify a raw frame from its channel marker, without decoding it.
 
-    A binary push names its channel in its first field: the first push of a channel is
-    read there, and the channel's later pushes are known by one slice and one dict lookup;
-    a legacy JSON push is read with one slice, one lookup and one comparison. Frames that
+    A binary push names its channel in its first field, a legacy JSON push as its first
+    key: the first push of a channel is read there, and the channel's later pushes are
+    known by one slice and one dict lookup. Frames that
     do not look as expected (fields in another order, JSON with whitespace or keys in
     another order) take a slower path that decodes just enough to decide, rather than
     being misclassified.
@@ -154,11 +152,10 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
         if msg_type is not None:
             return msg_type
     elif type(frame) is str:
-        # A legacy push as MEXC writes it (the channel first): one slice names the kind
-        # to expect, one startswith checks its whole "<kind>.v3.api".
-        fast_text = _FAST_LEGACY_KINDS.get(frame[:_FAST_LEGACY_KEY_END])
-        if fast_text is not None and frame.startswith(fast_text[0], _LEGACY_KIND):
-            return fast_text[1]
+        # The same for a legacy push (see _KNOWN_LEGACY_HEADS).
+        msg_type = _KNOWN_LEGACY_HEADS.get(frame[:_LEGACY_HEAD_SPAN])
+        if msg_type is not None:
+            return msg_type
     if not frame:
         raise FrameError(_R.EMPTY_FRAME, "empty frame", frame, _MEXC)
     if isinstance(frame, str):
@@ -168,7 +165,9 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
         kind = _wire_kind(frame)
         if kind is not None:
             msg_type = _type_of_kind(kind, frame)
-            _remember_head(frame, msg_type)
+            length = frame[1]
+            if length < 0x80:  # a one-byte length: the head is tag, length and channel
+                _remember(_KNOWN_HEADS, frame[: 2 + length], msg_type)
             return msg_type
     elif first == _OPEN_BRACE:
         return _detect_json(frame)
@@ -216,11 +215,15 @@ def _wire_kind(frame: bytes) -> bytes | None:
     return frame[kind_start:kind_end] if kind_end >= 0 else b""
 
 
-def _remember_head(frame: bytes, msg_type: WebSocketMessageType) -> None:
-    """Add a push's head to _KNOWN_HEADS (its whole channel is in ``frame``: checked)."""
-    length = frame[1]
-    if length < 0x80 and len(_KNOWN_HEADS) < _KNOWN_HEADS_LIMIT:  # a one-byte length
-        _KNOWN_HEADS[frame[: 2 + length]] = msg_type
+_Head = TypeVar("_Head", bytes, str)
+
+
+def _remember(
+    heads: dict[_Head, WebSocketMessageType], head: _Head, msg_type: WebSocketMessageType
+) -> None:
+    """Remember the type of a push's head: at most _KNOWN_HEADS_LIMIT heads per table."""
+    if len(heads) < _KNOWN_HEADS_LIMIT:
+        heads[head] = msg_type
 
 
 def _type_of_kind(kind: str | bytes, frame: bytes | str) -> WebSocketMessageType:
@@ -261,7 +264,10 @@ def _legacy_head_kind(frame: bytes | str) -> str | bytes | None:
 def _detect_json(frame: bytes | str) -> WebSocketMessageType:
     kind = _legacy_head_kind(frame)
     if kind is not None:
-        return _type_of_kind(kind, frame)
+        msg_type = _type_of_kind(kind, frame)
+        if isinstance(frame, str):
+            _remember(_KNOWN_LEGACY_HEADS, frame[:_LEGACY_HEAD_SPAN], msg_type)
+        return msg_type
     probe = _probe(frame)
     if probe.c is not None:
         return _type_of_kind(_channel_kind(probe.c), frame)
