@@ -138,10 +138,9 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
 
     A binary push names its channel in its first field, a legacy JSON push as its first
     key: the first push of a channel is read there, and the channel's later pushes are
-    known by one slice and one dict lookup. Frames that
-    do not look as expected (fields in another order, JSON with whitespace or keys in
-    another order) take a slower path that decodes just enough to decide, rather than
-    being misclassified.
+    known by one slice and one dict lookup. Frames that do not look as expected (fields in
+    another order, JSON with whitespace or keys in another order) take a slower path that
+    decodes just enough to decide, rather than being misclassified.
     """
     if type(frame) is bytes:
         # A push on a channel seen before: its head names the type (see _KNOWN_HEADS).
