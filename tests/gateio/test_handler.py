@@ -285,6 +285,12 @@ def test_the_fused_steps_answer_as_detect_type_route_and_parse(kind):
         assert _through_the_fused_step(handler, frame) == _through_the_hooks(handler, frame)
 
 
+@pytest.mark.parametrize("frame", [12, ["spot.trades"], bytearray(b"{}"), memoryview(b"[")])
+def test_the_fused_steps_answer_as_the_hooks_for_what_is_no_frame(frame):
+    handler = GateioHandler()
+    assert _through_the_fused_step(handler, frame) == _through_the_hooks(handler, frame)
+
+
 @_robust
 @given(st.sampled_from([case.frame for case in GOOD + BAD]), st.data())
 def test_the_fused_steps_agree_on_mutated_frames(frame, data):

@@ -414,7 +414,7 @@ def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | N
     """
     try:
         return _decode_update(frame).to_message()
-    except _DECODE_ERRORS:
+    except (*_DECODE_ERRORS, TypeError):  # TypeError: not text or bytes at all
         return None
 
 
