@@ -111,18 +111,14 @@ class Paired:
         floor(*params)
         ratios = []
         for pair in range(PAIRS):
-            if pair % 2:
-                start = clock()
-                floor(*params)
-                middle = clock()
-                figure(*params)
-                ratios.append((clock() - middle) / (middle - start))
-            else:
-                start = clock()
-                figure(*params)
-                middle = clock()
-                floor(*params)
-                ratios.append((middle - start) / (clock() - middle))
+            floor_first = pair % 2 == 1
+            first, second = (floor, figure) if floor_first else (figure, floor)
+            start = clock()
+            first(*params)
+            middle = clock()
+            second(*params)
+            earlier, later = middle - start, clock() - middle
+            ratios.append(later / earlier if floor_first else earlier / later)
         return {"samples": ratios, "number": 1}
 
 
