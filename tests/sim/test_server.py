@@ -28,9 +28,9 @@ from ws_stack.messages import (
     VenueError,
 )
 from ws_stack.mexc import encoder as mexc_encoder
-from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
+from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator, server
 from ws_stack.sim.faults import FaultPlan
-from ws_stack.sim.server import PUSHES_PER_YIELD, _Connection
+from ws_stack.sim.server import _Connection
 
 from .helpers import Decoded, assert_same_book, run
 
@@ -599,9 +599,17 @@ def test_stalled_connections_are_counted():
     run(scenario())
 
 
-def test_push_loops_yield_to_other_work_at_the_highest_rate():
+@pytest.mark.parametrize("replay", [False, True], ids=["market", "replay"])
+def test_push_loops_yield_to_other_work_every_so_many_frames(
+    monkeypatch: pytest.MonkeyPatch, replay: bool
+):
     """A push loop whose sends never wait (a fast reader) still lets the event loop run
-    other work (other connections, control replies, REST) every PUSHES_PER_YIELD pushes."""
+    other work (other connections, control replies, REST) after PUSHES_PER_YIELD frames,
+    counted as frames whatever the streams: a replay tick is one frame for all of them,
+    and the loop must not yield after every few either. (A small bound here, so that the
+    loop reaches it between the sleeps its rate makes.)"""
+    per_yield = 8
+    monkeypatch.setattr(server, "PUSHES_PER_YIELD", per_yield)
 
     class NeverWaits:
         """A socket that takes every frame at once."""
@@ -611,21 +619,36 @@ def test_push_loops_yield_to_other_work_at_the_highest_rate():
         async def send(self, frame: bytes | str) -> None:
             pass
 
+    frames = None
+    if replay:
+        frames = [mexc_encoder.encode_depth("BTCUSDT", [("1.5", "0")], [], n, n + 1)
+                  for n in range(10)]  # fmt: skip
+    sim = sim_for(Venue.MEXC, rate_hz=100_000.0)
+    yields: list[tuple[float, int]] = []  # (delay, frames pushed before) per push loop yield
+    real_sleep = asyncio.sleep
+
+    async def recording_sleep(delay: float, result: object = None) -> object:
+        if pusher and asyncio.current_task() is pusher[0]:
+            yields.append((delay, sim.stats.pushes))
+        return await real_sleep(delay, result)
+
     async def scenario():
-        sim = sim_for(Venue.MEXC, rate_hz=100_000.0)
         session = sim._protocol.session(FaultPlan(FaultConfig()), sim.stats, conn_id=1,
-                                        replay=None, replay_loops=1)
+                                        replay=frames, replay_loops=10_000)
         session.receive(mexc_request("SUBSCRIPTION", *MEXC_CHANNELS[:4]), 0)
         connection = _Connection(NeverWaits(), session, FaultPlan(FaultConfig()))  # type: ignore[arg-type]
         connection.subscribed.set()
-        pusher = asyncio.create_task(sim._push(connection))
-        seen = [0]
-        while seen[-1] < 20_000:
-            await asyncio.sleep(0)  # runs whenever the push loop lets it
-            seen.append(sim.stats.pushes)
-        pusher.cancel()
-        await asyncio.gather(pusher, return_exceptions=True)
-        longest = max(b - a for a, b in itertools.pairwise(seen))
-        assert longest <= PUSHES_PER_YIELD + len(session.streams)
+        monkeypatch.setattr(asyncio, "sleep", recording_sleep)
+        pusher.append(asyncio.create_task(sim._push(connection)))
+        while sim.stats.pushes < 5_000:
+            await real_sleep(0)  # runs whenever the push loop lets it
+        pusher[0].cancel()
+        await asyncio.gather(pusher[0], return_exceptions=True)
+        return len(session.streams)
 
-    run(scenario())
+    pusher: list[asyncio.Task[None]] = []
+    streams = run(scenario())
+    runs = [(delay, b - a) for (_, a), (delay, b) in itertools.pairwise(yields)]
+    assert all(frames <= per_yield + streams for _, frames in runs)  # a tick may cross it
+    forced = [frames for delay, frames in runs if delay == 0]  # not waiting for the rate
+    assert len(forced) > 100 and all(frames >= per_yield for frames in forced)

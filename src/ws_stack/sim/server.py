@@ -50,9 +50,11 @@ HOST = "127.0.0.1"
 MIN_SLEEP = 0.001
 #: Most rate ticks a push loop catches up on after falling behind, in seconds of pushes.
 MAX_CATCH_UP = 0.1
-#: Pushes a push loop sends at most before it lets the event loop run other work: at
+#: Frames a push loop sends at most before it lets the event loop run other work: at
 #: saturating rates, sends rarely wait for the socket, and without this one connection
-#: would starve the others, control replies and REST snapshots.
+#: would starve the others, control replies and REST snapshots. Counted in frames, not
+#: ticks or streams: a replay tick is one frame whatever the streams, a market tick one
+#: or more per stream.
 PUSHES_PER_YIELD = 256
 #: Seconds to wait for a client's closing handshake at stop() before dropping it.
 CLOSE_TIMEOUT = 2.0
@@ -70,7 +72,7 @@ def _now_ms() -> int:
 class _Connection:
     """What the server keeps per accepted connection."""
 
-    __slots__ = ("awake", "plan", "session", "subscribed", "ws")
+    __slots__ = ("awake", "plan", "session", "subscribed", "unyielded", "ws")
 
     def __init__(self, ws: ServerConnection, session: Session, plan: FaultPlan) -> None:
         self.ws = ws
@@ -81,6 +83,8 @@ class _Connection:
         #: Cleared during a stall: the receive loop holds its replies.
         self.awake = asyncio.Event()
         self.awake.set()
+        #: Frames pushed since the push loop last let the event loop run other work.
+        self.unyielded = 0
 
     def wake(self) -> None:
         """End a stall: read the socket again and let replies through."""
@@ -318,7 +322,6 @@ class VenueSimulator:
         rate = self.config.rate_hz
         session = connection.session
         credit, last = 1.0, loop.time()
-        unyielded = 0
         try:
             while True:
                 if not session.streams or session.replay_done:
@@ -331,16 +334,16 @@ class VenueSimulator:
                 last = now
                 while credit >= 1.0:
                     credit -= 1.0
-                    if unyielded >= PUSHES_PER_YIELD:
-                        unyielded = 0
+                    if connection.unyielded >= PUSHES_PER_YIELD:
+                        connection.unyielded = 0
                         await asyncio.sleep(0)
-                    unyielded += len(session.streams)
                     action = await self._send_slot(connection)
                     if action is ConnectionAction.CLOSE:
                         return
                     if action is ConnectionAction.STALL:
                         credit, last = 0.0, loop.time()
                         break
+                connection.unyielded = 0
                 await asyncio.sleep(max(MIN_SLEEP, (1.0 - credit) / rate))
         except ConnectionClosed:
             pass
@@ -349,6 +352,7 @@ class VenueSimulator:
         ws, plan, stats = connection.ws, connection.plan, self.stats
         for push in connection.session.push_slot(_now_ms()):
             await ws.send(push.frame)
+            connection.unyielded += 1
             stats.frames_sent[push.stream] += 1
             action = plan.sent()
             if action is ConnectionAction.CLOSE:
