@@ -1,7 +1,8 @@
 """The asyncio connection layer (``ws_stack.asyncio``) against the simulator on 127.0.0.1.
 
-Client and simulator share one event loop in the benchmark process (the memory suite
-runs the simulator in a child process instead). The streaming benchmarks have the
+Client and simulator share one event loop in the benchmark process, except where a
+figure must be the client's alone (subscriptions, memory): there the simulator runs in a
+child process. The streaming benchmarks have the
 simulator replay prepared order-book deltas (20 levels a side), so that its own cost is
 sending bytes, not simulating a market: what they track is the pipeline from socket to
 callback. Reconnection policies have no delay and no jitter here: what is timed is the
@@ -140,7 +141,9 @@ class EndToEnd(SimulatedVenue):
     """1,000 order-book deltas from the simulator through socket, queue, handler and a
     1,000-level local order book (every delta applied, see ``BookFollower``).
 
-    Frames per second = 1000 / the time shown; ``BareReceive`` is its floor.
+    ``BareReceive`` is its floor. A sample ends once the 1,000th frame is handled and the
+    batch in flight has finished: 1,340-1,390 frames here, alike in both (the simulator
+    sends 256-frame bursts), so their ratio is the ratio of frames per second.
     ``track_handler_latency_p99_ns`` is the connection's own p99 of ``handle()`` (book
     included) over the last 4,096 of 5,000 frames.
     """
@@ -176,7 +179,7 @@ class BareReceive(SimulatedVenue):
     """The floor of ``EndToEnd``: a bare ``websockets`` client that only counts frames.
 
     Same simulator, same replayed deltas, same subscription and connection options; no
-    queue, handler or book. Frames per second = 1000 / the time shown.
+    queue, handler or book; its frames are counted as ``EndToEnd``'s are.
     """
 
     version = 1
@@ -213,17 +216,25 @@ class BareReceive(SimulatedVenue):
         self.run(self.counter.wait_for(1000))
 
 
-class Subscriptions:
-    """Per-frame cost with 1, 30 and 300 subscriptions, sharded 30 per connection.
+#: Frames a window of the subscription benchmarks waits for.
+WINDOW_FRAMES = 1000
+#: Windows per process of ``Subscriptions.track_frame_time``.
+WINDOWS = 5
 
-    Every subscription is one symbol's depth stream; the simulator (on the same event loop)
-    replays deltas on every connection as fast as it can. The time is for 1,000 of them
-    through the connections' queues and the one shared handler, whichever connections they
-    arrive on. It should not depend on the number of subscriptions (a target compares the
-    largest with the smallest).
+
+class Subscriptions:
+    """Client CPU time per frame with 1, 30 and 300 subscriptions, sharded 30 per connection.
+
+    Every subscription is one symbol's depth stream; a simulator in a child process replays
+    deltas on every connection as fast as it can, so the figure is the client's alone. A
+    window waits for 1,000 more frames through the connections' queues and the one shared
+    handler; the batches in flight finish after the 1,000th (with ten connections, up to
+    ten batches), so a window handles 1,000 to a few thousand frames, and the figure is the
+    process CPU time over the frames the window handled, per frame. It should not depend
+    on the number of subscriptions (a target compares the largest with the smallest).
     """
 
-    version = 1
+    version = 2
     params = [VENUES, [1, 30, 300]]
     param_names = ["venue", "subscriptions"]
     timeout = 180
@@ -232,18 +243,16 @@ class Subscriptions:
     def setup(self, venue: str, subscriptions: int) -> None:
         require_connection_layer(venue)
         group_module = require("ws_stack.asyncio.group", "ConnectionGroup")
-        sim = require("ws_stack.sim", "VenueSimulator", "SimConfig")
-        self.loop = asyncio.new_event_loop()
         self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
         path = Path(self._tmp.name) / "deltas.jsonl"
         write_deltas(path, venue, 1000)
         sep = "_" if venue == "gateio" else ""
-        symbols = tuple(f"S{i:03d}{sep}USDT" for i in range(subscriptions))
+        symbols = [f"S{i:03d}{sep}USDT" for i in range(subscriptions)]
         # Replaying, the simulator sends one frame per tick and connection, whatever the
         # number of streams: at its top rate every connection offers more than is taken.
-        config = sim.SimConfig(symbols=symbols, rate_hz=100_000.0, replay=path, replay_loops=1000)
-        self.sim = sim.VenueSimulator(venue, config)
-        self.run(self.sim.start())
+        self.sim = SimProcess(venue, symbols=symbols, rate_hz=100_000.0, replay=str(path),
+                              replay_loops=1000)  # fmt: skip
+        self.loop = asyncio.new_event_loop()
         cls = connection_class(venue)
         handler = make_handler(venue)
         self.counter = MessageCounter()
@@ -261,20 +270,28 @@ class Subscriptions:
         self.run(self.counter.wait_for(max(100, subscriptions)))  # warm-up
 
     def teardown(self, venue: str, subscriptions: int) -> None:
+        # asv calls teardown even when setup raised NotImplementedError.
         loop = getattr(self, "loop", None)
-        if loop is None:
-            return
-        if getattr(self, "group", None) is not None:
-            self.run(self.group.close())
+        if loop is not None:
+            if getattr(self, "group", None) is not None:
+                self.run(self.group.close())
+            loop.close()
         if getattr(self, "sim", None) is not None:
-            self.run(self.sim.stop())
-        loop.close()
+            self.sim.close()
 
     def run(self, awaitable: Any) -> Any:
         return self.loop.run_until_complete(awaitable)
 
-    def time_1000_frames(self, venue: str, subscriptions: int) -> None:
-        self.run(self.counter.wait_for(1000))
+    def frame_time(self) -> float:
+        """CPU seconds of this process per frame handled while waiting for WINDOW_FRAMES."""
+        count, start = self.counter.count, time.process_time()
+        self.run(self.counter.wait_for(WINDOW_FRAMES))
+        return (time.process_time() - start) / (self.counter.count - count)
+
+    def track_frame_time(self, venue: str, subscriptions: int) -> dict[str, Any]:
+        return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
+
+    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]
 
 
 #: Rotations of SubscriptionsSpread per process (each times every set-up once).
@@ -283,17 +300,19 @@ ROTATIONS = 9
 
 class SubscriptionsSpread:
     """Goal 8's spread measured in one process: the three ``Subscriptions`` set-ups side by
-    side, each on its own event loop, taking 1,000 frames in turn.
+    side, each on its own event loop with its own simulator process, taking a window in
+    turn.
 
-    ``Subscriptions`` measures 1, 30 and 300 subscriptions in separate processes, minutes
-    apart, and on this busy machine each of the three has been the slowest on identical
-    code. Here each of ROTATIONS rotations times every set-up once (an idle loop is paused
-    with its simulator, which shares it); the figure is the largest over the smallest of
-    the three medians, one value per round (process), and asv stores the median over the
-    rounds. Two rounds: a round sets up 330 subscriptions and their simulators.
+    Measured in separate processes, minutes apart, each of the three has been the slowest
+    on identical code on this busy machine. Here each of ROTATIONS rotations measures one
+    window of every set-up (``Subscriptions.frame_time``: CPU time per frame handled; an
+    idle set-up's loop is paused and its simulator waits on full socket buffers); the
+    figure is the largest over the smallest of the three medians, one value per round
+    (process), and asv stores the median over the rounds. Two rounds: a round sets up 330
+    subscriptions and three simulators.
     """
 
-    version = 1
+    version = 2
     params = [VENUES]
     param_names = ["venue"]
     unit = "ratio"
@@ -313,13 +332,10 @@ class SubscriptionsSpread:
 
     def track_spread(self, venue: str) -> dict[str, Any]:
         times: dict[int, list[float]] = {n: [] for n, _ in self.streams}
-        clock = time.perf_counter
         for rotation in range(ROTATIONS):
             turn = rotation % len(self.streams)  # each set-up goes first in turn
             for subscriptions, stream in self.streams[turn:] + self.streams[:turn]:
-                start = clock()
-                stream.time_1000_frames(venue, subscriptions)
-                times[subscriptions].append(clock() - start)
+                times[subscriptions].append(stream.frame_time())
         medians = [statistics.median(each) for each in times.values()]
         return {"samples": [max(medians) / min(medians)], "number": 1}
 

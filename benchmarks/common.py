@@ -465,8 +465,9 @@ asyncio.run(main(json.loads(sys.argv[1])))
 class SimProcess:
     """A venue simulator in a child process, stopped by :meth:`close`.
 
-    Memory and leak benchmarks use it so that the benchmark process holds the client
-    only: the simulator's own objects would otherwise be counted with the client's.
+    Memory, leak and subscription benchmarks use it so that the benchmark process holds
+    the client only: the simulator's objects and work would be counted with the client's.
+    ``config`` is the ``SimConfig``'s (JSON values); ``symbols`` defaults to the venue's one.
     """
 
     def __init__(self, venue: str, **config: Any) -> None:
@@ -486,7 +487,6 @@ class SimProcess:
         if line.startswith("n/a") or not line:
             self.close()
             raise NotImplementedError(f"no simulator in this commit ({line or 'no output'})")
-        self.symbol = symbol
         self.ws_url = line
 
     def close(self) -> None:

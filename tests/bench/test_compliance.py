@@ -269,7 +269,7 @@ def test_a_ratio_without_its_floor_is_missing(tmp_path: Path) -> None:
 
 
 def test_a_spread_target_compares_largest_and_smallest_per_group(tmp_path: Path) -> None:
-    name = "bench_connection.Subscriptions.time_1000_frames"
+    name = "bench_connection.Subscriptions.track_frame_time"
     axes = {"venue": ["mexc", "gateio"], "subscriptions": [1, 30, 300]}
     values = [10.0, 11.0, 11.5, 10.0, 10.5, float("nan")]
     write_results(tmp_path, "f" * 40, {name: values}, params={name: axes})
