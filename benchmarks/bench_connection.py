@@ -15,6 +15,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from .common import (
     connection_class,
     connection_config,
     counting_handler,
+    direct_parser,
     make_handler,
     new_connection,
     require,
@@ -216,10 +218,119 @@ class BareReceive(SimulatedVenue):
         self.run(self.counter.wait_for(1000))
 
 
-#: Frames a window of the subscription benchmarks waits for.
+#: Frames a window of the windowed benchmarks waits for.
 WINDOW_FRAMES = 1000
 #: Windows per process of ``Subscriptions.track_frame_time``.
 WINDOWS = 5
+
+
+def cpu_time_per_frame(counter: MessageCounter, run: Any, frames: int = WINDOW_FRAMES) -> float:
+    """CPU seconds of this process per frame handled while ``run`` waits for ``frames``
+    more on ``counter`` (the batches in flight finish too, and count)."""
+    count, start = counter.count, time.process_time()
+    run(counter.wait_for(frames))
+    return (time.process_time() - start) / (counter.count - count)
+
+
+def take_turns(windows: list[Any], rotations: int) -> list[list[float]]:
+    """Call every window in turn, ``rotations`` times, each one first in its turn; the
+    figures of each window, in the order given."""
+    figures: list[list[float]] = [[] for _ in windows]
+    for rotation in range(rotations):
+        turn = rotation % len(windows)
+        for index in [*range(turn, len(windows)), *range(turn)]:
+            figures[index].append(windows[index]())
+    return figures
+
+
+class _ParseApplyReceive(BareReceive):
+    """Goal 6's bound: the bare loop doing the work goal 6 asks of every frame and
+    nothing else: ws_stack's parser called directly and the update applied to the same
+    1,000-level book as ``EndToEnd``'s. No queue, handler, callbacks or metrics.
+
+    (Not a benchmark itself: ``ParseApplyOverBare`` measures it.)
+    """
+
+    async def _count(self) -> None:
+        fmt = "protobuf" if self.venue == "mexc" else "json"
+        parse = direct_parser(self.venue, fmt, "order_book")
+        errors = require("ws_stack.exceptions", "FrameError").FrameError, TypeError
+        follow, count = BookFollower(self.venue), self.counter
+        async for frame in self.ws:
+            try:
+                update = parse(frame)
+            except errors:  # the subscription's ack (MEXC's is text: a TypeError)
+                continue
+            follow(update)
+            count(frame)
+
+
+#: Frames per window, and pairs of windows per process, of goal 6's ratios in one process.
+#: Windows of 1,000 frames varied from 6 to 37 us a frame (bare loop, one run): the
+#: simulator sends in bursts, and a socket's buffers hold many frames.
+OVER_BARE_FRAMES = 5000
+OVER_BARE_PAIRS = 20
+
+
+class _OverBare:
+    """Base of goal 6's ratios in one process: a set-up's CPU time per frame over the bare
+    ``websockets`` loop's (``BareReceive``), the two taking windows in turn.
+
+    ``EndToEnd`` and ``BareReceive`` run in separate processes, minutes apart, and the
+    machine's load moves one against the other, as it did goals 1-5's figures (see
+    :class:`~benchmarks.common.Paired`). Here each set-up has its own event loop and
+    simulator (paused while the other takes its window); a window is ``cpu_time_per_frame``
+    over OVER_BARE_FRAMES, and each of OVER_BARE_PAIRS rotations gives one ratio (every
+    other one the bare loop first); asv stores their median. The CPU time of a process
+    that is both client and simulator is its wall time on an idle core, so the ratio is
+    the inverse of the ratio of frames per second, without the time the machine's other
+    jobs take. A subclass names ``figure_class`` and sets ``track_ratio = _OverBare.ratios``.
+    """
+
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "ratio"
+    rounds = 2
+    timeout = 300
+    figure_class: Any
+
+    def setup(self, venue: str) -> None:
+        self.figure, self.floor = self.figure_class(), BareReceive()
+        self.figure.setup(venue)
+        self.floor.setup(venue)
+
+    def teardown(self, venue: str) -> None:
+        for stream in (getattr(self, "figure", None), getattr(self, "floor", None)):
+            if stream is not None:
+                stream.teardown(venue)
+
+    def ratios(self, venue: str) -> dict[str, Any]:
+        windows = [
+            partial(cpu_time_per_frame, stream.counter, stream.run, OVER_BARE_FRAMES)
+            for stream in (self.figure, self.floor)
+        ]
+        figures, floors = take_turns(windows, OVER_BARE_PAIRS)
+        return {"samples": [a / b for a, b in zip(figures, floors, strict=True)], "number": 1}
+
+
+class EndToEndOverBare(_OverBare):
+    """Goal 6 in one process: ``EndToEnd``'s CPU time per frame (simulator, socket, queue,
+    handler, 1,000-level book) over ``BareReceive``'s; its inverse is the ratio of frames
+    per second."""
+
+    version = 1
+    figure_class = EndToEnd
+    track_ratio = _OverBare.ratios
+
+
+class ParseApplyOverBare(_OverBare):
+    """Goal 6's bound in one process: the bare loop that also parses every frame and
+    applies it to the book (``_ParseApplyReceive``) over the bare loop alone. What no stack
+    built on ws_stack's parser and book can go below, whatever its connection layer."""
+
+    version = 1
+    figure_class = _ParseApplyReceive
+    track_ratio = _OverBare.ratios
 
 
 class Subscriptions:
@@ -283,10 +394,7 @@ class Subscriptions:
         return self.loop.run_until_complete(awaitable)
 
     def frame_time(self) -> float:
-        """CPU seconds of this process per frame handled while waiting for WINDOW_FRAMES."""
-        count, start = self.counter.count, time.process_time()
-        self.run(self.counter.wait_for(WINDOW_FRAMES))
-        return (time.process_time() - start) / (self.counter.count - count)
+        return cpu_time_per_frame(self.counter, self.run)
 
     def track_frame_time(self, venue: str, subscriptions: int) -> dict[str, Any]:
         return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
@@ -331,12 +439,8 @@ class SubscriptionsSpread:
             stream.teardown(venue, subscriptions)
 
     def track_spread(self, venue: str) -> dict[str, Any]:
-        times: dict[int, list[float]] = {n: [] for n, _ in self.streams}
-        for rotation in range(ROTATIONS):
-            turn = rotation % len(self.streams)  # each set-up goes first in turn
-            for subscriptions, stream in self.streams[turn:] + self.streams[:turn]:
-                times[subscriptions].append(stream.frame_time())
-        medians = [statistics.median(each) for each in times.values()]
+        times = take_turns([stream.frame_time for _, stream in self.streams], ROTATIONS)
+        medians = [statistics.median(each) for each in times]
         return {"samples": [max(medians) / min(medians)], "number": 1}
 
 
