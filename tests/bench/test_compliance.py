@@ -38,7 +38,8 @@ def _benchmark_class(name: str) -> tuple[type, str]:
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.key)
 def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
-    for name in filter(None, (target.benchmark, target.minus, target.over, target.paired)):
+    names = (target.benchmark, target.minus, target.over, target.paired, target.bound)
+    for name in filter(None, names):
         cls, method = _benchmark_class(name)
         assert callable(getattr(cls, method, None)), f"{name} is not in benchmarks/"
         params = getattr(cls, "params", [])
@@ -47,6 +48,8 @@ def test_every_target_maps_to_a_benchmark_of_the_suite(target: Target) -> None:
         axes = dict(zip(getattr(cls, "param_names", []), params, strict=True))
         wanted = {**target.params, **(target.over_params if name == target.over else {})}
         for key, value in wanted.items():
+            if name == target.bound and key not in axes:  # a bound has the axes it needs
+                continue
             assert key in axes, f"{name} has no parameter {key!r}"
             for one in value if isinstance(value, list) else [value]:
                 assert one in axes[key], f"{name}: {key}={one!r} is not measured"
@@ -253,12 +256,58 @@ def test_a_paired_ratio_decides_where_measured_and_both_figures_stay_shown(
     assert "paired" not in row.detail
 
 
-def test_only_a_plain_ratio_can_be_paired() -> None:
+def test_only_a_ratio_over_a_floor_or_a_spread_can_be_paired_or_bounded() -> None:
     with pytest.raises(ValueError, match="paired"):
         Target("r", "r", PARSE, "<= 2x", paired="a.B.track_ratio")
     with pytest.raises(ValueError, match="paired"):
-        Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio")
+        Target("r", "r", PARSE, "<= 4x", over=PARSE, over_params={"depth": 5},
+               paired="a.B.track_ratio")  # fmt: skip
+    with pytest.raises(ValueError, match="bound"):
+        Target("s", "s", PARSE, "<= 1.2x", spread="depth", bound="a.B.track_ratio")
     Target("s", "s", PARSE, "<= 1.2x", spread="depth", paired="a.B.track_spread")
+    Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio",
+           bound="a.C.track_ratio")  # fmt: skip
+
+
+def test_an_inverse_paired_ratio_is_inverted_like_its_figures(tmp_path: Path) -> None:
+    # Times per frame: ws_stack 40 / bare 20 apart (50 %); paired in one process 1.6x (62.5 %).
+    e2e = "bench_connection.EndToEnd.time_1000_frames"
+    bare = "bench_connection.BareReceive.time_1000_frames"
+    paired = "bench_connection.EndToEndOverBare.track_ratio"
+    axes = {"venue": ["mexc", "gateio"]}
+    write_results(tmp_path, "9" * 40, {e2e: [40.0, 30.0], bare: [20.0, 20.0], paired: [1.6, 1.25]},
+                  params={e2e: axes, bare: axes, paired: axes})  # fmt: skip
+    target = Target("t", "t", e2e, ">= 70 %", over=bare, inverse=True, paired=paired)
+    (row,) = evaluate(load_commit(tmp_path, "9" * 40), lambda name: None, [target])
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(1 / 1.6))  # mexc
+    assert row.detail.startswith("venue=mexc; paired in one process; apart 20 x / 40 x = 0.50x")
+
+
+def test_a_bound_is_shown_with_whether_the_rule_is_within_reach(tmp_path: Path) -> None:
+    paired = "bench_codec.ParseOrderBookOverFloor.track_ratio"
+    bound = "bench_codec.MexcDepthBoundOverFloor.track_ratio"  # no parameters
+    axes = {"venue": ["mexc", "gateio"], "depth": [20]}
+    values = {PARSE: [12.0, 4.5], FLOOR: [2.0, 3.0], paired: [5.0, 1.2], bound: 2.9}
+    params = {PARSE: axes, FLOOR: axes, paired: axes}
+    write_results(tmp_path, "8" * 40, values, params=params)
+    results = load_commit(tmp_path, "8" * 40)
+    target = Target("r", "r", PARSE, "<= 2x", {"venue": "mexc"}, over=FLOOR, paired=paired,
+                    bound=bound)  # fmt: skip
+    (row,) = evaluate(results, lambda name: None, [target])
+    # The paired ratio decides, never the bound.
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(5.0))
+    assert row.detail.endswith("; bound 2.90x: out of reach")
+    (row,) = evaluate(results, lambda name: None, [replace(target, rule="<= 6x")])
+    assert row.status is Status.PASS and row.detail.endswith("; bound 2.90x: within reach")
+    # An inverse target's bound is inverted too, and taken at the deciding venue.
+    rate = Target("t", "t", PARSE, ">= 70 %", over=FLOOR, inverse=True, bound=paired)
+    (row,) = evaluate(results, lambda name: None, [rate])
+    assert row.detail.startswith("venue=mexc") and row.detail.endswith("bound 20.0 %: out of reach")
+    # No value of the bound: nothing is said about it.
+    write_results(tmp_path, "7" * 40, {PARSE: [12.0, 4.5], FLOOR: [2.0, 3.0]},
+                  params={PARSE: axes, FLOOR: axes})  # fmt: skip
+    (row,) = evaluate(load_commit(tmp_path, "7" * 40), lambda name: None, [target])
+    assert row.status is Status.FAIL and "bound" not in row.detail
 
 
 def test_a_ratio_without_its_floor_is_missing(tmp_path: Path) -> None:

@@ -176,6 +176,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
             where += f", paired in {target.paired}"
         if target.spread:
             where += f", largest over smallest across {target.spread}"
+        if target.bound:
+            where += f", bound {target.bound}"
         print(f"{target.title:<52} {target.rule:<22} {where}")
     return 0
 

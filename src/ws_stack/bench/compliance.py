@@ -135,9 +135,23 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
         return Row(target, Status.MISSING, detail="no value at this commit")
     worst = target.comparison.worst([figure for figure, _, _ in figures])
     _, value, note = next(f for f in figures if f[0] == worst)
-    detail = "; ".join(part for part in (_params_text(value.params), note) if part)
+    bound = _bound_note(target, value, results)
+    detail = "; ".join(part for part in (_params_text(value.params), note, bound) if part)
     status = Status.PASS if target.comparison.holds(worst, target.limit) else Status.FAIL
     return Row(target, status, worst, detail)
+
+
+def _bound_note(target: Target, value: BenchmarkValue, results: CommitResults) -> str:
+    """The target's bound where the deciding ``value`` has one: the lowest ratio any
+    implementation can reach there, and whether the rule lies within it."""
+    if target.bound is None:
+        return ""
+    for bound in _selected(results.values(target.bound), value.params):
+        if is_number(bound.value):
+            figure = 1.0 / _number(bound) if target.inverse else _number(bound)
+            reach = "within" if target.comparison.holds(figure, target.limit) else "out of"
+            return f"bound {format_figure(figure, target.display)}: {reach} reach"
+    return ""
 
 
 Figure = tuple[float, BenchmarkValue, str]
@@ -158,19 +172,26 @@ def _ratios(target: Target, values: list[BenchmarkValue], results: CommitResults
         if not _number(bottom):
             continue
         ratio = _number(top) / _number(bottom)
-        figures.append(_decided(ratio, value, f"{_shown(top)} / {_shown(bottom)}", paired))
+        note = f"{_shown(top)} / {_shown(bottom)}"
+        figures.append(_decided(ratio, value, note, paired, target.inverse))
     return figures
 
 
 def _decided(
-    apart: float, value: BenchmarkValue, note: str, paired: dict[Any, BenchmarkValue]
+    apart: float,
+    value: BenchmarkValue,
+    note: str,
+    paired: dict[Any, BenchmarkValue],
+    inverse: bool = False,
 ) -> Figure:
-    """The figure of ``value``: its paired ratio where measured (showing the ratio of the
-    separate figures too), else the ratio of the separate figures."""
+    """The figure of ``value``: its paired ratio where measured (inverted for an inverse
+    target; showing the ratio of the separate figures too), else the ratio of the
+    separate figures."""
     pair = paired.get(_key(value.params))
     if pair is None:
         return apart, value, note
-    return _number(pair), value, f"paired in one process; apart {note} = {apart:.2f}x"
+    figure = 1.0 / _number(pair) if inverse else _number(pair)
+    return figure, value, f"paired in one process; apart {note} = {apart:.2f}x"
 
 
 def _numbers_by_params(results: CommitResults, benchmark: str) -> dict[Any, BenchmarkValue]:

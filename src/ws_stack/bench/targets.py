@@ -17,7 +17,9 @@ or spread target may name a ``paired`` benchmark that measures the same ratio in
 process, its figures timed in turn (``benchmarks.common.Paired`` for a figure and its
 floor): where it has a value, that ratio decides, because separate benchmarks run minutes
 apart and the machine's load moves one against the other; the separate figures are still
-shown.
+shown. A ratio target may also name a ``bound``: the same ratio, measured in one process,
+of the work no implementation can skip over the same floor. It does not decide; the
+report shows it, and says a target is out of reach where the bound itself misses the rule.
 """
 
 from __future__ import annotations
@@ -85,10 +87,14 @@ class Target:
     over_params: dict[str, Any] = field(default_factory=dict)
     #: The same ratio (or spread) measured in one process: a ``track_`` benchmark at the
     #: same parameters as ``benchmark`` (without the ``spread`` one). It decides where it
-    #: has a value.
+    #: has a value. For an ``inverse`` target it measures ``benchmark / over`` too.
     paired: str | None = None
     #: Report ``over / benchmark`` instead: a rate from two times (frames per second).
     inverse: bool = False
+    #: The lowest ratio reachable: a ``track_`` benchmark measuring, in one process, the
+    #: work any implementation must do over the same floor, at the parameters of
+    #: ``benchmark`` it has (those it lacks are not compared). Shown, never deciding.
+    bound: str | None = None
     #: Compare the largest value with the smallest across this parameter (the other
     #: parameters' combinations are judged one by one): cost that must stay flat.
     spread: str | None = None
@@ -96,9 +102,11 @@ class Target:
     def __post_init__(self) -> None:
         if not _RULE.match(self.rule):
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
-        plain_ratio = self.over is not None and not self.over_params and not self.inverse
-        if self.paired is not None and not (plain_ratio or self.spread is not None):
+        floor_ratio = self.over is not None and not self.over_params
+        if self.paired is not None and not (floor_ratio or self.spread is not None):
             raise ValueError(f"target {self.key}: only a ratio over a floor or a spread is paired")
+        if self.bound is not None and not floor_ratio:
+            raise ValueError(f"target {self.key}: only a ratio over a floor has a bound")
 
     @property
     def comparison(self) -> Comparison:
@@ -178,7 +186,8 @@ TARGETS: tuple[Target, ...] = (
     Target("goal1_gate_parse", "Goal 1: Gate.io delta parse / bare msgspec decode",
            _PARSE, "<= 1.5x", {**_GATEIO, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED),
     Target("goal2_mexc_parse", "Goal 2: MEXC protobuf delta parse / bare protobuf",
-           _PARSE, "<= 2x", {**_MEXC_PB, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED),
+           _PARSE, "<= 2x", {**_MEXC_PB, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED,
+           bound="bench_codec.MexcDepthBoundOverFloor.track_ratio"),
     Target("goal3_detect", "Goal 3: type detection / bare find of the marker",
            "bench_codec.DetectType.time_detect_type", "<= 3x", {"channel": _PUSHES},
            over="bench_codec.DetectType.time_find_marker",
@@ -193,7 +202,9 @@ TARGETS: tuple[Target, ...] = (
            paired="bench_book.ApplyDeltaOverParse.track_ratio"),
     Target("goal6_end_to_end", "Goal 6: frames/s end to end / bare websockets",
            "bench_connection.EndToEnd.time_1000_frames", ">= 70 %",
-           over="bench_connection.BareReceive.time_1000_frames", inverse=True),
+           over="bench_connection.BareReceive.time_1000_frames", inverse=True,
+           paired="bench_connection.EndToEndOverBare.track_ratio",
+           bound="bench_connection.ParseApplyOverBare.track_ratio"),
     # Reported, with the 50 us per order-book message budget as its bound (figures in ns).
     Target("goal6_latency_p99", "Goal 6: p99 handler latency end to end (ns)",
            "bench_connection.EndToEnd.track_handler_latency_p99_ns", "< 50000"),
