@@ -89,7 +89,7 @@ def make_clone(where: Path) -> tuple[Path, str, str, str]:
     ).stdout.split(b"\0")  # fmt: skip
     for name in filter(None, (item.decode() for item in listed)):
         source = REPO / name
-        if name.startswith("html_results/"):  # published output, not source
+        if name.startswith(("html_results/", "asv_results/")):  # measured output, not source
             continue
         if source.is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,8 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -104,7 +106,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     hashfile.parent.mkdir(parents=True, exist_ok=True)
     hashfile.write_text("\n".join(commits) + "\n")
     print(f"Benchmarking {len(commits)} commit(s) of {branch} (stored results are reused).")
-    if _run(project.asv("machine", "--yes"), project.root) != 0:
+    if _run(project.asv("machine", "--yes", *_machine_description()), project.root) != 0:
         return EXIT_ERROR
     status = _run(
         # Stored values (and n/a) are reused; failures are retried, as they are usually a
@@ -130,6 +132,18 @@ def _cmd_history(args: argparse.Namespace) -> int:
     if verdict:
         print("  NOTE: HFT targets FAIL at the newest commit, see the table above")
     return 0
+
+
+def _machine_description() -> list[str]:
+    """``asv machine`` options for what differs between machines of one kind.
+
+    asv files every result under the machine's description, and the published page draws
+    each description as a series of its own. Left to asv, the OS carries the kernel build
+    and the RAM the bytes the kernel reserved this boot, both of which differ from one
+    fresh VM of the same kind to the next: the history would split at every new machine.
+    """
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return ["--os", platform.system(), "--ram", f"{round(ram / 2**30)}GB"]
 
 
 def _shown(project: Project, path: Path) -> str:
