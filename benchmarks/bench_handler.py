@@ -82,6 +82,19 @@ class HandleOverParser(Paired):
     track_ratio = Paired.ratios
 
 
+class HandleMinusParser(Paired):
+    """The template method's overhead: ``Handle.time_handle`` minus ``time_parse_direct``
+    per call, in one process (see :class:`~benchmarks.common.Paired`), for every frame."""
+
+    params = Handle.params
+    param_names = Handle.param_names
+    unit = "seconds"
+    setup = Handle.setup
+    figure_batch = Handle.time_handle
+    floor_batch = Handle.time_parse_direct
+    track_overhead = Paired.differences
+
+
 PASSES = 9
 PASS_FRAMES = 4000
 

@@ -95,8 +95,9 @@ class Paired:
 
     A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch`` (the
     batched ``time_`` methods of the two benchmarks it pairs) and ``track_ratio =
-    Paired.ratios``: asv takes any ``track_`` method for a benchmark, and this base class
-    must not be one.
+    Paired.ratios`` (or ``track_<what> = Paired.differences``, in seconds per call, for a
+    figure minus its floor): asv takes any ``track_`` method for a benchmark, and this
+    base class must not be one.
     """
 
     version = 1
@@ -106,10 +107,19 @@ class Paired:
     floor_batch: Any
 
     def ratios(self, *params: Any) -> dict[str, Any]:
+        pairs = self._pairs(params)
+        return {"samples": [figure / floor for figure, floor in pairs], "number": 1}
+
+    def differences(self, *params: Any) -> dict[str, Any]:
+        pairs = self._pairs(params)
+        return {"samples": [(figure - floor) / BATCH for figure, floor in pairs], "number": 1}
+
+    def _pairs(self, params: tuple[Any, ...]) -> list[tuple[float, float]]:
+        """PAIRS (figure, floor) durations of one batch each, timed in turn."""
         figure, floor, clock = self.figure_batch, self.floor_batch, time.perf_counter
         figure(*params)  # both warm before the first pair
         floor(*params)
-        ratios = []
+        pairs = []
         for pair in range(PAIRS):
             floor_first = pair % 2 == 1
             first, second = (floor, figure) if floor_first else (figure, floor)
@@ -118,8 +128,8 @@ class Paired:
             middle = clock()
             second(*params)
             earlier, later = middle - start, clock() - middle
-            ratios.append(later / earlier if floor_first else earlier / later)
-        return {"samples": ratios, "number": 1}
+            pairs.append((later, earlier) if floor_first else (earlier, later))
+        return pairs
 
 
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:

@@ -16,11 +16,13 @@ def write_results(
     values: dict[str, Any],
     *,
     params: dict[str, dict[str, list[Any]]] | None = None,
+    units: dict[str, str] | None = None,
     date: int = 1_700_000_000_000,
     machine: str = "testbox",
 ) -> Path:
     """Results of ``commit``: ``values[name]`` is one value, or a list over the product of
-    ``params[name]`` (parameter name -> values, in asv's order)."""
+    ``params[name]`` (parameter name -> values, in asv's order); ``units[name]`` defaults
+    to ``"x"``."""
     params = params or {}
     machine_dir = results_dir / machine
     machine_dir.mkdir(parents=True, exist_ok=True)
@@ -34,7 +36,8 @@ def write_results(
         result = value if axes else [value]
         assert len(result) == len(list(itertools.product(*reprs)) if axes else [0])
         rows[name] = [result, reprs, "1"]
-        meta[name] = {"name": name, "param_names": list(axes), "params": reprs, "unit": "x",
+        unit = (units or {}).get(name, "x")
+        meta[name] = {"name": name, "param_names": list(axes), "params": reprs, "unit": unit,
                       "version": "1"}  # fmt: skip
     meta_path.write_text(json.dumps(meta))
     data = {

@@ -113,6 +113,24 @@ def test_evaluate_passes_fails_and_reports_missing(tmp_path: Path) -> None:
     assert rows["memory_per_connection"].status is Status.MISSING
 
 
+def test_a_paired_difference_decides_the_overhead_where_measured(tmp_path: Path) -> None:
+    paired = "bench_handler.HandleMinusParser.track_overhead"
+    values = {HANDLE: _handle_values(14e-6), DIRECT: _handle_values(8e-6)}
+    overhead = _handle_values(1e-6)
+    overhead[2] = 2e-6  # mexc protobuf order_book
+    params = {HANDLE: HANDLE_AXES, DIRECT: HANDLE_AXES, paired: HANDLE_AXES}
+    units = dict.fromkeys(params, "seconds")
+    write_results(tmp_path, "5" * 40, {**values, paired: overhead}, params=params, units=units)
+    (target,) = [t for t in TARGETS if t.key == "template_overhead"]
+    (row,) = evaluate(load_commit(tmp_path, "5" * 40), lambda name: None, [target])
+    # Apart, every frame reads 6 us (a FAIL); paired in one process, 2 us at worst.
+    assert (row.status, row.measured) == (Status.PASS, pytest.approx(2e-6))
+    assert row.detail == (
+        "venue=mexc, format=protobuf, channel=order_book; "
+        "paired in one process; apart 14 us - 8 us = 6 us"
+    )
+
+
 def test_relative_targets_compare_with_the_baseline(tmp_path: Path) -> None:
     name = "bench_memory.ConnectionMemory.track_bytes_retained_per_connection"
     _store(tmp_path, "b" * 40, 1, {name: 1000.0})

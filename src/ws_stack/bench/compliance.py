@@ -102,11 +102,14 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
     values = [v for v in _selected(results.values(target.benchmark), target.params)]
     figures: list[Figure] = []
     if target.minus is not None:
-        base = {tuple(sorted(v.params.items())): v for v in results.values(target.minus)}
+        base = _numbers_by_params(results, target.minus)
+        paired = _numbers_by_params(results, target.paired) if target.paired else {}
         for value in values:
-            other = base.get(tuple(sorted(value.params.items())))
-            if other is not None and is_number(value.value) and is_number(other.value):
-                figures.append((value.value - other.value, value, ""))  # type: ignore[operator]
+            other = base.get(_key(value.params))
+            if other is not None and is_number(value.value):
+                note = f"{_shown(value)} - {_shown(other)}"
+                difference = _number(value) - _number(other)
+                figures.append(_decided(difference, value, note, paired, shown="time"))
     elif target.over is not None:
         figures = _ratios(target, values, results)
     elif target.spread is not None:
@@ -183,15 +186,17 @@ def _decided(
     note: str,
     paired: dict[Any, BenchmarkValue],
     inverse: bool = False,
+    shown: str = "multiple",
 ) -> Figure:
-    """The figure of ``value``: its paired ratio where measured (inverted for an inverse
-    target; showing the ratio of the separate figures too), else the ratio of the
-    separate figures."""
+    """The figure of ``value``: its paired ratio (or difference) where measured,
+    inverted for an inverse target and showing the figure of the separate benchmarks
+    too, else the figure of the separate benchmarks."""
     pair = paired.get(_key(value.params))
     if pair is None:
         return apart, value, note
     figure = 1.0 / _number(pair) if inverse else _number(pair)
-    return figure, value, f"paired in one process; apart {note} = {apart:.2f}x"
+    apart_text = format_figure(apart, shown)
+    return figure, value, f"paired in one process; apart {note} = {apart_text}"
 
 
 def _numbers_by_params(results: CommitResults, benchmark: str) -> dict[Any, BenchmarkValue]:

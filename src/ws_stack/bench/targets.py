@@ -12,14 +12,15 @@ parameters at the baseline commit, see :data:`BASELINE_COMMIT`), ``"<= 0"``.
 The performance issue's goals are ratios measured in one run, so that they hold on any
 machine: a target with ``over`` divides each value by another benchmark's (its floor, e.g.
 a bare ``msgspec`` decode of the same bytes) at the same parameters, ``"<= 1.5x"``; one with
-``spread`` compares the largest and smallest value across one parameter (flat cost). A ratio
-or spread target may name a ``paired`` benchmark that measures the same ratio in one
-process, its figures timed in turn (``benchmarks.common.Paired`` for a figure and its
-floor): where it has a value, that ratio decides, because separate benchmarks run minutes
-apart and the machine's load moves one against the other; the separate figures are still
-shown. A ratio target may also name a ``bound``: the same ratio, measured in one process,
-of the work no implementation can skip over the same floor. It does not decide; the
-report shows it, and says a target is out of reach where the bound itself misses the rule.
+``spread`` compares the largest and smallest value across one parameter (flat cost). A
+ratio, spread or difference (``minus``) target may name a ``paired`` benchmark that
+measures the same figure in one process, the two sides timed in turn
+(``benchmarks.common.Paired``): where it has a value, that figure decides, because separate
+benchmarks run minutes apart and the machine's load moves one against the other; the
+figure of the separate benchmarks is still shown. A ratio target may also name a
+``bound``: the same ratio, measured in one process, of the work no implementation can
+skip over the same floor. It does not decide; the report shows it, and says a target is
+out of reach where the bound itself misses the rule.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ class Target:
     #: ``over_params`` put in (e.g. ``{"depth": 5}`` to compare depths of one benchmark).
     over: str | None = None
     over_params: dict[str, Any] = field(default_factory=dict)
-    #: The same ratio (or spread) measured in one process: a ``track_`` benchmark at the
-    #: same parameters as ``benchmark`` (without the ``spread`` one). It decides where it
-    #: has a value. For an ``inverse`` target it measures ``benchmark / over`` too.
+    #: The same ratio (spread, difference) measured in one process: a ``track_`` benchmark
+    #: at the same parameters as ``benchmark`` (without the ``spread`` one). It decides
+    #: where it has a value. For an ``inverse`` target it measures ``benchmark / over`` too.
     paired: str | None = None
     #: Report ``over / benchmark`` instead: a rate from two times (frames per second).
     inverse: bool = False
@@ -103,8 +104,10 @@ class Target:
         if not _RULE.match(self.rule):
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
         floor_ratio = self.over is not None and not self.over_params
-        if self.paired is not None and not (floor_ratio or self.spread is not None):
-            raise ValueError(f"target {self.key}: only a ratio over a floor or a spread is paired")
+        if self.paired is not None and not (floor_ratio or self.spread or self.minus):
+            raise ValueError(
+                f"target {self.key}: only a ratio over a floor, a spread or a difference is paired"
+            )
         if self.bound is not None and not floor_ratio:
             raise ValueError(f"target {self.key}: only a ratio over a floor has a bound")
 
@@ -160,7 +163,8 @@ TARGETS: tuple[Target, ...] = (
            "< 80 ms"),
     Target("reconnect", "Reconnection", "bench_connection.Reconnect.time_reconnect", "< 40 ms"),
     Target("template_overhead", "Template-method overhead (handle minus direct parse)",
-           _HANDLE, "< 5 us", minus="bench_handler.Handle.time_parse_direct"),
+           _HANDLE, "< 5 us", minus="bench_handler.Handle.time_parse_direct",
+           paired="bench_handler.HandleMinusParser.track_overhead"),
     Target("mexc_pb_order_book", "MEXC protobuf order book", _HANDLE, "< 50 us",
            {**_MEXC_PB, "channel": "order_book"}),
     Target("mexc_pb_trade", "MEXC protobuf trade", _HANDLE, "< 30 us",
