@@ -9,7 +9,7 @@ compare them with in the same run: ``DetectType.time_find_marker`` (a ``find`` o
 channel marker in the first 64 bytes) and ``ParseOrderBook.time_floor`` (one msgspec
 decode into string levels, or one protobuf ``ParseFromString``, of the same frame).
 ``DetectTypeOverFloor`` and ``ParseOrderBookOverFloor`` time each pair in one process, for
-the targets' ratios.
+the targets' ratios, and ``ParseOrderBookOverFiveLevels`` a deep parse over a 5-level one.
 """
 
 from __future__ import annotations
@@ -116,6 +116,28 @@ class ParseOrderBookOverFloor(Paired):
     setup = ParseOrderBook.setup
     figure_batch = ParseOrderBook.time_parse
     floor_batch = ParseOrderBook.time_floor
+    track_ratio = Paired.ratios
+
+
+class ParseOrderBookOverFiveLevels(Paired):
+    """Goal 8's growth with depth in one process: ``ParseOrderBook.time_parse`` of a 20- or
+    100-level delta over the same parse of a 5-level one (see
+    :class:`~benchmarks.common.Paired`). Linear growth is 4x and 20x."""
+
+    params = [VENUES, FORMATS, ["update"], [20, 100]]
+    param_names = ["venue", "format", "kind", "depth"]
+
+    def setup(self, venue: str, fmt: str, kind: str, depth: int) -> None:
+        self.deep, self.five = ParseOrderBook(), ParseOrderBook()
+        self.deep.setup(venue, fmt, kind, depth)
+        self.five.setup(venue, fmt, kind, 5)
+
+    def figure_batch(self, venue: str, fmt: str, kind: str, depth: int) -> None:
+        self.deep.time_parse(venue, fmt, kind, depth)
+
+    def floor_batch(self, venue: str, fmt: str, kind: str, depth: int) -> None:
+        self.five.time_parse(venue, fmt, kind, 5)
+
     track_ratio = Paired.ratios
 
 

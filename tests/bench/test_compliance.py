@@ -249,6 +249,19 @@ def test_a_ratio_can_compare_parameters_of_one_benchmark_or_be_inverted(tmp_path
     assert format_figure(row.measured, rate.display) == "16.7 %"
 
 
+def test_a_ratio_between_parameters_can_be_paired_too(tmp_path: Path) -> None:
+    paired = "bench_codec.ParseOrderBookOverFiveLevels.track_ratio"
+    values = {PARSE: [4.0, 12.0, 2.0, 4.5], paired: [2.5, 2.1]}  # paired: depth 20 only
+    params = {PARSE: PARSE_AXES, paired: {"venue": ["mexc", "gateio"], "depth": [20]}}
+    write_results(tmp_path, "6" * 40, values, params=params)
+    growth = Target("g", "g", PARSE, "<= 2.4x", {"depth": 20}, over=PARSE,
+                    over_params={"depth": 5}, paired=paired)  # fmt: skip
+    (row,) = evaluate(load_commit(tmp_path, "6" * 40), lambda name: None, [growth])
+    # Apart, mexc grows 3.0x (12 / 4); paired in one process, 2.5x.
+    assert (row.status, row.measured) == (Status.FAIL, pytest.approx(2.5))
+    assert row.detail == "venue=mexc, depth=20; paired in one process; apart 12 x / 4 x = 3.00x"
+
+
 def test_a_paired_ratio_decides_where_measured_and_both_figures_stay_shown(
     tmp_path: Path,
 ) -> None:
@@ -274,15 +287,18 @@ def test_a_paired_ratio_decides_where_measured_and_both_figures_stay_shown(
     assert "paired" not in row.detail
 
 
-def test_only_a_ratio_over_a_floor_or_a_spread_can_be_paired_or_bounded() -> None:
+def test_only_a_ratio_spread_or_difference_is_paired_only_a_floor_ratio_bounded() -> None:
     with pytest.raises(ValueError, match="paired"):
         Target("r", "r", PARSE, "<= 2x", paired="a.B.track_ratio")
-    with pytest.raises(ValueError, match="paired"):
-        Target("r", "r", PARSE, "<= 4x", over=PARSE, over_params={"depth": 5},
-               paired="a.B.track_ratio")  # fmt: skip
     with pytest.raises(ValueError, match="bound"):
         Target("s", "s", PARSE, "<= 1.2x", spread="depth", bound="a.B.track_ratio")
+    with pytest.raises(ValueError, match="bound"):
+        Target("r", "r", PARSE, "<= 4x", over=PARSE, over_params={"depth": 5},
+               bound="a.B.track_ratio")  # fmt: skip
     Target("s", "s", PARSE, "<= 1.2x", spread="depth", paired="a.B.track_spread")
+    Target("r", "r", PARSE, "<= 4x", over=PARSE, over_params={"depth": 5},
+           paired="a.B.track_ratio")  # fmt: skip
+    Target("d", "d", PARSE, "< 5 us", minus=FLOOR, paired="a.B.track_overhead")
     Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio",
            bound="a.C.track_ratio")  # fmt: skip
 

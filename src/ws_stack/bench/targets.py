@@ -103,12 +103,9 @@ class Target:
     def __post_init__(self) -> None:
         if not _RULE.match(self.rule):
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
-        floor_ratio = self.over is not None and not self.over_params
-        if self.paired is not None and not (floor_ratio or self.spread or self.minus):
-            raise ValueError(
-                f"target {self.key}: only a ratio over a floor, a spread or a difference is paired"
-            )
-        if self.bound is not None and not floor_ratio:
+        if self.paired is not None and not (self.over or self.spread or self.minus):
+            raise ValueError(f"target {self.key}: only a ratio, a spread or a difference is paired")
+        if self.bound is not None and not (self.over and not self.over_params):
             raise ValueError(f"target {self.key}: only a ratio over a floor has a bound")
 
     @property
@@ -145,6 +142,7 @@ _MEMORY = "bench_memory.ConnectionMemory.track_bytes_retained_per_connection"
 _PARSE = "bench_codec.ParseOrderBook.time_parse"
 _PARSE_FLOOR = "bench_codec.ParseOrderBook.time_floor"
 _PARSE_PAIRED = "bench_codec.ParseOrderBookOverFloor.track_ratio"
+_DEPTH_PAIRED = "bench_codec.ParseOrderBookOverFiveLevels.track_ratio"
 _DELTA_20 = {"kind": "update", "depth": 20}
 _PUSHES = ["trade", "book_ticker", "order_book"]
 
@@ -220,7 +218,9 @@ TARGETS: tuple[Target, ...] = (
            "bench_connection.Subscriptions.track_frame_time", "<= 1.2x",
            spread="subscriptions", paired="bench_connection.SubscriptionsSpread.track_spread"),
     Target("goal8_depth_20", "Goal 8: parse time, 20 vs 5 levels (linear: 4x)", _PARSE,
-           "<= 4x", {"kind": "update", "depth": 20}, over=_PARSE, over_params={"depth": 5}),
+           "<= 4x", {"kind": "update", "depth": 20}, over=_PARSE, over_params={"depth": 5},
+           paired=_DEPTH_PAIRED),
     Target("goal8_depth_100", "Goal 8: parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
-           "<= 20x", {"kind": "update", "depth": 100}, over=_PARSE, over_params={"depth": 5}),
+           "<= 20x", {"kind": "update", "depth": 100}, over=_PARSE, over_params={"depth": 5},
+           paired=_DEPTH_PAIRED),
 )  # fmt: skip
