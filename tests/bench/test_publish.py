@@ -4,11 +4,13 @@ The browser test publishes the results the session's gate runs recorded in the t
 clone (three commits of one order-book parse and of the pool miss ratio), serves them on
 127.0.0.1 and loads the page in Debian's headless Chromium through Debian's
 chromium-driver (same version as the browser, so no driver download and no version
-drift), with selenium as the client.
+drift), with selenium as the client. A second browser test loads html_results/ as
+committed the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -83,6 +85,14 @@ def served(gate_history: GateHistory, tmp_path: Path) -> Iterator[str]:
     publish(Project(gate_history.clone, config))
     html = tmp_path / "html"
     assert external_references(html) == []
+
+    with _serving(html) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serving(html: Path) -> Iterator[str]:
+    """``html`` served on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -162,20 +172,22 @@ def _plotted(browser: Any, url: str, screenshot: Path, timeout: float = 30.0) ->
     pytest.fail(f"no graph rendered at {url} (screenshot: {screenshot})")
 
 
-@pytest.mark.slow
-def test_published_history_renders_offline_in_chromium(
-    served: str, browser: Any, tmp_path: Path
-) -> None:
-    graphs = {
-        "bench_codec.ParseOrderBook.time_parse": {
-            "venue": "gateio",
-            "format": "json",
-            "kind": "update",
-            "depth": 20,
-        },
-        "bench_pool.HandlerStream.track_miss_ratio": {"format": "protobuf"},
-    }
-    for benchmark, params in graphs.items():
+# Two graphs every published history has: a parametrized timing and a track benchmark.
+GRAPHS: dict[str, dict[str, Any]] = {
+    "bench_codec.ParseOrderBook.time_parse": {
+        "venue": "gateio",
+        "format": "json",
+        "kind": "update",
+        "depth": 20,
+    },
+    "bench_pool.HandlerStream.track_miss_ratio": {"format": "protobuf"},
+}
+
+
+def _assert_renders_offline(served: str, browser: Any, tmp_path: Path) -> None:
+    """GRAPHS plot at least two commits each, the page logs no error and every request it
+    makes stays on ``served``."""
+    for benchmark, params in GRAPHS.items():
         url = _graph_url(served, benchmark, **params)
         points = _plotted(browser, url, tmp_path / f"{benchmark}.png")
         assert max(points) >= 2, f"{benchmark}: fewer than two commits plotted ({points})"
@@ -196,6 +208,23 @@ def test_published_history_renders_offline_in_chromium(
     outside = sorted(url for url in network if not url.startswith(served))
     assert any("/vendor/jquery@3.3.1/" in url for url in network), sorted(network)
     assert outside == [], f"requests left 127.0.0.1: {outside}"
+
+
+@pytest.mark.slow
+def test_published_history_renders_offline_in_chromium(
+    served: str, browser: Any, tmp_path: Path
+) -> None:
+    _assert_renders_offline(served, browser, tmp_path)
+
+
+@pytest.mark.slow
+def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_path: Path) -> None:
+    """html_results/ as committed (what a person browses after cloning) renders offline."""
+    html = Path(__file__).resolve().parents[2] / "html_results"
+    if not (html / "index.json").exists():
+        pytest.skip("no published history here (make bench publishes one)")
+    with _serving(html) as served:
+        _assert_renders_offline(served, browser, tmp_path)
 
 
 def test_the_committed_history_carries_every_vendored_file() -> None:
