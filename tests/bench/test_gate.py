@@ -29,7 +29,9 @@ def test_unchanged_pair_passes(gate_history: GateHistory) -> None:
     verdict = gate_history.unchanged_verdict
     assert verdict.outcome is Outcome.PASS, _explain(gate_history, gate_history.unchanged_output)
     assert verdict.exit_status == 0
-    assert "BENCHMARKS NOT SIGNIFICANTLY CHANGED" in gate_history.unchanged_output
+    # Only a regression fails the gate. On a loaded machine asv can still call identical
+    # code significantly faster (it once did for the Gate.io parse), which is no failure.
+    assert verdict.regressions == [], _explain(gate_history, gate_history.unchanged_output)
 
 
 @pytest.mark.slow
