@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test bench gate publish serve browser-deps lint proto reliability clean
+.PHONY: test bench gate publish serve browser-deps count-deps lint proto reliability clean
 
 # How many commits of history `make bench` measures (stored results are reused).
 BENCH_COMMITS ?= 20
@@ -19,35 +19,46 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The browser test drives Debian's chromium through Debian's chromium-driver (the same
-# version), and publishing fetches the page's JavaScript with npm: install what is missing.
-browser-deps:
+# Debian packages a target needs, installed where missing (as root; otherwise a note of
+# what goes without them). $(1): command:package pairs; $(2): what is lost without them.
+define debian_packages
 	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
-	command -v npm >/dev/null || missing="$$missing npm"; \
+	for pair in $(1); do \
+		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing$$missing (apt-get)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
-			echo "missing$$missing: the browser test will be skipped (install them as root)"; \
+			echo "missing$$missing: $(2) (install them as root)"; \
 		fi; \
 	fi
+endef
+
+# The browser test drives Debian's chromium through Debian's chromium-driver (the same
+# version), and publishing fetches the page's JavaScript with npm.
+browser-deps:
+	$(call debian_packages,chromium:chromium chromedriver:chromium-driver npm:npm,the browser test will be skipped)
+
+# Instruction counts run the benchmarks under valgrind's callgrind, through client
+# requests compiled from benchmarks/callgrind_requests.c (valgrind ships the header).
+count-deps:
+	$(call debian_packages,valgrind:valgrind cc:gcc,instruction counts will be n/a)
 
 # Benchmark the last $(BENCH_COMMITS) commits of main with asv (stored results are reused),
 # publish a self-contained html_results/, print the HFT compliance table.
-bench: $(STAMP)
+bench: $(STAMP) count-deps
 	$(BIN)/ws-stack-bench history --commits $(BENCH_COMMITS)
 
 # Regression gate: asv continuous between BASE (default: HEAD's parent) and HEAD, with
 # settings measured to give no false regression on identical code here; results go to
 # .asv/gate/results, never into the main history.
-gate: $(STAMP)
+gate: $(STAMP) count-deps
 	$(BIN)/ws-stack-bench gate $(if $(BASE),--base $(BASE))
 
 # Re-publish html_results/ from the stored results (no benchmark run).

@@ -8,6 +8,7 @@ pair in one process (goal 5).
 from __future__ import annotations
 
 from .common import CALLS, Batched, Paired, direct_parser, gateio_delta_frame, ladder, require
+from .instructions import Counted
 
 BOOK_LEVELS = 1000
 
@@ -73,6 +74,11 @@ class ApplyDelta(Batched):
         self.next_id = next_id
 
 
+class ApplyDeltaInstructions(Counted):
+    twin = ApplyDelta
+    track_apply_delta = Counted.of("time_apply_delta")
+
+
 class ParseDelta(Batched):
     """The floor of ``ApplyDelta``: parse the same deltas, from Gate.io frames, in turn."""
 
@@ -92,6 +98,11 @@ class ParseDelta(Batched):
             parse(frames[next_frame & 1])
             next_frame += 1
         self.next_frame = next_frame
+
+
+class ParseDeltaInstructions(Counted):
+    twin = ParseDelta
+    track_parse_delta = Counted.of("time_parse_delta")
 
 
 class ApplyDeltaOverParse(Paired):

@@ -10,6 +10,9 @@ channel marker in the first 64 bytes) and ``ParseOrderBook.time_floor`` (one msg
 decode into string levels, or one protobuf ``ParseFromString``, of the same frame).
 ``DetectTypeOverFloor`` and ``ParseOrderBookOverFloor`` time each pair in one process, for
 the targets' ratios, and ``ParseOrderBookOverFiveLevels`` a deep parse over a 5-level one.
+
+Every timed call also has its instruction count (the ``...Instructions`` classes, see
+:mod:`benchmarks.instructions`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .common import (
     frame,
     require,
 )
+from .instructions import Counted
 
 
 def _pool(venue: str) -> Any:
@@ -66,6 +70,12 @@ class DetectType(Batched):
         find, marker = self.frame.find, self.marker
         for _ in CALLS:
             find(marker, 0, 64)
+
+
+class DetectTypeInstructions(Counted):
+    twin = DetectType
+    track_detect_type = Counted.of("time_detect_type")
+    track_find_marker = Counted.of("time_find_marker")
 
 
 class DetectTypeOverFloor(Paired):
@@ -105,6 +115,25 @@ class ParseOrderBook(Batched):
         floor, data = self.floor, self.frame
         for _ in CALLS:
             floor(data)
+
+
+class ParseOrderBookInstructions(Counted):
+    twin = ParseOrderBook
+    track_parse = Counted.of("time_parse")
+    track_floor = Counted.of("time_floor")
+
+
+class ParseSmallDelta(ParseOrderBook):
+    """Parse an order-book delta of 1 to 5 levels a side: what venues mostly send."""
+
+    version = 1
+    params = [VENUES, FORMATS, ["update"], [1, 3, 5]]
+
+
+class ParseSmallDeltaInstructions(Counted):
+    twin = ParseSmallDelta
+    track_parse = Counted.of("time_parse")
+    track_floor = Counted.of("time_floor")
 
 
 class ParseOrderBookOverFloor(Paired):
@@ -159,6 +188,11 @@ class ParseTrade(Batched):
             parse(data)
 
 
+class ParseTradeInstructions(Counted):
+    twin = ParseTrade
+    track_parse = Counted.of("time_parse")
+
+
 class ParseBookTicker(Batched):
     """Parse one best bid/ask frame."""
 
@@ -177,6 +211,11 @@ class ParseBookTicker(Batched):
             parse(data)
 
 
+class ParseBookTickerInstructions(Counted):
+    twin = ParseBookTicker
+    track_parse = Counted.of("time_parse")
+
+
 class ParseControl(Batched):
     """Parse a pong (JSON control message of both venues)."""
 
@@ -193,6 +232,11 @@ class ParseControl(Batched):
         parse, data = self.parse, self.frame
         for _ in CALLS:
             parse(data)
+
+
+class ParseControlInstructions(Counted):
+    twin = ParseControl
+    track_parse = Counted.of("time_parse")
 
 
 class MexcDepthLowerBound(Batched):
@@ -261,6 +305,13 @@ class MexcDepthLowerBound(Batched):
         floor, data = self.floor, self.frame
         for _ in CALLS:
             floor(data)
+
+
+class MexcDepthLowerBoundInstructions(Counted):
+    twin = MexcDepthLowerBound
+    track_read_frame = Counted.of("time_read_frame")
+    track_take_levels = Counted.of("time_take_levels")
+    track_make_levels = Counted.of("time_make_levels")
 
 
 class MexcDepthBoundOverFloor(Paired):

@@ -36,6 +36,7 @@ from .common import (
     require_connection_layer,
     write_deltas,
 )
+from .instructions import Counted
 
 
 class SimulatedVenue:
@@ -105,6 +106,11 @@ class ContextCreation:
 
     def time_connection_context(self, venue: str) -> None:
         self.cls.connection_context(self.url, self.options)
+
+
+class ContextCreationInstructions(Counted):
+    twin = ContextCreation
+    track_connection_context = Counted.of("time_connection_context")
 
 
 class Connect(SimulatedVenue):

@@ -26,6 +26,7 @@ from .common import (
     make_handler,
     require,
 )
+from .instructions import Counted
 
 
 def _ignore(message: Any) -> None:
@@ -68,6 +69,12 @@ class Handle(Batched):
         parse, data = self.parse, self.frame
         for _ in CALLS:
             parse(data)
+
+
+class HandleInstructions(Counted):
+    twin = Handle
+    track_handle = Counted.of("time_handle")
+    track_parse_direct = Counted.of("time_parse_direct")
 
 
 class HandleOverParser(Paired):

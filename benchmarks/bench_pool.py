@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .common import CALLS, Batched, frame, require
+from .instructions import Counted
 
 DEPTHS = [5, 20, 100]
 
@@ -25,6 +26,11 @@ class LevelPoolCycle(Batched):
         take, give, prices, sizes = self.pool.take, self.pool.give, self.prices, self.sizes
         for _ in CALLS:
             give(take(prices, sizes))
+
+
+class LevelPoolCycleInstructions(Counted):
+    twin = LevelPoolCycle
+    track_take_give = Counted.of("time_take_give")
 
 
 class LevelPoolSteadyStream:

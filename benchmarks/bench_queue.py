@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .common import CALLS, Batched, frame, require
+from .instructions import Counted
 
 
 class QueueFrame(Batched):
@@ -30,3 +31,8 @@ class QueueFrame(Batched):
             receive_queue.put_nowait(data)
             if len(receive_queue) < 1000:
                 receive_queue.get_nowait()
+
+
+class QueueFrameInstructions(Counted):
+    twin = QueueFrame
+    track_queue_frame = Counted.of("time_queue_frame")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from .common import CALLS, Batched, require
+from .instructions import Counted
 
 
 class Delay(Batched):
@@ -25,6 +26,11 @@ class Delay(Batched):
             delay(retry, rng)
 
 
+class DelayInstructions(Counted):
+    twin = Delay
+    track_delay = Counted.of("time_delay")
+
+
 class BackoffSequence(Batched):
     """A connection's backoff handing out the delays of ten failed attempts in a row."""
 
@@ -40,3 +46,8 @@ class BackoffSequence(Batched):
             backoff = start_backoff()
             for _ in range(10):
                 backoff.failed()
+
+
+class BackoffSequenceInstructions(Counted):
+    twin = BackoffSequence
+    track_ten_failures = Counted.of("time_ten_failures")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .common import CALLS, Batched, require
+from .instructions import Counted
 
 
 def _ignore(old: Any, new: Any) -> None:
@@ -37,3 +38,8 @@ class Transitions(Batched):
         for _ in CALLS:
             for step in cycle:
                 become(step)
+
+
+class TransitionsInstructions(Counted):
+    twin = Transitions
+    track_reconnect_cycle = Counted.of("time_reconnect_cycle")

@@ -47,7 +47,9 @@ def require(module: str, *names: str) -> Any:
 
 #: How many calls a short benchmark times as one sample (see :class:`Batched`).
 BATCH = 1000
-#: Its loop: ``for _ in CALLS: ...`` in the body of a batched ``time_`` method.
+#: Its loop: ``for _ in CALLS: ...`` in the body of a batched ``time_`` method. The
+#: instruction counter (:mod:`benchmarks.instructions`) runs the same method with
+#: ``CALLS`` set to fewer calls.
 CALLS = range(BATCH)
 
 

@@ -1,0 +1,396 @@
+"""Instruction counts: the suite's CPU-bound calls counted under valgrind's callgrind.
+
+A time benchmark on a shared machine measures the machine's load as much as the code. The
+number of CPU instructions a call executes measures only the code: for the same commit,
+inputs and environment it is the same on every run, whatever else the machine does. So
+every CPU-bound time benchmark (a :class:`~benchmarks.common.Batched` one, or a plain
+``time_`` method of one call) has a count twin here: a subclass of :class:`Counted` in
+the same module, whose ``track_`` methods report the instructions of one call of the
+twin's ``time_`` methods, on the same frames (the twin's own ``setup`` builds them).
+
+How it counts, cheaply: ``Counted.setup_cache`` is shared by every count benchmark of the
+suite (asv keys a cache by the function that makes it), so one ``valgrind
+--tool=callgrind`` process per commit measures them all. That process (:func:`count_suite`)
+runs with instrumentation off (start-up, imports and set-ups at the speed of valgrind's
+plain JIT) and switches it on only around each measurement, through callgrind's client
+requests (``callgrind_requests.c``, compiled on the spot and loaded with ctypes). For one
+twin method it warms the call up, then dumps the counter around PARTS parts of
+CALLS_PER_PART calls (the method run with ``CALLS`` set to ``range(CALLS_PER_PART)``) and
+one part of no call (``range(0)``). Instructions per call are the median part minus the
+empty one, over CALLS_PER_PART: every constant cost of a part (the dump requests, the
+method's entry, the loop's start) cancels.
+
+What would make counts differ between runs is kept out: ``PYTHONHASHSEED`` is fixed, the
+environment is a fixed minimal one, nothing is written where the child's imports look,
+and the garbage collector runs only between measurements (asv times with it off too).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import importlib
+import itertools
+import json
+import os
+import pkgutil
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from .common import Batched
+
+#: Calls in each measured part, and how many parts: a call's count is the median part's
+#: over its calls, so that a rare costly call (a dict growing, a new memory pool) moves
+#: no count wherever it falls.
+CALLS_PER_PART = 20
+PARTS = 5
+#: Calls before the first part: the interpreter specialises the code, caches and pools
+#: fill, as in asv's warm-up.
+WARM_UP_CALLS = 100
+#: Wall-time limit of the callgrind process (the whole suite takes about a minute).
+TIMEOUT_S = 900
+
+HERE = Path(__file__).resolve().parent
+REQUESTS_SOURCE = HERE / "callgrind_requests.c"
+INSTALL_HINT = "install Debian's valgrind package (the Makefile's targets do, as root)"
+
+# The child's bootstrap. It drops the working directory from sys.path and imports the
+# suite as a package from its path, so that no directory listing whose contents vary
+# between runs (a checkout's caches, say) shapes the interpreter's memory.
+_BOOTSTRAP = """
+import sys
+del sys.path[0]
+suite_dir, requests, manifest = sys.argv[1:4]
+import importlib.util, os
+name = os.path.basename(suite_dir)
+spec = importlib.util.spec_from_file_location(
+    name, os.path.join(suite_dir, "__init__.py"), submodule_search_locations=[suite_dir])
+package = importlib.util.module_from_spec(spec)
+sys.modules[name] = package
+spec.loader.exec_module(package)
+importlib.import_module(name + ".instructions").count_suite(requests, manifest)
+"""
+
+
+def unavailable() -> str | None:
+    """Why instructions cannot be counted on this machine, or ``None`` if they can."""
+    if shutil.which("valgrind") is None:
+        return f"valgrind not found: {INSTALL_HINT}"
+    if _compiler() is None:
+        return "no C compiler (cc or gcc) to build callgrind's client requests"
+    return None
+
+
+def _compiler() -> str | None:
+    return shutil.which("cc") or shutil.which("gcc")
+
+
+def _build_requests(directory: Path) -> Path:
+    """Compile ``callgrind_requests.c`` into a shared library in ``directory``."""
+    library = directory / "callgrind_requests.so"
+    command = [_compiler() or "cc", "-shared", "-fPIC", "-O2", "-o", str(library)]
+    done = subprocess.run(
+        [*command, str(REQUESTS_SOURCE)], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["(no output)"])[0]
+        raise RuntimeError(f"cannot build callgrind's client requests: {first}")
+    return library
+
+
+def _child_environment() -> dict[str, str]:
+    """The callgrind process's whole environment: the same on every run."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def _part_totals(output: Path) -> list[int]:
+    """Instructions of every part of a callgrind output file written with combined dumps."""
+    with output.open() as lines:
+        return [int(line.split()[1]) for line in lines if line.startswith("totals:")]
+
+
+def measure_suite(suite: Path = HERE) -> dict[str, Any]:
+    """Count every :class:`Counted` benchmark of the suite in one callgrind process.
+
+    ``suite`` is the benchmark suite's directory (a package holding this module).
+
+    Returns ``{"unavailable": reason}`` where counting is impossible here, else
+    ``{"counts": {key: entry}, "seconds": wall time}``, with a key per benchmark class and
+    parameter combination (:meth:`Counted.key`); an entry is ``{"n/a": reason}``,
+    ``{"error": text}`` or ``{time method: instructions per call, or {"error": text}}``.
+    """
+    reason = unavailable()
+    if reason is not None:
+        return {"unavailable": reason}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="ws-stack-count-") as scratch:
+        directory = Path(scratch)
+        requests = _build_requests(directory)
+        manifest, output = directory / "manifest.json", directory / "callgrind.out"
+        command = [
+            "valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
+            "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
+            f"--callgrind-out-file={output}",
+            sys.executable, "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
+        ]  # fmt: skip
+        done = subprocess.run(
+            command,
+            cwd=directory,
+            env=_child_environment(),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode != 0 or not manifest.is_file():
+            tail = "\n".join(done.stderr.strip().splitlines()[-20:])
+            raise RuntimeError(f"the callgrind run failed ({done.returncode}):\n{tail}")
+        entries = json.loads(manifest.read_text())
+        totals = _part_totals(output)
+    counts: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        key, parts = entry.pop("key"), entry.pop("parts", {})
+        measured: dict[str, Any] = {}
+        for method, numbers in parts.items():
+            if isinstance(numbers, str):
+                measured[method] = {"error": numbers}
+                continue
+            *full, empty = (totals[number - 1] for number in numbers)
+            measured[method] = round((statistics.median(full) - empty) / CALLS_PER_PART)
+        counts[key] = entry or measured  # an "n/a" or "error" entry has no parts
+    return {"counts": counts, "seconds": round(time.monotonic() - started, 1)}
+
+
+class Counted:
+    """Base of the instruction-count benchmarks: CPU instructions per call of a twin.
+
+    A subclass names its time benchmark class (``twin``; its ``params`` are taken) and
+    one ``track_`` method per counted ``time_`` method of the twin::
+
+        class DetectTypeInstructions(Counted):
+            twin = DetectType
+            track_detect_type = Counted.of("time_detect_type")
+
+    A parameter combination the twin cannot set up at a commit (``NotImplementedError``)
+    is n/a here too, as is every count where valgrind is missing (see :func:`unavailable`).
+    ``version`` follows what is counted: bump it with the twin's.
+    """
+
+    version = 1
+    unit = "instructions"
+    #: The callgrind run of the whole suite, in ``setup_cache``.
+    timeout = TIMEOUT_S
+    twin: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("params", "param_names"):
+            if name not in cls.__dict__ and hasattr(cls.twin, name):
+                setattr(cls, name, getattr(cls.twin, name))
+
+    def setup_cache(self) -> dict[str, Any]:
+        return measure_suite()
+
+    @classmethod
+    def key(cls, params: tuple[Any, ...]) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}{params!r}"
+
+    @classmethod
+    def counted_methods(cls) -> dict[str, str]:
+        """``{track method: the twin's time method it counts}``."""
+        return {
+            name: value.counted
+            for name, value in sorted(vars(cls).items())
+            if hasattr(value, "counted")
+        }
+
+    def setup(self, suite: dict[str, Any], *params: Any) -> None:
+        if "unavailable" in suite:
+            raise NotImplementedError(suite["unavailable"])
+        entry = suite["counts"].get(type(self).key(params))
+        if entry is None:
+            raise RuntimeError(f"{type(self).key(params)} was not counted")
+        if "n/a" in entry:
+            raise NotImplementedError(entry["n/a"])
+        if "error" in entry:
+            raise RuntimeError(entry["error"])
+        self.measured = entry
+
+    @staticmethod
+    def of(time_method: str) -> Any:
+        """A ``track_`` method: the instructions of one call of the twin's ``time_method``."""
+
+        def track(self: Counted, suite: dict[str, Any], *params: Any) -> int:
+            value = self.measured[time_method]
+            if isinstance(value, dict):
+                raise RuntimeError(value["error"])
+            return int(value)
+
+        track.__doc__ = f"CPU instructions of one call of the twin's ``{time_method}``."
+        track.counted = time_method  # type: ignore[attr-defined]
+        return track
+
+
+# -- the callgrind process -------------------------------------------------------------
+
+
+class _Requests:
+    """Callgrind's client requests, through the library built from ``callgrind_requests.c``."""
+
+    def __init__(self, library: str) -> None:
+        self._lib = ctypes.CDLL(library)
+        if not self._lib.ws_running_on_valgrind():
+            raise RuntimeError("not running under valgrind")
+        self.parts = 0
+
+    def start(self) -> None:
+        self._lib.ws_start_instrumentation()
+
+    def stop(self) -> None:
+        self._lib.ws_stop_instrumentation()
+
+    def dump(self) -> int:
+        """End the current part; its number (1-based) in the output file."""
+        self._lib.ws_dump_stats()
+        self.parts += 1
+        return self.parts
+
+
+def _count_classes(package: str) -> list[type[Counted]]:
+    found = []
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda info: info.name):
+        if not info.name.startswith("bench_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Counted)
+                and value.__module__ == module.__name__
+            ):
+                found.append(value)
+    return found
+
+
+def _param_combinations(cls: type[Counted]) -> list[tuple[Any, ...]]:
+    params = getattr(cls, "params", [])
+    if not params:
+        return [()]
+    if not isinstance(params[0], list):  # one axis, written as a plain list
+        params = [params]
+    return list(itertools.product(*params))
+
+
+def _runner(twin: Any, method: str, params: tuple[Any, ...]) -> Any:
+    """``run(calls)``: ``calls`` calls of the twin's ``method``, through its own loop."""
+    bound = getattr(twin, method)
+    if not isinstance(twin, Batched):
+
+        def run_calls(calls: int) -> None:
+            for _ in range(calls):
+                bound(*params)
+
+        return run_calls
+    # A batched method loops `for _ in CALLS`, a global of its module: set it for the run.
+    namespace = bound.__func__.__globals__
+
+    def run_loop(calls: int) -> None:
+        saved = namespace["CALLS"]
+        namespace["CALLS"] = range(calls)
+        try:
+            bound(*params)
+        finally:
+            namespace["CALLS"] = saved
+
+    return run_loop
+
+
+def _measure(requests: _Requests, run: Any) -> list[int]:
+    """The numbers of the measured parts: PARTS parts of CALLS_PER_PART calls, then one
+    with no call (what a part costs besides its calls)."""
+    run(WARM_UP_CALLS)
+    gc.collect()
+    requests.start()
+    try:
+        requests.dump()
+        numbers = []
+        for calls in [CALLS_PER_PART] * PARTS + [0]:
+            run(calls)
+            numbers.append(requests.dump())
+    finally:
+        requests.stop()
+    return numbers
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def count_suite(library: str, manifest: str) -> None:
+    """In the callgrind process: measure every count benchmark, write the manifest."""
+    requests = _Requests(library)
+    package = __name__.rpartition(".")[0]
+    classes = _count_classes(package)
+    gc.disable()
+    entries: list[dict[str, Any]] = []
+    for cls in classes:
+        for params in _param_combinations(cls):
+            entry: dict[str, Any] = {"key": cls.key(params)}
+            entries.append(entry)
+            twin = cls.twin()
+            try:
+                twin.setup(*params)
+            except NotImplementedError as exc:
+                entry["n/a"] = str(exc)
+                continue
+            except Exception as exc:
+                entry["error"] = f"{cls.twin.__name__}.setup{params!r}: {_error(exc)}"
+                continue
+            parts: dict[str, Any] = {}
+            for method in sorted(set(cls.counted_methods().values())):
+                try:
+                    parts[method] = _measure(requests, _runner(twin, method, params))
+                except Exception as exc:
+                    parts[method] = _error(exc)
+            entry["parts"] = parts
+            if hasattr(twin, "teardown"):
+                twin.teardown(*params)
+    Path(manifest).write_text(json.dumps(entries))
+
+
+def main() -> int:
+    """``python -m benchmarks.instructions``: count the installed package's calls now.
+
+    The same measurement as the asv benchmarks, without asv: one line per call, or why
+    nothing could be counted. For a quick look at what a change costs before committing.
+    """
+    suite = measure_suite()
+    if "unavailable" in suite:
+        print(f"instruction counts are n/a: {suite['unavailable']}", file=sys.stderr)
+        return 2
+    for key, entry in sorted(suite["counts"].items()):
+        name = key.partition(".")[2]  # without the suite's package name
+        if "n/a" in entry or "error" in entry:
+            print(f"{name}: {entry.get('n/a') or entry.get('error')}")
+            continue
+        for method, value in sorted(entry.items()):
+            shown = value["error"] if isinstance(value, dict) else f"{value:,}"
+            print(f"{name} {method}: {shown}")
+    print(f"({suite['seconds']} s under callgrind)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Instruction counts (``benchmarks/instructions.py``): callgrind's counts of a call.
+
+The real measurement runs on a small suite of its own: a copy of the counting modules next
+to a module of toy benchmarks, so that what a count must show (more work, more
+instructions; the same work, the same count) is known in advance. The whole suite's counts
+are exercised by the gate's tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks import instructions
+from benchmarks.instructions import Counted, measure_suite
+
+SUITE = Path(instructions.__file__).resolve().parent
+
+TOY_BENCHMARKS = '''
+from .common import CALLS, Batched
+from .instructions import Counted
+
+
+class Sum(Batched):
+    params = [[10, 1000]]
+    param_names = ["items"]
+
+    def setup(self, items):
+        self.data = list(range(items))
+
+    def time_sum(self, items):
+        data = self.data
+        for _ in CALLS:
+            sum(data)
+
+    def time_nothing(self, items):
+        for _ in CALLS:
+            pass
+
+
+class SumInstructions(Counted):
+    twin = Sum
+    track_sum = Counted.of("time_sum")
+    track_nothing = Counted.of("time_nothing")
+
+
+class Once:
+    """A plain time benchmark: one call per sample, not batched."""
+
+    def setup(self):
+        self.data = list(range(100))
+
+    def time_sort(self):
+        sorted(self.data, reverse=True)
+
+
+class OnceInstructions(Counted):
+    twin = Once
+    track_sort = Counted.of("time_sort")
+
+
+class Newer(Batched):
+    params = [["here", "not yet", "broken"]]
+    param_names = ["feature"]
+
+    def setup(self, feature):
+        if feature == "not yet":
+            raise NotImplementedError("not in this commit")
+        if feature == "broken":
+            raise ValueError("a bug in the set-up")
+
+    def time_it(self, feature):
+        for _ in CALLS:
+            pass
+
+
+class NewerInstructions(Counted):
+    twin = Newer
+    track_it = Counted.of("time_it")
+'''
+
+
+@pytest.fixture(scope="module")
+def toy_counts(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The toy suite's counts from two callgrind runs."""
+    reason = instructions.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    suite = tmp_path_factory.mktemp("suite") / "benchmarks"
+    suite.mkdir()
+    for name in ("__init__.py", "common.py", "instructions.py", "callgrind_requests.c"):
+        shutil.copy(SUITE / name, suite / name)
+    (suite / "bench_toy.py").write_text(TOY_BENCHMARKS)
+    return [measure_suite(suite), measure_suite(suite)]
+
+
+def _count(counts: dict[str, Any], cls: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    entry: dict[str, Any] = counts["counts"][f"benchmarks.bench_toy.{cls}{params!r}"]
+    return entry
+
+
+def test_more_work_counts_more_instructions(toy_counts: list[dict[str, Any]]) -> None:
+    small, large = (_count(toy_counts[0], "SumInstructions", (n,)) for n in (10, 1000))
+    assert 0 < small["time_nothing"] < small["time_sum"] < large["time_sum"]
+    # Summing 990 more items costs some instructions per item, the same in any run.
+    per_item = (large["time_sum"] - small["time_sum"]) / 990
+    assert 2 < per_item < 200, per_item
+    # An empty iteration of the batch loop costs the same whatever the data, to within
+    # what a part's own bookkeeping (the memory allocator's state) moves by, over 20 calls.
+    assert abs(small["time_nothing"] - large["time_nothing"]) <= 5
+
+
+def test_two_runs_count_exactly_the_same(toy_counts: list[dict[str, Any]]) -> None:
+    first, second = toy_counts
+    assert first["counts"] == second["counts"]
+
+
+def test_a_plain_time_benchmark_is_counted_call_by_call(
+    toy_counts: list[dict[str, Any]],
+) -> None:
+    sort = _count(toy_counts[0], "OnceInstructions", ())["time_sort"]
+    assert sort > _count(toy_counts[0], "SumInstructions", (10,))["time_nothing"]
+
+
+def test_a_combination_the_commit_lacks_is_na_and_a_broken_one_fails(
+    toy_counts: list[dict[str, Any]],
+) -> None:
+    counts = toy_counts[0]
+    assert _count(counts, "NewerInstructions", ("not yet",)) == {"n/a": "not in this commit"}
+    broken = _count(counts, "NewerInstructions", ("broken",))
+    assert "ValueError: a bug in the set-up" in broken["error"]
+    assert isinstance(_count(counts, "NewerInstructions", ("here",))["time_it"], int)
+
+
+class _Toy(Counted):
+    twin = type("Twin", (), {"params": [["a", "b"]], "param_names": ["x"]})
+    track_call = Counted.of("time_call")
+
+
+def _suite_with(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"counts": {_Toy.key(("a",)): entry}}
+
+
+def test_the_asv_side_takes_params_from_the_twin_and_reports_each_case() -> None:
+    assert _Toy.params == [["a", "b"]] and _Toy.param_names == ["x"]
+    assert _Toy.unit == "instructions"
+    toy = _Toy()
+    toy.setup(_suite_with({"time_call": 1234}), "a")
+    assert toy.track_call(_suite_with({}), "a") == 1234
+    with pytest.raises(NotImplementedError, match="valgrind not found"):
+        toy.setup({"unavailable": "valgrind not found: install it"}, "a")
+    with pytest.raises(NotImplementedError, match="not in this commit"):
+        toy.setup(_suite_with({"n/a": "not in this commit"}), "a")
+    with pytest.raises(RuntimeError, match="a bug"):
+        toy.setup(_suite_with({"error": "ValueError: a bug"}), "a")
+    with pytest.raises(RuntimeError, match="was not counted"):
+        toy.setup(_suite_with({}), "b")
+    toy.setup(_suite_with({"time_call": {"error": "ZeroDivisionError"}}), "a")
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        toy.track_call({}, "a")
+
+
+def test_without_valgrind_every_count_is_na_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    suite = measure_suite()
+    assert suite == {"unavailable": instructions.unavailable()}
+    assert suite["unavailable"].startswith("valgrind not found: install Debian's valgrind")
