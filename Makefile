@@ -55,11 +55,13 @@ count-deps:
 bench: $(STAMP) count-deps
 	$(BIN)/ws-stack-bench history --commits $(BENCH_COMMITS)
 
-# Regression gate: asv continuous between BASE (default: HEAD's parent) and HEAD, with
-# settings measured to give no false regression on identical code here; results go to
-# .asv/gate/results, never into the main history.
+# Regression gate between BASE (default: HEAD's parent) and HEAD: instruction counts and
+# the other counted metrics at a 2 % threshold, then the connection timings with asv's
+# statistics. GATE_OPTIONS passes more (--full, --threshold 0.01, --markdown FILE...).
+# Results go to .asv/gate/results, never into the main history.
+GATE_OPTIONS ?=
 gate: $(STAMP) count-deps
-	$(BIN)/ws-stack-bench gate $(if $(BASE),--base $(BASE))
+	$(BIN)/ws-stack-bench gate $(if $(BASE),--base $(BASE)) $(GATE_OPTIONS)
 
 # Re-publish html_results/ from the stored results (no benchmark run).
 publish: $(STAMP)

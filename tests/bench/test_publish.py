@@ -1,7 +1,7 @@
 """Publishing (``ws_stack.bench.publish``): a self-contained page that renders the history.
 
 The browser test publishes the results the session's gate runs recorded in the throwaway
-clone (three commits of one order-book parse and of the pool miss ratio), serves them on
+clone (three commits of the order-book parses' instruction counts and the pool), serves them on
 127.0.0.1 and loads the page in Debian's headless Chromium through Debian's
 chromium-driver (same version as the browser, so no driver download and no version
 drift), with selenium as the client. A second browser test loads html_results/ as
@@ -172,22 +172,20 @@ def _plotted(browser: Any, url: str, screenshot: Path, timeout: float = 30.0) ->
     pytest.fail(f"no graph rendered at {url} (screenshot: {screenshot})")
 
 
-# Two graphs every published history has: a parametrized timing and a track benchmark.
-GRAPHS: dict[str, dict[str, Any]] = {
-    "bench_codec.ParseOrderBook.time_parse": {
-        "venue": "gateio",
-        "format": "json",
-        "kind": "update",
-        "depth": 20,
-    },
-    "bench_pool.HandlerStream.track_miss_ratio": {"format": "protobuf"},
-}
+GATEIO_DELTA = {"venue": "gateio", "format": "json", "kind": "update", "depth": 20}
+POOL = ("bench_pool.HandlerStream.track_miss_ratio", {"format": "protobuf"})
+#: Graphs of the gate's runs (counts and the pool): a parametrised count and a ratio.
+GATE_GRAPHS = dict([("bench_codec.ParseOrderBookInstructions.track_parse", GATEIO_DELTA), POOL])
+#: Graphs the committed history has: a parametrised timing and a ratio.
+COMMITTED_GRAPHS = dict([("bench_codec.ParseOrderBook.time_parse", GATEIO_DELTA), POOL])
 
 
-def _assert_renders_offline(served: str, browser: Any, tmp_path: Path) -> None:
-    """GRAPHS plot at least two commits each, the page logs no error and every request it
-    makes stays on ``served``."""
-    for benchmark, params in GRAPHS.items():
+def _assert_renders_offline(
+    served: str, browser: Any, tmp_path: Path, graphs: dict[str, dict[str, Any]]
+) -> None:
+    """``graphs`` plot at least two commits each, the page logs no error and every request
+    it makes stays on ``served``."""
+    for benchmark, params in graphs.items():
         url = _graph_url(served, benchmark, **params)
         points = _plotted(browser, url, tmp_path / f"{benchmark}.png")
         assert max(points) >= 2, f"{benchmark}: fewer than two commits plotted ({points})"
@@ -214,7 +212,7 @@ def _assert_renders_offline(served: str, browser: Any, tmp_path: Path) -> None:
 def test_published_history_renders_offline_in_chromium(
     served: str, browser: Any, tmp_path: Path
 ) -> None:
-    _assert_renders_offline(served, browser, tmp_path)
+    _assert_renders_offline(served, browser, tmp_path, GATE_GRAPHS)
 
 
 @pytest.mark.slow
@@ -224,7 +222,7 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
     if not (html / "index.json").exists():
         pytest.skip("no published history here (make bench publishes one)")
     with _serving(html) as served:
-        _assert_renders_offline(served, browser, tmp_path)
+        _assert_renders_offline(served, browser, tmp_path, COMMITTED_GRAPHS)
 
 
 def test_the_committed_history_carries_every_vendored_file() -> None:

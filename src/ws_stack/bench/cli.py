@@ -5,15 +5,13 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
     ws-stack-bench history [--commits 20]   # make bench: run, publish, compliance
     ws-stack-bench publish                  # asv publish + self-contained html_results/
     ws-stack-bench compliance [COMMIT]      # PASS/FAIL per HFT target, exit 1 on a FAIL
-    ws-stack-bench gate [--base REV]        # make gate: asv continuous -> verdict
+    ws-stack-bench gate [--base REV]        # make gate: counts, then connection timings
     ws-stack-bench targets                  # the targets table
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -106,7 +104,10 @@ def _cmd_history(args: argparse.Namespace) -> int:
     hashfile.parent.mkdir(parents=True, exist_ok=True)
     hashfile.write_text("\n".join(commits) + "\n")
     print(f"Benchmarking {len(commits)} commit(s) of {branch} (stored results are reused).")
-    if _run(project.asv("machine", "--yes", *_machine_description()), project.root) != 0:
+    reason = gate.counting_unavailable()
+    if reason is not None:
+        print(f"Instruction counts are n/a: {reason}.")
+    if any(_run(command, project.root) for command in project.describe_machine()):
         return EXIT_ERROR
     status = _run(
         # Stored values (and n/a) are reused; failures are retried, as they are usually a
@@ -134,18 +135,6 @@ def _cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def _machine_description() -> list[str]:
-    """``asv machine`` options for what differs between machines of one kind.
-
-    asv files every result under the machine's description, and the published page draws
-    each description as a series of its own. Left to asv, the OS carries the kernel build
-    and the RAM the bytes the kernel reserved this boot, both of which differ from one
-    fresh VM of the same kind to the next: the history would split at every new machine.
-    """
-    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return ["--os", platform.system(), "--ram", f"{round(ram / 2**30)}GB"]
-
-
 def _shown(project: Project, path: Path) -> str:
     """``path`` relative to the repository root when it is inside it."""
     try:
@@ -159,17 +148,25 @@ def _shown(project: Project, path: Path) -> str:
 
 def _cmd_gate(args: argparse.Namespace) -> int:
     project = _project(args)
+    if not 0 < args.threshold < 1:
+        print("ws-stack-bench: --threshold is a fraction, e.g. 0.02 for 2 %", file=sys.stderr)
+        return EXIT_ERROR
     verdict = gate.run_gate(
         project,
         args.base or None,
         args.head,
+        threshold=args.threshold,
         factor=args.factor,
         rounds=args.rounds,
         confirm=args.confirm,
+        full=args.full,
         bench=args.bench,
         results_dir=Path(args.results_dir).resolve() if args.results_dir else None,
     )
-    gate.print_verdict(verdict, args.factor, sys.stdout)
+    gate.print_verdict(verdict, args.threshold, sys.stdout)
+    if args.markdown:
+        gate.write_markdown(verdict, args.threshold, Path(args.markdown))
+        print(f"Markdown verdict written to {args.markdown}")
     return verdict.exit_status
 
 
@@ -217,17 +214,34 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--strict", action="store_true", help="a target with no value fails")
     comp.set_defaults(run=_cmd_compliance)
 
-    gate_ = commands.add_parser("gate", help="asv continuous BASE..HEAD with a clear verdict")
+    gate_ = commands.add_parser(
+        "gate", help="counted metrics, then connection timings: BASE..HEAD with a verdict"
+    )
     gate_.add_argument("--base", default=None, help="default: the parent of --head")
     gate_.add_argument("--head", default="HEAD")
-    gate_.add_argument("--factor", type=float, default=gate.DEFAULT_FACTOR)
-    gate_.add_argument("--rounds", type=int, default=gate.DEFAULT_ROUNDS)
+    gate_.add_argument(
+        "--threshold",
+        type=float,
+        default=gate.DEFAULT_THRESHOLD,
+        help="a counted metric worse by more than this fraction fails (default: 0.02)",
+    )
+    gate_.add_argument(
+        "--full",
+        action="store_true",
+        help="also time every benchmark that is not counted (the whole suite, about 40 min)",
+    )
+    gate_.add_argument("--factor", type=float, default=gate.DEFAULT_FACTOR,
+                       help="timings: asv continuous --factor (default: 1.25)")  # fmt: skip
+    gate_.add_argument("--rounds", type=int, default=gate.DEFAULT_ROUNDS,
+                       help="timings: asv rounds (default: 6)")  # fmt: skip
     gate_.add_argument(
         "--confirm",
         type=int,
         default=gate.DEFAULT_CONFIRM,
-        help="runs that must flag a benchmark again before it counts (default: 1)",
+        help="timings: runs that must flag a benchmark again before it counts (default: 1)",
     )
+    gate_.add_argument("--markdown", default=None, metavar="FILE",
+                       help="also write the verdict as Markdown to FILE")  # fmt: skip
     gate_.add_argument("-b", "--bench", action="append", default=[], help="benchmark regex")
     gate_.add_argument("--results-dir", default=None, help="default: .asv/gate/results")
     gate_.set_defaults(run=_cmd_gate)

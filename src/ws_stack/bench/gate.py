@@ -1,64 +1,99 @@
-"""The regression gate: ``asv continuous`` between two commits, turned into a verdict.
+"""The regression gate: counts first, then the timings counts cannot stand for.
 
-asv's exit statuses are ambiguous, so the gate reads them together with what asv printed:
+A pull request is judged in two ``asv continuous`` runs between its base and head, each
+recording into the gate's own results directory (``.asv/gate/results``, never the main
+history) and environment (``.asv/gate/env``: asv reinstalls each measured commit into its
+environment, so a gate sharing ``.asv/env`` with a running ``make bench`` could measure
+the other run's commit):
 
-* 0: no benchmark got worse by more than the factor (or not significantly) -> PASS.
-* 1: either the comparison table shows a regression ("PERFORMANCE DECREASED") or asv
-  stopped with an error (unknown commit, bad configuration...) before comparing.
-* 2: a benchmark failed or a commit did not build; asv then prints no table at all. The
-  gate lists the failed benchmarks from the results asv recorded.
+1. **Counted**: every metric that is the same on every run of the same code
+   (:data:`COUNTED`: CPU instructions per call under valgrind, allocations, garbage
+   collections, pool misses). One run, no statistics, no confirmation: a metric that got
+   worse by more than ``threshold`` (2 % by default) is a regression.
+2. **Timed**: what no count stands for, the connection benchmarks over real sockets
+   (:data:`TIMED`). A wall time on a shared machine moves with the load, so these keep
+   asv's statistics (``factor``, ``rounds``), and a benchmark asv flags is measured again,
+   alone, and counts only if flagged again (``confirm``); a real slowdown reproduces.
+   ``full`` times every benchmark that is not counted (the gate before counts). Where
+   instructions cannot be counted (no valgrind), the gate says so and times everything.
 
-asv judges every value as lower-is-better. The suite gives every gated metric a
-lower-is-better form (pool *miss* ratio, allocations, latency), and the gate also checks
-the higher-is-better metrics it knows of (:data:`HIGHER_IS_BETTER`) itself, so that a
-collapse of pool reuse, which asv would print as an improvement, fails the gate.
-
-The gate records its runs in its own results directory (``.asv/gate/results``), never in
-the main history, and builds in its own environment (``.asv/gate/env``): asv reinstalls
-the project of each commit it measures into its environment, so a gate sharing
-``.asv/env`` with a ``make bench`` running at the same time could measure the other
-run's commit.
-
-Settings, measured on identical code on this busy 2-core machine (the README has the
-numbers): ``--factor 1.25 -a rounds=6`` alone still flagged 2 to 9 benchmarks per run,
-by up to 1.9x for times, when other jobs loaded the machine. Such flags do not
-reproduce: every flagged benchmark is measured again, alone, and counts only if flagged
-again (``confirm``). A real slowdown reproduces.
+asv's exit statuses are read together with what it printed: 0 and 1 (worse) give a
+comparison; 1 without a table is an error (unknown commit, bad configuration); 2 means a
+benchmark failed or a commit did not build, and the gate lists the failed benchmarks
+from the results asv recorded.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import re
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from ws_stack.bench.project import Project, ProjectError
-from ws_stack.bench.results import CommitResults, ResultsError, is_number, load_commit
+from ws_stack.bench.results import (
+    BenchmarkValue,
+    CommitResults,
+    ResultsError,
+    is_number,
+    load_commit,
+)
 
 __all__ = [
+    "COUNTED",
     "DEFAULT_CONFIRM",
     "DEFAULT_FACTOR",
     "DEFAULT_ROUNDS",
+    "DEFAULT_THRESHOLD",
     "HIGHER_IS_BETTER",
-    "Flag",
+    "TIMED",
+    "Change",
     "Outcome",
     "Verdict",
+    "counting_unavailable",
     "print_verdict",
     "run_gate",
+    "write_markdown",
 ]
 
+#: A counted metric worse by more than this fraction is a regression.
+DEFAULT_THRESHOLD = 0.02
 DEFAULT_FACTOR = 1.25
 DEFAULT_ROUNDS = 6
-#: Times a flagged benchmark is measured again (alone, same commits) before it counts.
+#: Times a flagged timing is measured again (alone, same commits) before it counts.
 DEFAULT_CONFIRM = 1
 
-#: Benchmarks whose value is better when higher; asv would call their fall an improvement.
+#: Metrics that are counts: the same value on every run of the same code.
+COUNTED: tuple[str, ...] = (
+    r"Instructions\.track_",
+    r"^bench_memory\.(ParseAllocations|DeltaAllocations|GcPressure)\.track_",
+    r"^bench_pool\.(LevelPoolSteadyStream|HandlerStream)\.track_",
+)
+#: What counts cannot stand for: opening and reopening connections, and the whole
+#: pipeline from socket to book against a bare ``websockets`` loop (timed in one process).
+TIMED: tuple[str, ...] = (
+    r"^bench_connection\.(Connect|Reconnect)\.time_",
+    r"^bench_connection\.EndToEndOverBare\.track_ratio",
+)
+
+#: Metrics whose value is better when higher; asv would call their fall an improvement.
 HIGHER_IS_BETTER = re.compile(r"\.track_\w*(reuse_ratio|per_second)$")
+
+
+def counting_unavailable() -> str | None:
+    """Why instructions cannot be counted here (the count benchmarks are then n/a)."""
+    if shutil.which("valgrind") is None:
+        return "valgrind not found (Debian package valgrind; `make gate` installs it as root)"
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        return "no C compiler to build callgrind's client requests"
+    return None
 
 
 class Outcome(enum.Enum):
@@ -69,15 +104,21 @@ class Outcome(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Flag:
-    """One benchmark (at one parameter combination) that got worse."""
+class Change:
+    """One benchmark at one parameter combination, before and after."""
 
     #: ``name(param, ...)`` as asv writes it, also how ``-b`` selects it.
     key: str
-    detail: str
+    before: str
+    after: str
+    #: How many times worse (above 1) or better (below 1); ``None`` from nothing.
+    ratio: float | None
+    #: "counted" or "timed": which part of the gate judged it.
+    how: str
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.detail}"
+        ratio = "from 0" if self.ratio is None else f"{self.ratio:.3f}x"
+        return f"{self.key}: {self.before} -> {self.after} ({ratio})"
 
 
 @dataclass
@@ -85,18 +126,29 @@ class Verdict:
     outcome: Outcome
     base: str
     head: str
-    #: Benchmarks that got worse in every run (asv's table, and the higher-is-better check).
-    regressions: list[Flag] = field(default_factory=list)
-    #: Flagged by one run but not confirmed by the next: noise, reported, not failing.
-    unconfirmed: list[Flag] = field(default_factory=list)
+    #: Worse beyond the threshold (counted) or in every run (timed).
+    regressions: list[Change] = field(default_factory=list)
+    #: Counted metrics better beyond the threshold.
+    improvements: list[Change] = field(default_factory=list)
+    #: Counted metrics compared, and those that were not (n/a on one side).
+    compared: int = 0
+    not_compared: list[str] = field(default_factory=list)
+    #: Timings flagged by one run but not by the next: noise, reported, not failing.
+    unconfirmed: list[Change] = field(default_factory=list)
     #: Benchmarks that failed (no value) at base or head.
     failures: list[str] = field(default_factory=list)
+    #: What the verdict rests on, one line per part of the gate.
+    decided_on: list[str] = field(default_factory=list)
     asv_status: int = 0
     message: str = ""
+    seconds: float = 0.0
 
     @property
     def exit_status(self) -> int:
         return self.outcome.value
+
+
+# -- running asv ------------------------------------------------------------------------
 
 
 def _tee(command: Sequence[str], cwd: Path, out: TextIO) -> tuple[int, str]:
@@ -113,94 +165,218 @@ def _tee(command: Sequence[str], cwd: Path, out: TextIO) -> tuple[int, str]:
     return process.wait(), "".join(lines)
 
 
-def _worse_rows(output: str) -> list[Flag]:
+@dataclass(frozen=True)
+class _Pair:
+    """Everything one ``asv continuous`` of the gate needs."""
+
+    project: Project
+    config: Path
+    results_dir: Path
+    base: str
+    head: str
+    out: TextIO
+
+    def continuous(self, selection: Sequence[str], *options: str) -> tuple[int, str]:
+        command = ["continuous", *options, "--show-stderr"]
+        for regex in selection:
+            command += ["-b", regex]
+        asv = self.project.asv(*command, self.base, self.head, config=self.config)
+        return _tee(asv, self.project.root, self.out)
+
+    def load(self, commit: str) -> CommitResults | None:
+        try:
+            return load_commit(self.results_dir, commit)
+        except ResultsError:
+            return None
+
+
+def _failures(results: CommitResults | None, label: str, names: Sequence[str]) -> list[str]:
+    if results is None:
+        return [f"{label}: no results recorded (did the commit build?)"]
+    return [
+        f"{label}: {_key(value)}"
+        for name in names
+        for value in results.values(name)
+        if value.value is None
+    ]
+
+
+def _status_problem(status: int, output: str, verdict: Verdict) -> bool:
+    """Record what an asv exit status other than a comparison means; True if it is one."""
+    if status == 2:
+        verdict.outcome = Outcome.BROKEN
+        verdict.message = "a benchmark failed or a commit did not build (asv printed no table)"
+    elif status == 1 and "PERFORMANCE DECREASED" not in output:
+        verdict.outcome = Outcome.ERROR
+        verdict.message = "asv stopped with an error before comparing (see its output above)"
+    elif status not in (0, 1):
+        verdict.outcome = Outcome.ERROR
+        verdict.message = f"asv exited with unexpected status {status}"
+    else:
+        return False
+    verdict.asv_status = status
+    return True
+
+
+def _key(value: BenchmarkValue) -> str:
+    params = ", ".join(repr(v) for v in value.params.values())
+    return f"{value.name}({params})" if params else value.name
+
+
+def _matches(name: str, selection: Sequence[str]) -> bool:
+    return any(re.search(regex, name) for regex in selection)
+
+
+def _discovered(results_dir: Path) -> list[str]:
+    """Every benchmark of the suite, as asv's last discovery in ``results_dir`` found it."""
+    path = results_dir / "benchmarks.json"
+    if not path.is_file():
+        return []
+    return sorted(name for name in json.loads(path.read_text()) if name != "version")
+
+
+def _both(user: Sequence[str], kind: Sequence[str]) -> list[str]:
+    """One regex for ``-b`` that selects what matches ``user`` and ``kind`` both."""
+    if not user:
+        return list(kind)
+    return [f"^(?=.*?(?:{'|'.join(user)}))(?=.*?(?:{'|'.join(kind)}))"]
+
+
+# -- counted metrics ---------------------------------------------------------------------
+
+
+def _shown(value: float, unit: str) -> str:
+    number = f"{value:,.0f}" if abs(value) >= 1000 and value == int(value) else f"{value:g}"
+    return f"{number} {unit}".strip()
+
+
+def _counted_change(old: BenchmarkValue, new: BenchmarkValue) -> Change:
+    assert old.value is not None and new.value is not None
+    higher_is_better = bool(HIGHER_IS_BETTER.search(new.name))
+    worse, better = (old.value, new.value) if higher_is_better else (new.value, old.value)
+    ratio = worse / better if better else (1.0 if not worse else None)
+    after = _shown(new.value, new.unit) + (" (higher is better)" if higher_is_better else "")
+    return Change(_key(new), _shown(old.value, old.unit), after, ratio, "counted")
+
+
+def _judge_counts(
+    verdict: Verdict, base: CommitResults, head: CommitResults, threshold: float
+) -> None:
+    for name in head.names():
+        if not _matches(name, COUNTED):
+            continue
+        before = {_key(value): value for value in base.values(name)}
+        for value in head.values(name):
+            old = before.get(_key(value))
+            if old is None or not (is_number(old.value) and is_number(value.value)):
+                if old is not None and is_number(old.value):
+                    verdict.not_compared.append(f"{_key(value)}: n/a at head")
+                continue
+            verdict.compared += 1
+            change = _counted_change(old, value)
+            if change.ratio is None or change.ratio > 1 + threshold:
+                verdict.regressions.append(change)
+            elif change.ratio < 1 / (1 + threshold):
+                verdict.improvements.append(change)
+
+
+def _counted_part(
+    pair: _Pair, verdict: Verdict, threshold: float, user: Sequence[str], reason: str | None
+) -> bool:
+    """Run and judge the counted metrics; False if the gate cannot go on."""
+    print(f"\n== Counted metrics (threshold {threshold:.0%}, one run) ==", file=pair.out)
+    status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}")
+    base, head = pair.load(pair.base), pair.load(pair.head)
+    if _status_problem(status, output, verdict):
+        if verdict.outcome is Outcome.BROKEN:
+            names = [n for n in _discovered(pair.results_dir) if _matches(n, COUNTED)]
+            verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
+        return False
+    if base is not None and head is not None:
+        _judge_counts(verdict, base, head, threshold)
+    what = "allocations, collections and pool misses"
+    what = what if reason else f"CPU instructions (valgrind), {what}"
+    verdict.decided_on.append(
+        f"counted: {what}, {verdict.compared} compared at a {threshold:.0%} threshold"
+    )
+    return True
+
+
+# -- timed benchmarks ---------------------------------------------------------------------
+
+
+def _worse_rows(output: str) -> list[Change]:
     """Rows of asv's comparison table (GitHub format) marked "+" (worse) or "!" (failing)."""
     rows = []
     for line in output.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.lstrip().startswith("|") and len(cells) == 5 and cells[0] in ("+", "!"):
-            change, before, after, ratio, name = cells
-            what = "now fails" if change == "!" else f"{ratio}x"
-            rows.append(Flag(name, f"{before} -> {after} ({what})"))
+            _, before, after, ratio, name = cells
+            try:
+                factor: float | None = float(ratio)
+            except ValueError:  # "n/a" for a benchmark that now fails
+                factor = None
+            rows.append(Change(name, before, after, factor, "timed"))
     return rows
 
 
-def _failures(results: CommitResults | None, label: str) -> list[str]:
-    if results is None:
-        return [f"{label}: no results recorded (did the commit build?)"]
-    failed = []
-    for name in results.names():
-        for value in results.values(name):
-            if value.value is None:
-                params = ", ".join(f"{k}={v}" for k, v in value.params.items())
-                failed.append(f"{label}: {name}" + (f"({params})" if params else ""))
-    return failed
+def _exactly(name: str) -> str:
+    """A ``-b`` regex for ``name`` alone: asv matches a parameterised benchmark's regex
+    against ``name(param, ...)``, every combination, and a plain one against its name."""
+    return f"^{re.escape(name)}(\\(|$)" if "(" not in name else f"^{re.escape(name)}$"
 
 
-def _higher_is_better_drops(base: CommitResults, head: CommitResults, factor: float) -> list[Flag]:
-    dropped = []
-    for name in head.names():
-        if not HIGHER_IS_BETTER.search(name):
-            continue
-        before = {tuple(sorted(v.params.items())): v.value for v in base.values(name)}
-        for value in head.values(name):
-            old = before.get(tuple(sorted(value.params.items())))
-            if not (is_number(old) and is_number(value.value)):
-                continue
-            assert old is not None and value.value is not None
-            if value.value * factor < old:
-                params = ", ".join(repr(v) for v in value.params.values())
-                key = f"{name}({params})" if params else name
-                dropped.append(Flag(key, f"{old:g} -> {value.value:g} (higher is better)"))
-    return dropped
-
-
-def _load(results_dir: Path, commit: str) -> CommitResults | None:
-    try:
-        return load_commit(results_dir, commit)
-    except ResultsError:
-        return None
-
-
-def _measure(
-    project: Project,
-    config: Path,
-    base: str,
-    head: str,
-    factor: float,
-    rounds: int,
-    bench: Sequence[str],
-    results_dir: Path,
-    out: TextIO,
-) -> Verdict:
-    """One ``asv continuous`` run and its verdict (no confirmation)."""
-    verdict = Verdict(Outcome.PASS, base, head)
-    command = ["continuous", f"--factor={factor}", "-a", f"rounds={rounds}", "--show-stderr"]
-    for regex in bench:
-        command += ["-b", regex]
-    status, output = _tee(project.asv(*command, base, head, config=config), project.root, out)
-    verdict.asv_status = status
-    base_results, head_results = _load(results_dir, base), _load(results_dir, head)
-    if status == 2:
-        verdict.outcome = Outcome.BROKEN
-        verdict.failures = _failures(base_results, "base") + _failures(head_results, "head")
-        verdict.message = "a benchmark failed or a commit did not build (asv printed no table)"
-        return verdict
-    if status == 1 and "PERFORMANCE DECREASED" not in output:
-        verdict.outcome = Outcome.ERROR
-        verdict.message = "asv stopped with an error before comparing (see its output above)"
-        return verdict
-    if status not in (0, 1):
-        verdict.outcome = Outcome.ERROR
-        verdict.message = f"asv exited with unexpected status {status}"
+def _timed_run(pair: _Pair, names: Sequence[str], factor: float, rounds: int) -> Verdict:
+    """One ``asv continuous`` of the timed benchmarks ``names`` (or ``name(params)``
+    keys) and its verdict."""
+    verdict = Verdict(Outcome.PASS, pair.base, pair.head)
+    selection = [_exactly(name) for name in names]
+    status, output = pair.continuous(selection, f"--factor={factor}", "-a", f"rounds={rounds}")
+    if _status_problem(status, output, verdict):
+        if verdict.outcome is Outcome.BROKEN:
+            base, head = pair.load(pair.base), pair.load(pair.head)
+            verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
         return verdict
     if status == 1:
-        verdict.regressions = _worse_rows(output) or [Flag("(asv's table above)", "worse")]
-    if base_results is not None and head_results is not None:
-        verdict.regressions += _higher_is_better_drops(base_results, head_results, factor)
-    if verdict.regressions:
+        flagged = [row for row in _worse_rows(output) if not _matches(row.key, COUNTED)]
+        verdict.regressions = flagged or [Change("(asv's table above)", "", "", None, "timed")]
         verdict.outcome = Outcome.REGRESSION
     return verdict
+
+
+def _timed_part(
+    pair: _Pair, verdict: Verdict, names: Sequence[str], factor: float, rounds: int, confirm: int
+) -> None:
+    print(f"\n== Timed benchmarks (factor {factor}, {rounds} rounds) ==", file=pair.out)
+    timed = _timed_run(pair, names, factor, rounds)
+    for attempt in range(1, confirm + 1):
+        if timed.outcome is not Outcome.REGRESSION:
+            break
+        keys = sorted({change.key for change in timed.regressions})
+        print(f"\nConfirming {len(keys)} flagged timing(s), run {attempt + 1}:", file=pair.out)
+        again = _timed_run(pair, keys, factor, rounds)
+        if again.outcome in (Outcome.BROKEN, Outcome.ERROR):
+            timed = again
+            break
+        still = {change.key for change in again.regressions}
+        timed.unconfirmed += [c for c in timed.regressions if c.key not in still]
+        timed.regressions = again.regressions
+        if not timed.regressions:
+            timed.outcome = Outcome.PASS
+    verdict.regressions += timed.regressions
+    verdict.unconfirmed += timed.unconfirmed
+    verdict.failures += timed.failures
+    if timed.outcome in (Outcome.BROKEN, Outcome.ERROR):
+        verdict.outcome, verdict.message = timed.outcome, timed.message
+        verdict.asv_status = timed.asv_status
+    confirmed = f", a flagged one confirmed by {confirm} more run(s)" if confirm else ""
+    verdict.decided_on.append(
+        f"timed: {len(names)} benchmark(s), asv's statistics at factor {factor}, "
+        f"{rounds} rounds{confirmed}"
+    )
+
+
+# -- the gate -----------------------------------------------------------------------------
 
 
 def run_gate(
@@ -208,19 +384,20 @@ def run_gate(
     base: str | None = None,
     head: str = "HEAD",
     *,
+    threshold: float = DEFAULT_THRESHOLD,
     factor: float = DEFAULT_FACTOR,
     rounds: int = DEFAULT_ROUNDS,
     confirm: int = DEFAULT_CONFIRM,
+    full: bool = False,
     bench: Sequence[str] = (),
     results_dir: Path | None = None,
     out: TextIO = sys.stdout,
 ) -> Verdict:
-    """Benchmark ``base`` and ``head`` with asv continuous and judge the difference.
+    """Judge ``head`` against ``base`` (default: its parent); see the module docstring.
 
-    A benchmark flagged as worse is measured again ``confirm`` times (alone, with the same
-    settings) and counts as a regression only if every run flags it: one noisy run on a
-    busy machine does not fail the gate, a real slowdown reproduces.
+    ``bench`` (regexes) narrows both parts to the benchmarks it selects.
     """
+    started = time.monotonic()
     try:
         head_hash = project.rev_parse(head)
         base_hash = project.rev_parse(base if base else f"{head_hash}^")
@@ -234,49 +411,117 @@ def run_gate(
         html_dir=gate_dir / "html",
         env_dir=gate_dir / "env",
     )
-    status, _ = _tee(project.asv("machine", "--yes", config=config), project.root, out)
-    if status != 0:
-        return Verdict(
-            Outcome.ERROR, base_hash, head_hash, asv_status=status, message="asv machine failed"
-        )
-    pair = (project, config, base_hash, head_hash, factor, rounds)
-    verdict = _measure(*pair, bench, results_dir, out)
-    for attempt in range(1, confirm + 1):
-        if verdict.outcome is not Outcome.REGRESSION:
+    verdict = Verdict(Outcome.PASS, base_hash, head_hash)
+    for command in project.describe_machine(config):
+        status, _ = _tee(command, project.root, out)
+        if status != 0:
             break
-        keys = {flag.key for flag in verdict.regressions}
-        print(f"\nConfirming {len(keys)} flagged benchmark(s), run {attempt + 1}:", file=out)
-        subset = [f"^{re.escape(key)}$" for key in sorted(keys)]
-        again = _measure(*pair, subset, results_dir, out)
-        if again.outcome in (Outcome.BROKEN, Outcome.ERROR):
-            return again
-        still = {flag.key for flag in again.regressions}
-        verdict.unconfirmed += [flag for flag in verdict.regressions if flag.key not in still]
-        # asv compares every parameter of a selected benchmark, the ones not measured
-        # again with their first values: only the flagged keys count.
-        verdict.regressions = [flag for flag in again.regressions if flag.key in keys]
-        if not verdict.regressions:
-            verdict.outcome = Outcome.PASS
+    if status != 0:
+        verdict.outcome, verdict.asv_status = Outcome.ERROR, status
+        verdict.message = "asv machine failed"
+        return verdict
+    reason = counting_unavailable()
+    if reason is not None:
+        print(f"Instruction counts are n/a: {reason}. The gate decides on time alone.", file=out)
+        verdict.decided_on.append(f"time alone for the CPU-bound code: {reason}")
+    pair = _Pair(project, config, results_dir, base_hash, head_hash, out)
+    if _counted_part(pair, verdict, threshold, bench, reason):
+        everything_timed = full or reason is not None
+        names = [
+            name
+            for name in _discovered(results_dir)
+            if not _matches(name, COUNTED)
+            and (everything_timed or _matches(name, TIMED))
+            and (not bench or _matches(name, bench))
+        ]
+        if names:
+            _timed_part(pair, verdict, names, factor, rounds, confirm)
+    if verdict.outcome is Outcome.PASS and verdict.regressions:
+        verdict.outcome = Outcome.REGRESSION
+    verdict.seconds = time.monotonic() - started
     return verdict
 
 
-def print_verdict(verdict: Verdict, factor: float, out: TextIO) -> None:
+# -- reporting ----------------------------------------------------------------------------
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def _headline(verdict: Verdict) -> str:
     pair = f"{verdict.base[:8]} -> {verdict.head[:8]}"
-    print("", file=out)
-    if verdict.unconfirmed:
-        print("Flagged once but not confirmed by a second run (noise, not failing):", file=out)
-        for flag in verdict.unconfirmed:
-            print(f"  {flag}", file=out)
     if verdict.outcome is Outcome.PASS:
-        print(f"GATE PASS ({pair}): nothing worse by more than {factor}x", file=out)
-    elif verdict.outcome is Outcome.REGRESSION:
-        print(f"GATE FAIL: REGRESSION ({pair}, factor {factor}):", file=out)
-        for line in verdict.regressions:
+        return f"GATE PASS ({pair})"
+    if verdict.outcome is Outcome.REGRESSION:
+        return f"GATE FAIL: REGRESSION ({pair})"
+    if verdict.outcome is Outcome.BROKEN:
+        return f"GATE FAIL: BROKEN ({pair}): {verdict.message}"
+    status = f" (asv status {verdict.asv_status})" if verdict.asv_status else ""
+    return f"GATE ERROR{status}: {verdict.message}"
+
+
+def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
+    print("", file=out)
+    if verdict.improvements:
+        print(f"Better by more than {threshold:.0%} (counted):", file=out)
+        for change in verdict.improvements:
+            print(f"  {change}", file=out)
+    if verdict.not_compared:
+        print("Not compared:", file=out)
+        for line in verdict.not_compared:
             print(f"  {line}", file=out)
-    elif verdict.outcome is Outcome.BROKEN:
-        print(f"GATE FAIL: BROKEN ({pair}): {verdict.message}", file=out)
-        for line in verdict.failures or ["(no failed benchmark found in the results)"]:
-            print(f"  {line}", file=out)
-    else:
-        status = f" (asv status {verdict.asv_status})" if verdict.asv_status else ""
-        print(f"GATE ERROR{status}: {verdict.message}", file=out)
+    if verdict.unconfirmed:
+        print("Timings flagged once but not confirmed by a second run (noise):", file=out)
+        for change in verdict.unconfirmed:
+            print(f"  {change}", file=out)
+    print(_headline(verdict), file=out)
+    for change in verdict.regressions:
+        print(f"  {change.how}: {change}", file=out)
+    for line in verdict.failures if verdict.outcome is Outcome.BROKEN else []:
+        print(f"  {line}", file=out)
+    for line in verdict.decided_on:
+        print(f"Decided on {line}.", file=out)
+    print(f"Gate wall time: {_minutes(verdict.seconds)}.", file=out)
+
+
+def _markdown_rows(changes: Sequence[Change]) -> list[str]:
+    rows = [
+        "| judged by | benchmark | before | after | ratio |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for change in changes:
+        ratio = "from 0" if change.ratio is None else f"{change.ratio:.3f}x"
+        cells = (change.how, f"`{change.key}`", change.before, change.after, ratio)
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
+    """The verdict as Markdown, for a pull-request comment or a CI job summary."""
+    lines = [f"## ws_stack gate: {verdict.outcome.name}", ""]
+    lines.append(f"`{verdict.base[:8]}` → `{verdict.head[:8]}`, {_minutes(verdict.seconds)}.")
+    if verdict.message:
+        lines.append(f"{verdict.message}.")
+    lines.append("")
+    lines += [f"- decided on {line}" for line in verdict.decided_on]
+    lines.append("")
+    if verdict.regressions:
+        lines += ["### Worse", "", *_markdown_rows(verdict.regressions), ""]
+    if verdict.improvements:
+        lines += [f"### Better by more than {threshold:.0%}", ""]
+        lines += [*_markdown_rows(verdict.improvements), ""]
+    if verdict.failures:
+        lines += ["### Failed", "", *[f"- `{line}`" for line in verdict.failures], ""]
+    if verdict.unconfirmed:
+        lines += ["### Flagged once, not confirmed (noise)", ""]
+        lines += [*_markdown_rows(verdict.unconfirmed), ""]
+    if verdict.not_compared:
+        lines += ["### Not compared", "", *[f"- `{line}`" for line in verdict.not_compared], ""]
+    counted_changes = len(verdict.improvements) + sum(
+        change.how == "counted" for change in verdict.regressions
+    )
+    within = verdict.compared - counted_changes
+    lines.append(f"{within} of {verdict.compared} counted metrics within {threshold:.0%}.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

@@ -9,12 +9,14 @@ configuration's directory, so derived configurations use absolute paths.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Project", "ProjectError"]
+__all__ = ["Project", "ProjectError", "machine_description"]
 
 CONFIG_NAME = "asv.conf.json"
 
@@ -81,6 +83,29 @@ class Project:
     def asv(self, *args: str, config: Path | None = None) -> list[str]:
         """The command line of ``asv`` (from this interpreter's environment) with ``args``."""
         return [sys.executable, "-m", "asv", "--config", str(config or self.config_path), *args]
+
+    def describe_machine(self, config: Path | None = None) -> list[list[str]]:
+        """The ``asv machine`` commands that describe this machine, to run in turn.
+
+        asv's defaults first: given only some fields on a machine it has not seen, asv
+        writes no machine name. Then what :func:`machine_description` sets.
+        """
+        return [
+            self.asv("machine", "--yes", config=config),
+            self.asv("machine", "--yes", *machine_description(), config=config),
+        ]
+
+
+def machine_description() -> list[str]:
+    """``asv machine`` options for what differs between machines of one kind.
+
+    asv files every result under the machine's description, and the published page draws
+    each description as a series of its own. Left to asv, the OS carries the kernel build
+    and the RAM the bytes the kernel reserved this boot, both of which differ from one
+    fresh VM of the same kind to the next: the history would split at every new machine.
+    """
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return ["--os", platform.system(), "--ram", f"{round(ram / 2**30)}GB"]
 
 
 def _load_config(path: Path) -> dict[str, Any]:
