@@ -27,7 +27,13 @@ from urllib.parse import quote
 import pytest
 
 from ws_stack.bench.project import Project
-from ws_stack.bench.publish import VENDORED, external_references, make_self_contained, publish
+from ws_stack.bench.publish import (
+    NOISE_PAGE,
+    VENDORED,
+    external_references,
+    make_self_contained,
+    publish,
+)
 
 from .conftest import GateHistory
 
@@ -213,6 +219,12 @@ def test_published_history_renders_offline_in_chromium(
     served: str, browser: Any, tmp_path: Path
 ) -> None:
     _assert_renders_offline(served, browser, tmp_path, GATE_GRAPHS)
+    # The noise table is published with the page and linked from its navigation bar.
+    browser.get(served + "index.html")
+    assert browser.execute_script("return jQuery('#nav-li-noise a').attr('href');") == NOISE_PAGE
+    browser.get(served + NOISE_PAGE)
+    rows = browser.execute_script("return document.querySelectorAll('table tr').length;")
+    assert rows > 1, "the noise table has no benchmark"
 
 
 @pytest.mark.slow

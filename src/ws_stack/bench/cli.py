@@ -12,12 +12,13 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
 from __future__ import annotations
 
 import argparse
+import platform
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ws_stack.bench import compliance, gate, publish, results
+from ws_stack.bench import compliance, gate, history, noise, publish, results
 from ws_stack.bench.project import Project, ProjectError
 from ws_stack.bench.targets import BASELINE_COMMIT, TARGETS
 
@@ -41,14 +42,20 @@ def _run(command: Sequence[str], cwd: Path) -> int:
 # -- publish ----------------------------------------------------------------------------
 
 
-def _publish(project: Project) -> int:
+def _publish(project: Project, measured_noise: list[noise.Noise] | None = None) -> int:
     print(f"$ asv publish  (then self-contained: {project.html_dir.name}/vendor/)", flush=True)
     try:
-        copied = publish.publish(project)
+        copied = publish.publish(project, measured_noise)
     except publish.PublishError as exc:
         print(f"ws-stack-bench: {exc}", file=sys.stderr)
         return EXIT_ERROR
     print(f"Self-contained: {len(copied)} library files in {project.html_dir / 'vendor'}")
+    false_steps = [step for step in noise.listed_steps(project, project.html_dir) if step.identical]
+    for step in false_steps:
+        print(
+            f"NOTE: the Regressions page lists {step.entry} ({step.ratio:.2f}x) between "
+            f"{step.before[:8]} and {step.after[:8]}, whose measured code is identical"
+        )
     return 0
 
 
@@ -66,18 +73,34 @@ def _compliance(
     baseline: str | None,
     strict: bool,
 ) -> int:
-    results_dir = project.results_dir
+    rows = _compliance_rows(project, commit, machine, baseline)
+    if rows is None:
+        return EXIT_ERROR
+    return _compliance_status(rows, strict)
+
+
+def _compliance_rows(
+    project: Project, commit: str, machine: str | None, baseline: str | None
+) -> list[compliance.Row] | None:
+    """Print the compliance table of ``commit`` (or of the ancestor that stands for it);
+    ``None`` where there are no results to judge."""
     try:
         commit_hash = project.rev_parse(commit)
-        measured = results.load_commit(results_dir, commit_hash, machine)
+        measured, note = results.load_measured(project, commit_hash, machine)
     except (ProjectError, results.ResultsError) as exc:
         print(f"ws-stack-bench: {exc} (run `make bench` first)", file=sys.stderr)
-        return EXIT_ERROR
+        return None
+    if note is not None:
+        print(note)
     fixed = baseline or BASELINE_COMMIT
     fixed_hash = project.rev_parse(fixed) if fixed else None
-    find_baseline = compliance.baseline_finder(results_dir, measured, fixed_hash)
+    find_baseline = compliance.baseline_finder(project.results_dir, measured, fixed_hash)
     rows = compliance.evaluate(measured, find_baseline)
-    compliance.print_report(rows, commit_hash, measured.machine, sys.stdout)
+    compliance.print_report(rows, measured.commit, measured.machine, sys.stdout)
+    return rows
+
+
+def _compliance_status(rows: list[compliance.Row], strict: bool) -> int:
     failed = any(row.status is compliance.Status.FAIL for row in rows)
     missing = any(row.status is compliance.Status.MISSING for row in rows)
     return EXIT_FAIL if failed or (strict and missing) else 0
@@ -100,29 +123,28 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print(f"(no branch {branch!r} here: measuring the history of HEAD instead)")
         tip = project.rev_parse("HEAD")
     commits = project.git("rev-list", "--first-parent", f"--max-count={args.commits}", tip).split()
-    hashfile = project.work_dir / "commits.txt"
-    hashfile.parent.mkdir(parents=True, exist_ok=True)
-    hashfile.write_text("\n".join(commits) + "\n")
     print(f"Benchmarking {len(commits)} commit(s) of {branch} (stored results are reused).")
     reason = gate.counting_unavailable()
     if reason is not None:
         print(f"Instruction counts are n/a: {reason}.")
     if any(_run(command, project.root) for command in project.describe_machine()):
         return EXIT_ERROR
-    status = _run(
-        # Stored values (and n/a) are reused; failures are retried, as they are usually a
-        # benchmark bug fixed since.
-        project.asv("run", "--skip-existing-successful", "--show-stderr", f"HASHFILE:{hashfile}"),
-        project.root,
-    )
+    machine = platform.node()  # asv's machine name, as `asv machine --yes` set it
+    stored = {commit for _, commit in results.history(project.results_dir, machine)}
+    stretches = history.plan(project, commits, stored)
+    history.print_plan(stretches, sys.stdout)
+    status = history.measure(project, stretches)
     if status == 2:
         print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
     elif status != 0:
         print(f"ws-stack-bench: asv run failed ({status})", file=sys.stderr)
         return EXIT_ERROR
-    status = _publish(project)
+    measured_noise = publish.all_noise(project)
+    status = _publish(project, measured_noise)
     if status != 0:
         return status
+    print()
+    noise.print_noise(measured_noise, sys.stdout)
     print()
     verdict = _compliance(project, tip, None, None, strict=False)
     print()

@@ -58,6 +58,7 @@ __all__ = [
     "Outcome",
     "Verdict",
     "counting_unavailable",
+    "minutes",
     "print_verdict",
     "run_gate",
     "write_markdown",
@@ -445,7 +446,7 @@ def run_gate(
 # -- reporting ----------------------------------------------------------------------------
 
 
-def _minutes(seconds: float) -> str:
+def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
 
 
@@ -482,7 +483,7 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
         print(f"  {line}", file=out)
     for line in verdict.decided_on:
         print(f"Decided on {line}.", file=out)
-    print(f"Gate wall time: {_minutes(verdict.seconds)}.", file=out)
+    print(f"Gate wall time: {minutes(verdict.seconds)}.", file=out)
 
 
 def _markdown_rows(changes: Sequence[Change]) -> list[str]:
@@ -500,7 +501,7 @@ def _markdown_rows(changes: Sequence[Change]) -> list[str]:
 def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     """The verdict as Markdown, for a pull-request comment or a CI job summary."""
     lines = [f"## ws_stack gate: {verdict.outcome.name}", ""]
-    lines.append(f"`{verdict.base[:8]}` → `{verdict.head[:8]}`, {_minutes(verdict.seconds)}.")
+    lines.append(f"`{verdict.base[:8]}` → `{verdict.head[:8]}`, {minutes(verdict.seconds)}.")
     if verdict.message:
         lines.append(f"{verdict.message}.")
     lines.append("")

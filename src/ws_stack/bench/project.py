@@ -8,6 +8,7 @@ configuration's directory, so derived configurations use absolute paths.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -19,6 +20,12 @@ from typing import Any
 __all__ = ["Project", "ProjectError", "machine_description"]
 
 CONFIG_NAME = "asv.conf.json"
+#: What the benchmarks measure at a commit: the package and its dependencies. The
+#: benchmark code itself is always the working tree's, whatever the commit.
+MEASURED_PATHS = ("src", "pyproject.toml")
+#: Left out of it: the tooling that runs asv and reads its results (no benchmark imports
+#: it, and changing it changes no figure).
+TOOLING_PATH = "src/ws_stack/bench/"
 
 
 class ProjectError(Exception):
@@ -66,6 +73,13 @@ class Project:
             return self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except ProjectError:
             raise ProjectError(f"unknown git revision {rev!r}") from None
+
+    def measured_code(self, commit: str) -> str:
+        """A digest of what the benchmarks measure at ``commit`` (:data:`MEASURED_PATHS`
+        without :data:`TOOLING_PATH`): equal digests, identical measured code."""
+        listing = self.git("ls-tree", "-r", commit, "--", *MEASURED_PATHS).splitlines()
+        kept = [line for line in listing if not line.partition("\t")[2].startswith(TOOLING_PATH)]
+        return hashlib.sha256("\n".join(kept).encode()).hexdigest()
 
     def derive(self, path: Path, **overrides: Any) -> Path:
         """Write a copy of the configuration with absolute paths and ``overrides``."""

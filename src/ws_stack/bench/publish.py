@@ -9,6 +9,10 @@ release there and keeps the ``stupidtable()``/``stupidsort()`` API asv calls.
 
 The page still needs HTTP (it fetches its JSON with XHR, which browsers refuse over
 ``file://``): ``make serve`` serves it on 127.0.0.1.
+
+:func:`publish` gives asv's Regressions page each benchmark's own threshold, from its noise
+on identical code (:mod:`ws_stack.bench.noise`), reports no regression of a floor, and
+publishes the noise table as ``noise.html``, linked from the page's navigation bar.
 """
 
 from __future__ import annotations
@@ -18,12 +22,24 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ws_stack.bench import noise as noise_module
+from ws_stack.bench.noise import Noise
 from ws_stack.bench.project import Project
+from ws_stack.bench.results import machines
 
-__all__ = ["VENDORED", "PublishError", "external_references", "make_self_contained", "publish"]
+__all__ = [
+    "NOISE_PAGE",
+    "VENDORED",
+    "PublishError",
+    "all_noise",
+    "external_references",
+    "make_self_contained",
+    "publish",
+]
 
 
 class PublishError(Exception):
@@ -172,15 +188,55 @@ def external_references(html_dir: Path) -> list[str]:
     return found
 
 
-def publish(project: Project) -> list[str]:
-    """``asv publish`` into the configured ``html_dir``, then make it self-contained.
+NOISE_PAGE = "noise.html"
+_NOISE_LINK = f'<li id="nav-li-noise"><a href="{NOISE_PAGE}">Noise</a></li>'
+_REGRESSIONS_LINK = re.compile(r'(<li id="nav-li-regressions">.*?</li>)')
+
+
+def all_noise(project: Project) -> list[Noise]:
+    """Every benchmark's noise, the largest any machine in the results shows."""
+    largest: dict[str, Noise] = {}
+    for machine in machines(project.results_dir):
+        for item in noise_module.measure_noise(project, machine):
+            if item.benchmark not in largest or item.spread > largest[item.benchmark].spread:
+                largest[item.benchmark] = item
+    return [largest[name] for name in sorted(largest)]
+
+
+def _benchmark_names(project: Project) -> list[str]:
+    path = project.results_dir / "benchmarks.json"
+    if not path.is_file():
+        return []
+    return sorted(name for name in json.loads(path.read_text()) if name != "version")
+
+
+def _link_noise_page(html_dir: Path) -> None:
+    index = html_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    if _NOISE_LINK not in page:
+        page = _REGRESSIONS_LINK.sub(lambda match: match.group(1) + _NOISE_LINK, page, count=1)
+        index.write_text(page, encoding="utf-8")
+
+
+def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]:
+    """``asv publish`` into the configured ``html_dir`` with thresholds from ``noise``
+    (measured from the stored results when not given), then make it self-contained.
 
     Returns the vendored files; raises :class:`PublishError` if anything fails.
     """
-    done = subprocess.run(project.asv("publish"), cwd=project.root, check=False)
+    noise = all_noise(project) if noise is None else noise
+    limits = noise_module.thresholds(noise, _benchmark_names(project))
+    config = project.derive(
+        project.work_dir / "publish" / "asv.conf.json",
+        regressions_thresholds=limits,
+        regressions_first_commits=noise_module.first_commits(),
+    )
+    done = subprocess.run(project.asv("publish", config=config), cwd=project.root, check=False)
     if done.returncode != 0:
         raise PublishError(f"asv publish failed ({done.returncode})")
     copied = make_self_contained(project.html_dir, project.work_dir / "npm")
+    noise_module.write_page(noise, limits, project.html_dir / NOISE_PAGE)
+    _link_noise_page(project.html_dir)
     left = external_references(project.html_dir)
     if left:
         raise PublishError(f"the page still loads {', '.join(left)}")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ws_stack.bench.project import Project
+
 __all__ = [
     "BenchmarkValue",
     "CommitResults",
@@ -24,6 +26,7 @@ __all__ = [
     "history",
     "is_number",
     "load_commit",
+    "load_measured",
     "machines",
 ]
 
@@ -166,3 +169,30 @@ def history(results_dir: Path, machine: str) -> list[tuple[int, str]]:
 
 def is_number(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
+
+
+def load_measured(
+    project: Project, commit: str, machine: str | None = None
+) -> tuple[CommitResults, str | None]:
+    """The stored results of ``commit``, or of its nearest first-parent ancestor whose
+    measured code is identical (a commit that changed only the README, the tests or the
+    tooling has the figures of the commit it follows); with the line that says so, or
+    ``None`` for the commit's own. Raises :class:`ResultsError` when neither has any."""
+    try:
+        return load_commit(project.results_dir, commit, machine), None
+    except ResultsError as missing:
+        code = project.measured_code(commit)
+        ancestors = project.git("rev-list", "--first-parent", "--max-count=200", commit).split()
+        for ancestor in ancestors[1:]:
+            if project.measured_code(ancestor) != code:
+                break
+            try:
+                found = load_commit(project.results_dir, ancestor, machine)
+            except ResultsError:
+                continue
+            note = (
+                f"No stored results for {commit[:8]}: using {ancestor[:8]}'s, its nearest "
+                f"measured ancestor with identical measured code."
+            )
+            return found, note
+        raise missing from None

@@ -1,0 +1,114 @@
+"""``make bench``: the history of the newest commits, measured where the measured code changed.
+
+The benchmark code is always the working tree's, so two commits whose measured code is
+identical (:meth:`Project.measured_code`: the package and its dependencies, not the
+README, the tests, the stored results or the benchmark tooling) give the same figures,
+give or take the machine's noise. The newest commits are cut into *stretches* of
+consecutive commits with identical measured code, and one commit per stretch is measured:
+one already measured on this machine if there is one (asv then only fills in what it
+lacks), else the stretch's oldest commit, where its code changed. The others are listed
+as skipped, with the commit that stands for them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from ws_stack.bench.gate import minutes
+from ws_stack.bench.project import Project
+
+__all__ = ["Stretch", "measure", "plan"]
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Consecutive first-parent commits with identical measured code, oldest first."""
+
+    commits: tuple[str, ...]
+    #: The commit measured for all of them.
+    measured: str
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        return tuple(commit for commit in self.commits if commit != self.measured)
+
+
+def plan(project: Project, commits: Sequence[str], stored: set[str]) -> list[Stretch]:
+    """The stretches of ``commits`` (newest first, as ``git rev-list`` gives them), oldest
+    stretch first; ``stored`` are the commits with results on this machine."""
+    stretches: list[list[str]] = []
+    previous = None
+    for commit in reversed(commits):
+        code = project.measured_code(commit)
+        if code != previous:
+            stretches.append([])
+        stretches[-1].append(commit)
+        previous = code
+    return [Stretch(tuple(group), _representative(group, stored)) for group in stretches]
+
+
+def _representative(group: list[str], stored: set[str]) -> str:
+    measured = [commit for commit in group if commit in stored]
+    return measured[-1] if measured else group[0]
+
+
+def _short(commits: Sequence[str]) -> str:
+    return " ".join(commit[:8] for commit in commits)
+
+
+def print_plan(stretches: Sequence[Stretch], out: TextIO) -> None:
+    commits = sum(len(stretch.commits) for stretch in stretches)
+    print(
+        f"{commits} commit(s) in {len(stretches)} stretch(es) of identical measured code: "
+        f"measuring one commit per stretch.",
+        file=out,
+    )
+    for stretch in stretches:
+        if stretch.skipped:
+            print(
+                f"  {stretch.measured[:8]} stands for {len(stretch.skipped)} skipped commit(s) "
+                f"whose measured code is the same: {_short(stretch.skipped)}",
+                file=out,
+            )
+
+
+def measure(project: Project, stretches: Sequence[Stretch], out: TextIO = sys.stdout) -> int:
+    """Run asv on each stretch's measured commit (stored results are reused), showing
+    progress; the worst asv status (0, or 2 where a benchmark failed somewhere)."""
+    worst = 0
+    durations: list[float] = []
+    for number, stretch in enumerate(stretches, start=1):
+        left = len(stretches) - number + 1
+        estimate = (
+            f"about {minutes(left * sum(durations) / len(durations))} left"
+            if durations
+            else "no estimate before the first commit"
+        )
+        print(
+            f"\n[{number}/{len(stretches)}] {stretch.measured[:8]} "
+            f"(for {len(stretch.commits)} commit(s)); {estimate}",
+            file=out,
+            flush=True,
+        )
+        started = time.monotonic()
+        command = project.asv(
+            # Stored values (and n/a) are reused; failures are retried, as they are usually
+            # a benchmark bug fixed since.
+            "run", "--skip-existing-successful", "--show-stderr", f"{stretch.measured}^!",
+        )  # fmt: skip
+        status = subprocess.run(command, cwd=project.root, check=False).returncode
+        durations.append(time.monotonic() - started)
+        print(
+            f"[{number}/{len(stretches)}] {stretch.measured[:8]} took {minutes(durations[-1])}",
+            file=out,
+            flush=True,
+        )
+        if status not in (0, 2):
+            return status
+        worst = max(worst, status)
+    return worst

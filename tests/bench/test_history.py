@@ -1,0 +1,162 @@
+"""``make bench``'s choice of commits (``ws_stack.bench.history``), the measured-code
+digest it rests on, and the commands that fall back to a commit's measured ancestor."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ws_stack.bench import cli, history
+from ws_stack.bench.history import plan, print_plan
+from ws_stack.bench.project import Project
+from ws_stack.bench.results import ResultsError, load_measured
+
+from .asv_results import write_results
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class History:
+    """A repository whose commits change what the benchmarks measure, or not."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir()
+        (root / "asv.conf.json").write_text(
+            '{"version": 1, "project": "x", "repo": ".", "branches": ["main"],'
+            ' "env_dir": ".asv/env", "results_dir": "results", "html_dir": "html"}\n'
+        )
+        self._git("init", "-q", "-b", "main")
+        self.commits: dict[str, str] = {}
+
+    def _git(self, *args: str) -> str:
+        command = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args]
+        done = subprocess.run(command, cwd=self.root, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    def commit(self, label: str, path: str, text: str) -> str:
+        (self.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / path).write_text(text)
+        self._git("add", "-A")
+        self._git("commit", "-q", "-m", label)
+        self.commits[label] = self._git("rev-parse", "HEAD")
+        return self.commits[label]
+
+    @property
+    def project(self) -> Project:
+        return Project(self.root)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> History:
+    history = History(tmp_path / "repo")
+    history.commit("code", "src/ws_stack/book.py", "one\n")
+    history.commit("readme", "README.md", "words\n")
+    history.commit("tooling", "src/ws_stack/bench/cli.py", "tool\n")
+    history.commit("tests", "tests/test_book.py", "test\n")
+    history.commit("faster", "src/ws_stack/book.py", "two\n")
+    history.commit("dependency", "pyproject.toml", "[project]\n")
+    history.commit("docs", "README.md", "more words\n")
+    return history
+
+
+def _newest_first(repo: History) -> list[str]:
+    return repo.project.git("rev-list", "--first-parent", "HEAD").split()
+
+
+def test_the_measured_code_is_the_package_and_its_dependencies_without_the_tooling(
+    repo: History,
+) -> None:
+    code = {label: repo.project.measured_code(commit) for label, commit in repo.commits.items()}
+    assert code["code"] == code["readme"] == code["tooling"] == code["tests"]
+    assert code["faster"] != code["code"]
+    assert code["dependency"] == code["docs"] != code["faster"]
+
+
+def test_one_commit_per_stretch_of_identical_measured_code_where_it_changed(
+    repo: History,
+) -> None:
+    stretches = plan(repo.project, _newest_first(repo), stored=set())
+    c = repo.commits
+    assert [stretch.commits for stretch in stretches] == [
+        (c["code"], c["readme"], c["tooling"], c["tests"]),
+        (c["faster"],),
+        (c["dependency"], c["docs"]),
+    ]
+    assert [stretch.measured for stretch in stretches] == [c["code"], c["faster"], c["dependency"]]
+    out = io.StringIO()
+    print_plan(stretches, out)
+    assert "7 commit(s) in 3 stretch(es)" in out.getvalue()
+    assert f"{c['code'][:8]} stands for 3 skipped commit(s)" in out.getvalue()
+
+
+def test_a_stretch_is_measured_where_results_are_already_stored(repo: History) -> None:
+    c = repo.commits
+    stored = {c["readme"], c["tests"]}
+    stretches = plan(repo.project, _newest_first(repo), stored)
+    assert stretches[0].measured == c["tests"]  # the newest stored: asv fills in the rest
+    assert stretches[0].skipped == (c["code"], c["readme"], c["tooling"])
+
+
+def test_results_fall_back_to_the_nearest_ancestor_with_identical_measured_code(
+    repo: History,
+) -> None:
+    c, project = repo.commits, repo.project
+    write_results(project.results_dir, c["code"], {"bench_x.A.time_b": 1.0})
+    own, note = load_measured(project, c["code"])
+    assert own.commit == c["code"] and note is None
+    found, note = load_measured(project, c["tests"])
+    assert found.commit == c["code"]
+    assert note == (
+        f"No stored results for {c['tests'][:8]}: using {c['code'][:8]}'s, its nearest "
+        "measured ancestor with identical measured code."
+    )
+    with pytest.raises(ResultsError):  # "faster" changed the code: no stand-in
+        load_measured(project, c["faster"])
+
+
+def test_compliance_of_a_commit_without_results_says_whose_it_uses(
+    repo: History, capsys: pytest.CaptureFixture[str]
+) -> None:
+    c, project = repo.commits, repo.project
+    write_results(project.results_dir, c["dependency"], {"bench_x.A.time_b": 1.0})
+    status = cli.main(["--root", str(repo.root), "compliance"])
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0] == (
+        f"No stored results for {c['docs'][:8]}: using {c['dependency'][:8]}'s, its nearest "
+        "measured ancestor with identical measured code."
+    )
+    assert f"HFT targets at commit {c['dependency'][:8]}" in printed
+    assert status == 0  # every target n/a, nothing fails without --strict
+
+
+def test_no_benchmark_imports_the_tooling_the_digest_leaves_out() -> None:
+    for module in (REPO / "benchmarks").glob("*.py"):
+        assert "ws_stack.bench" not in module.read_text(), module.name
+
+
+def test_measuring_shows_progress_and_runs_asv_once_per_stretch(
+    repo: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[list[str]] = []
+
+    def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 2 if len(ran) == 2 else 0)
+
+    stretches = plan(repo.project, _newest_first(repo), stored=set())
+    monkeypatch.setattr(history.subprocess, "run", run)  # asv's runs only, from here on
+    out = io.StringIO()
+    status = history.measure(repo.project, stretches, out)
+    assert status == 2  # a benchmark failed at the second commit: a gap, not the end
+    assert [command[-1] for command in ran] == [f"{s.measured}^!" for s in stretches]
+    assert "--skip-existing-successful" in ran[0]
+    lines = [line for line in out.getvalue().splitlines() if line]
+    first, second = stretches[0].measured[:8], stretches[1].measured[:8]
+    assert lines[0].startswith(f"[1/3] {first} (for 4 commit(s)); no estimate")
+    assert lines[1].startswith(f"[1/3] {first} took ")
+    assert lines[2].startswith(f"[2/3] {second} (for 1 commit(s)); about ")
+    assert lines[2].endswith(" left")
