@@ -6,6 +6,7 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
     ws-stack-bench publish                  # asv publish + self-contained html_results/
     ws-stack-bench compliance [COMMIT]      # PASS/FAIL per HFT target, exit 1 on a FAIL
     ws-stack-bench gate [--base REV]        # make gate: counts, then connection timings
+    ws-stack-bench validate [--base REV]    # the gate and the compliance table, one verdict
     ws-stack-bench targets                  # the targets table
 """
 
@@ -192,6 +193,40 @@ def _cmd_gate(args: argparse.Namespace) -> int:
     return verdict.exit_status
 
 
+# -- validate ---------------------------------------------------------------------------
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Pre-deployment validation: the gate on ``--base..--head``, then the compliance table
+    of the head; exit 0 when both pass, 1 when either fails, 2 when either could not run."""
+    project = _project(args)
+    verdict = gate.run_gate(project, args.base or None, args.head)
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, sys.stdout)
+    print()
+    rows = _compliance_rows(project, args.head, None, None)
+    lines = [f"  regression gate ({verdict.base[:8]} -> {verdict.head[:8]}): "
+             f"{verdict.outcome.name}, {gate.minutes(verdict.seconds)}"]  # fmt: skip
+    statuses = [{0: 0, 1: EXIT_FAIL}.get(verdict.exit_status, EXIT_ERROR)]
+    if rows is None:
+        lines.append("  HFT compliance: could not run (no stored results: `make bench` first)")
+        statuses.append(EXIT_ERROR)
+    else:
+        counts = {s: sum(row.status is s for row in rows) for s in compliance.Status}
+        passed = counts[compliance.Status.FAIL] == 0
+        lines.append(
+            f"  HFT compliance: {'PASS' if passed else 'FAIL'} "
+            f"({counts[compliance.Status.PASS]} PASS, {counts[compliance.Status.FAIL]} FAIL, "
+            f"{counts[compliance.Status.MISSING]} n/a)"
+        )
+        statuses.append(_compliance_status(rows, strict=False))
+    status = EXIT_ERROR if EXIT_ERROR in statuses else max(statuses)
+    word = {0: "PASS", EXIT_FAIL: "FAIL", EXIT_ERROR: "INCOMPLETE"}[status]
+    print(f"\nValidation of {args.head}:")
+    print("\n".join(lines))
+    print(f"VALIDATION {word} (exit {status})")
+    return status
+
+
 # -- targets ----------------------------------------------------------------------------
 
 
@@ -267,6 +302,13 @@ def _build_parser() -> argparse.ArgumentParser:
     gate_.add_argument("-b", "--bench", action="append", default=[], help="benchmark regex")
     gate_.add_argument("--results-dir", default=None, help="default: .asv/gate/results")
     gate_.set_defaults(run=_cmd_gate)
+
+    validate = commands.add_parser(
+        "validate", help="pre-deployment: the gate, then the compliance table, one verdict"
+    )
+    validate.add_argument("--base", default=None, help="default: the parent of --head")
+    validate.add_argument("--head", default="HEAD")
+    validate.set_defaults(run=_cmd_validate)
 
     targets = commands.add_parser("targets", help="list the HFT targets and their benchmarks")
     targets.set_defaults(run=_cmd_targets)
