@@ -182,8 +182,12 @@ GATEIO_DELTA = {"venue": "gateio", "format": "json", "kind": "update", "depth": 
 POOL = ("bench_pool.HandlerStream.track_miss_ratio", {"format": "protobuf"})
 #: Graphs of the gate's runs (counts and the pool): a parametrised count and a ratio.
 GATE_GRAPHS = dict([("bench_codec.ParseOrderBookInstructions.track_parse", GATEIO_DELTA), POOL])
-#: Graphs the committed history has: a parametrised timing and a ratio.
-COMMITTED_GRAPHS = dict([("bench_codec.ParseOrderBook.time_parse", GATEIO_DELTA), POOL])
+#: Graphs the committed history has: a parametrised timing, its count and a ratio.
+COMMITTED_GRAPHS = {
+    "bench_codec.ParseOrderBook.time_parse": GATEIO_DELTA,
+    "bench_codec.ParseOrderBookInstructions.track_parse": GATEIO_DELTA,
+    POOL[0]: POOL[1],
+}
 
 
 def _assert_renders_offline(
