@@ -165,6 +165,23 @@ def test_a_count_is_judged_against_the_threshold_in_one_run(
     assert _selected(commands[0]) == list(gate.COUNTED)
 
 
+def test_a_floor_that_moved_is_shown_not_judged(
+    tiny_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bare library call's count can move with the memory a change leaves behind (a
+    # planted Gate.io change once moved upb's read of a MEXC frame by 2.1 %).
+    floor = "bench_codec.MexcDepthLowerBoundInstructions.track_read_frame"
+    _counts(tiny_project, 1000.0, 1030.0, name=floor)
+    _fake_asv(monkeypatch, (1, "PERFORMANCE DECREASED.\n"))
+    out = io.StringIO()
+    verdict = run_gate(tiny_project, out=out)
+    assert verdict.outcome is Outcome.PASS
+    assert [change.key for change in verdict.floors_moved] == [floor]
+    assert verdict.compared == 0
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, out)
+    assert "Floors that moved" in out.getvalue()
+
+
 def test_the_threshold_is_configurable(
     tiny_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_FACTOR",
     "DEFAULT_ROUNDS",
     "DEFAULT_THRESHOLD",
+    "FLOORS",
     "HIGHER_IS_BETTER",
     "TIMED",
     "Change",
@@ -84,6 +85,14 @@ TIMED: tuple[str, ...] = (
     r"^bench_connection\.EndToEndOverBare\.track_ratio",
 )
 
+#: Bare library calls the goals compare ws_stack with: no ws_stack change can move them,
+#: so a step in their graphs is the machine's, never a regression.
+FLOORS: tuple[str, ...] = (
+    r"^bench_codec\.DetectType(Instructions)?\.(time|track)_find_marker",
+    r"^bench_codec\.(ParseOrderBook|ParseSmallDelta)(Instructions)?\.(time|track)_floor",
+    r"^bench_codec\.MexcDepthLowerBound(Instructions)?\.",
+    r"^bench_connection\.BareReceive\.",
+)
 #: Metrics whose value is better when higher; asv would call their fall an improvement.
 HIGHER_IS_BETTER = re.compile(r"\.track_\w*(reuse_ratio|per_second)$")
 
@@ -131,6 +140,8 @@ class Verdict:
     regressions: list[Change] = field(default_factory=list)
     #: Counted metrics better beyond the threshold.
     improvements: list[Change] = field(default_factory=list)
+    #: Floors (bare library calls) that moved beyond the threshold: shown, never judged.
+    floors_moved: list[Change] = field(default_factory=list)
     #: Counted metrics compared, and those that were not (n/a on one side).
     compared: int = 0
     not_compared: list[str] = field(default_factory=list)
@@ -273,8 +284,12 @@ def _judge_counts(
                 if old is not None and is_number(old.value):
                     verdict.not_compared.append(f"{_key(value)}: n/a at head")
                 continue
-            verdict.compared += 1
             change = _counted_change(old, value)
+            if _matches(name, FLOORS):
+                if change.ratio is None or not 1 / (1 + threshold) <= change.ratio <= 1 + threshold:
+                    verdict.floors_moved.append(change)
+                continue
+            verdict.compared += 1
             if change.ratio is None or change.ratio > 1 + threshold:
                 verdict.regressions.append(change)
             elif change.ratio < 1 / (1 + threshold):
@@ -468,6 +483,11 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
         print(f"Better by more than {threshold:.0%} (counted):", file=out)
         for change in verdict.improvements:
             print(f"  {change}", file=out)
+    if verdict.floors_moved:
+        print("Floors that moved (bare library calls no ws_stack change can slow: not judged):",
+              file=out)  # fmt: skip
+        for change in verdict.floors_moved:
+            print(f"  {change}", file=out)
     if verdict.not_compared:
         print("Not compared:", file=out)
         for line in verdict.not_compared:
@@ -512,6 +532,9 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     if verdict.improvements:
         lines += [f"### Better by more than {threshold:.0%}", ""]
         lines += [*_markdown_rows(verdict.improvements), ""]
+    if verdict.floors_moved:
+        lines += ["### Floors that moved (bare library calls, not judged)", ""]
+        lines += [*_markdown_rows(verdict.floors_moved), ""]
     if verdict.failures:
         lines += ["### Failed", "", *[f"- `{line}`" for line in verdict.failures], ""]
     if verdict.unconfirmed:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ws_stack.bench.gate import COUNTED
+from ws_stack.bench.gate import COUNTED, FLOORS
 from ws_stack.bench.project import Project, ProjectError
 from ws_stack.bench.results import CommitResults, ResultsError, history, is_number, load_commit
 
@@ -36,14 +36,6 @@ __all__ = [
     "write_page",
 ]
 
-#: Bare library calls the goals compare ws_stack with: no ws_stack change can move them,
-#: so a step in their graphs is the machine's, never a regression.
-FLOORS: tuple[str, ...] = (
-    r"^bench_codec\.DetectType(Instructions)?\.(time|track)_find_marker",
-    r"^bench_codec\.(ParseOrderBook|ParseSmallDelta)(Instructions)?\.(time|track)_floor",
-    r"^bench_codec\.MexcDepthLowerBound(Instructions)?\.",
-    r"^bench_connection\.BareReceive\.",
-)
 #: The least threshold of a timed benchmark, and how far above its noise it is set.
 LEAST_THRESHOLD = 0.10
 NOISE_MARGIN = 1.5
