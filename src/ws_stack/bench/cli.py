@@ -147,7 +147,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
     print()
     noise.print_noise(measured_noise, sys.stdout)
     print()
-    verdict = _compliance(project, tip, None, None, strict=False)
+    verdict = _compliance(project, tip, machine, None, strict=False)
     print()
     print(f"History of {len(commits)} commit(s) published to {_shown(project, project.html_dir)}/")
     print(f"  browse:      make serve, then open {SERVE_URL} (no internet needed)")
