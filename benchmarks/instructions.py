@@ -34,6 +34,7 @@ import itertools
 import json
 import os
 import pkgutil
+import re
 import shutil
 import statistics
 import subprocess
@@ -56,6 +57,11 @@ WARM_UP_CALLS = 100
 #: Wall-time limit of the callgrind process (the whole suite takes about a minute).
 TIMEOUT_S = 900
 
+#: An environment variable: a regex of benchmark names. Where it is set, only the count
+#: benchmarks asv's ``-b`` would select with it are counted (the others are not run): the
+#: gate sets it when narrowed to some benchmarks, so that it does not count them all.
+SELECT_VARIABLE = "WS_STACK_COUNT_SELECT"
+
 HERE = Path(__file__).resolve().parent
 REQUESTS_SOURCE = HERE / "callgrind_requests.c"
 INSTALL_HINT = "install Debian's valgrind package (the Makefile's targets do, as root)"
@@ -66,7 +72,7 @@ INSTALL_HINT = "install Debian's valgrind package (the Makefile's targets do, as
 _BOOTSTRAP = """
 import sys
 del sys.path[0]
-suite_dir, requests, manifest = sys.argv[1:4]
+suite_dir, requests, manifest, select = sys.argv[1:5]
 import importlib.util, os
 name = os.path.basename(suite_dir)
 spec = importlib.util.spec_from_file_location(
@@ -74,7 +80,7 @@ spec = importlib.util.spec_from_file_location(
 package = importlib.util.module_from_spec(spec)
 sys.modules[name] = package
 spec.loader.exec_module(package)
-importlib.import_module(name + ".instructions").count_suite(requests, manifest)
+importlib.import_module(name + ".instructions").count_suite(requests, manifest, select)
 """
 
 
@@ -143,6 +149,7 @@ def measure_suite(suite: Path = HERE) -> dict[str, Any]:
             "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
             f"--callgrind-out-file={output}",
             sys.executable, "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
+            os.environ.get(SELECT_VARIABLE, ""),
         ]  # fmt: skip
         done = subprocess.run(
             command,
@@ -340,8 +347,22 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def count_suite(library: str, manifest: str) -> None:
-    """In the callgrind process: measure every count benchmark, write the manifest."""
+def _selected(cls: type[Counted], params: tuple[Any, ...], select: str) -> list[str]:
+    """The twin methods of ``cls`` at ``params`` to count: those of the benchmarks that
+    asv's ``-b select`` would run (it searches ``name`` and ``name(param, ...)``)."""
+    module = cls.__module__.partition(".")[2]
+    found = []
+    for track, method in cls.counted_methods().items():
+        name = f"{module}.{cls.__name__}.{track}"
+        full = f"{name}({', '.join(repr(value) for value in params)})" if params else name
+        if not select or re.search(select, name) or re.search(select, full):
+            found.append(method)
+    return sorted(set(found))
+
+
+def count_suite(library: str, manifest: str, select: str = "") -> None:
+    """In the callgrind process: measure every count benchmark (or those ``select``
+    selects, see SELECT_VARIABLE), write the manifest."""
     requests = _Requests(library)
     package = __name__.rpartition(".")[0]
     classes = _count_classes(package)
@@ -349,6 +370,9 @@ def count_suite(library: str, manifest: str) -> None:
     entries: list[dict[str, Any]] = []
     for cls in classes:
         for params in _param_combinations(cls):
+            methods = _selected(cls, params, select)
+            if not methods:
+                continue
             entry: dict[str, Any] = {"key": cls.key(params)}
             entries.append(entry)
             twin = cls.twin()
@@ -361,7 +385,7 @@ def count_suite(library: str, manifest: str) -> None:
                 entry["error"] = f"{cls.twin.__name__}.setup{params!r}: {_error(exc)}"
                 continue
             parts: dict[str, Any] = {}
-            for method in sorted(set(cls.counted_methods().values())):
+            for method in methods:
                 try:
                     parts[method] = _measure(requests, _runner(twin, method, params))
                 except Exception as exc:

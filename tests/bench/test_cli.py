@@ -34,7 +34,8 @@ def project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     history.commit("code", "src/ws_stack/book.py", "one\n")
     history.commit("more code", "src/ws_stack/book.py", "two\n")
     monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
-    monkeypatch.setattr(gate, "_tee", lambda command, cwd, out: (0, "NOT SIGNIFICANTLY CHANGED"))
+    passing = (0, "NOT SIGNIFICANTLY CHANGED")
+    monkeypatch.setattr(gate, "_tee", lambda command, cwd, out, env=None: passing)
     return history.root
 
 

@@ -104,17 +104,24 @@ def _results_dir(project: Project) -> Path:
 
 
 def _fake_asv(monkeypatch: pytest.MonkeyPatch, *runs: tuple[int, str]) -> list[list[str]]:
-    """asv continuous answers ``runs`` in turn (the last one again and again)."""
+    """asv continuous answers ``runs`` in turn (the last one again and again); the
+    environments they were given go to ``environments``."""
     commands: list[list[str]] = []
 
-    def tee(command: list[str], cwd: Path, out: io.StringIO) -> tuple[int, str]:
+    def tee(
+        command: list[str], cwd: Path, out: io.StringIO, env: dict[str, str] | None = None
+    ) -> tuple[int, str]:
         if "machine" in command:
             return 0, ""
         commands.append(command)
+        environments.append(env)
         return runs[min(len(commands), len(runs)) - 1]
 
     monkeypatch.setattr(gate, "_tee", tee)
     return commands
+
+
+environments: list[dict[str, str] | None] = []
 
 
 def _selected(command: list[str]) -> list[str]:
@@ -180,6 +187,21 @@ def test_a_floor_that_moved_is_shown_not_judged(
     assert verdict.compared == 0
     gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, out)
     assert "Floors that moved" in out.getvalue()
+
+
+def test_a_narrowed_gate_counts_only_the_selected_calls(
+    tiny_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    environments.clear()
+    _fake_asv(monkeypatch, (0, NOTHING_WORSE))
+    run_gate(
+        tiny_project, bench=[r"ParseTradeInstructions", r"HandleInstructions"], out=io.StringIO()
+    )
+    selected = environments[0][gate.COUNT_SELECT_VARIABLE]  # type: ignore[index]
+    assert selected == "(?:ParseTradeInstructions)|(?:HandleInstructions)"
+    environments.clear()
+    run_gate(tiny_project, out=io.StringIO())
+    assert environments == [None]  # the whole suite: every call counted
 
 
 def test_the_threshold_is_configurable(

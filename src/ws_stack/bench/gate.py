@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -93,6 +94,10 @@ FLOORS: tuple[str, ...] = (
     r"^bench_codec\.MexcDepthLowerBound(Instructions)?\.",
     r"^bench_connection\.BareReceive\.",
 )
+#: The environment variable that narrows what the count benchmarks count
+#: (``benchmarks/instructions.py``, SELECT_VARIABLE).
+COUNT_SELECT_VARIABLE = "WS_STACK_COUNT_SELECT"
+
 #: Metrics whose value is better when higher; asv would call their fall an improvement.
 HIGHER_IS_BETTER = re.compile(r"\.track_\w*(reuse_ratio|per_second)$")
 
@@ -163,10 +168,12 @@ class Verdict:
 # -- running asv ------------------------------------------------------------------------
 
 
-def _tee(command: Sequence[str], cwd: Path, out: TextIO) -> tuple[int, str]:
+def _tee(
+    command: Sequence[str], cwd: Path, out: TextIO, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Run ``command``, echoing its output to ``out``, and return (status, output)."""
     process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
     lines = []
     assert process.stdout is not None
@@ -188,12 +195,14 @@ class _Pair:
     head: str
     out: TextIO
 
-    def continuous(self, selection: Sequence[str], *options: str) -> tuple[int, str]:
+    def continuous(
+        self, selection: Sequence[str], *options: str, env: dict[str, str] | None = None
+    ) -> tuple[int, str]:
         command = ["continuous", *options, "--show-stderr"]
         for regex in selection:
             command += ["-b", regex]
         asv = self.project.asv(*command, self.base, self.head, config=self.config)
-        return _tee(asv, self.project.root, self.out)
+        return _tee(asv, self.project.root, self.out, env)
 
     def load(self, commit: str) -> CommitResults | None:
         try:
@@ -301,7 +310,10 @@ def _counted_part(
 ) -> bool:
     """Run and judge the counted metrics; False if the gate cannot go on."""
     print(f"\n== Counted metrics (threshold {threshold:.0%}, one run) ==", file=pair.out)
-    status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}")
+    env = None
+    if user:  # the count benchmarks then count only the selected calls
+        env = {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in user)}
+    status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}", env=env)
     base, head = pair.load(pair.base), pair.load(pair.head)
     if _status_problem(status, output, verdict):
         if verdict.outcome is Outcome.BROKEN:
