@@ -22,7 +22,7 @@ from typing import TextIO
 from ws_stack.bench.gate import minutes
 from ws_stack.bench.project import Project
 
-__all__ = ["Stretch", "measure", "plan"]
+__all__ = ["Stretch", "measure", "plan", "print_plan"]
 
 
 @dataclass(frozen=True)
