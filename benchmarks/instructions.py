@@ -54,7 +54,7 @@ PARTS = 5
 #: Calls before the first part: the interpreter specialises the code, caches and pools
 #: fill, as in asv's warm-up.
 WARM_UP_CALLS = 100
-#: Wall-time limit of the callgrind process (the whole suite takes about a minute).
+#: Wall-time limit of the callgrind process, far above what the whole suite takes.
 TIMEOUT_S = 900
 
 #: An environment variable: a regex of benchmark names. Where it is set, only the count

@@ -175,8 +175,8 @@ def test_a_count_is_judged_against_the_threshold_in_one_run(
 def test_a_floor_that_moved_is_shown_not_judged(
     tiny_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A bare library call's count can move with the memory a change leaves behind (a
-    # planted Gate.io change once moved upb's read of a MEXC frame by 2.1 %).
+    # A bare library call's count can move with the memory a change to ws_stack leaves
+    # behind (upb's read of a MEXC frame, after a change to Gate.io's parser).
     floor = "bench_codec.MexcDepthLowerBoundInstructions.track_read_frame"
     _counts(tiny_project, 1000.0, 1030.0, name=floor)
     _fake_asv(monkeypatch, (1, "PERFORMANCE DECREASED.\n"))

@@ -285,7 +285,7 @@ def _build_parser() -> argparse.ArgumentParser:
     gate_.add_argument(
         "--full",
         action="store_true",
-        help="also time every benchmark that is not counted (the whole suite, about 40 min)",
+        help="also time every benchmark that is not counted (the whole suite, much longer)",
     )
     gate_.add_argument("--factor", type=float, default=gate.DEFAULT_FACTOR,
                        help="timings: asv continuous --factor (default: 1.25)")  # fmt: skip

@@ -26,7 +26,6 @@ from the results asv recorded.
 from __future__ import annotations
 
 import enum
-import json
 import os
 import re
 import shutil
@@ -43,6 +42,7 @@ from ws_stack.bench.results import (
     BenchmarkValue,
     CommitResults,
     ResultsError,
+    benchmark_names,
     is_number,
     load_commit,
 )
@@ -60,6 +60,7 @@ __all__ = [
     "Outcome",
     "Verdict",
     "counting_unavailable",
+    "is_counted",
     "minutes",
     "print_verdict",
     "run_gate",
@@ -248,12 +249,9 @@ def _matches(name: str, selection: Sequence[str]) -> bool:
     return any(re.search(regex, name) for regex in selection)
 
 
-def _discovered(results_dir: Path) -> list[str]:
-    """Every benchmark of the suite, as asv's last discovery in ``results_dir`` found it."""
-    path = results_dir / "benchmarks.json"
-    if not path.is_file():
-        return []
-    return sorted(name for name in json.loads(path.read_text()) if name != "version")
+def is_counted(name: str) -> bool:
+    """Whether benchmark ``name`` is a counted metric (:data:`COUNTED`)."""
+    return _matches(name, COUNTED)
 
 
 def _both(user: Sequence[str], kind: Sequence[str]) -> list[str]:
@@ -284,7 +282,7 @@ def _judge_counts(
     verdict: Verdict, base: CommitResults, head: CommitResults, threshold: float
 ) -> None:
     for name in head.names():
-        if not _matches(name, COUNTED):
+        if not is_counted(name):
             continue
         before = {_key(value): value for value in base.values(name)}
         for value in head.values(name):
@@ -317,7 +315,7 @@ def _counted_part(
     base, head = pair.load(pair.base), pair.load(pair.head)
     if _status_problem(status, output, verdict):
         if verdict.outcome is Outcome.BROKEN:
-            names = [n for n in _discovered(pair.results_dir) if _matches(n, COUNTED)]
+            names = [n for n in benchmark_names(pair.results_dir) if is_counted(n)]
             verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
         return False
     if base is not None and head is not None:
@@ -366,7 +364,7 @@ def _timed_run(pair: _Pair, names: Sequence[str], factor: float, rounds: int) ->
             verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
         return verdict
     if status == 1:
-        flagged = [row for row in _worse_rows(output) if not _matches(row.key, COUNTED)]
+        flagged = [row for row in _worse_rows(output) if not is_counted(row.key)]
         verdict.regressions = flagged or [Change("(asv's table above)", "", "", None, "timed")]
         verdict.outcome = Outcome.REGRESSION
     return verdict
@@ -457,8 +455,8 @@ def run_gate(
         everything_timed = full or reason is not None
         names = [
             name
-            for name in _discovered(results_dir)
-            if not _matches(name, COUNTED)
+            for name in benchmark_names(results_dir)
+            if not is_counted(name)
             and (everything_timed or _matches(name, TIMED))
             and (not bench or _matches(name, bench))
         ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ws_stack.bench.gate import COUNTED, FLOORS
+from ws_stack.bench.gate import FLOORS, is_counted
 from ws_stack.bench.project import Project, ProjectError
 from ws_stack.bench.results import CommitResults, ResultsError, history, is_number, load_commit
 
@@ -98,10 +98,6 @@ def measure_noise(project: Project, machine: str) -> list[Noise]:
     return found
 
 
-def _counted(name: str) -> bool:
-    return any(re.search(regex, name) for regex in COUNTED)
-
-
 def _exactly(name: str) -> str:
     """A regex for asv's ``regressions_*`` settings that matches benchmark ``name`` alone:
     asv matches it against ``name(params)@branch``."""
@@ -114,7 +110,7 @@ def thresholds(noise: Sequence[Noise], names: Sequence[str]) -> dict[str, float]
     spreads = {item.benchmark: item.spread for item in noise}
     found: dict[str, float] = {}
     for name in names:
-        if _counted(name):
+        if is_counted(name):
             threshold = COUNTED_THRESHOLD
         elif name in spreads:
             threshold = max(LEAST_THRESHOLD, round(NOISE_MARGIN * spreads[name], 2))
@@ -130,8 +126,8 @@ def first_commits() -> dict[str, None]:
 
 
 def print_noise(noise: Sequence[Noise], out: TextIO) -> None:
-    timed = [item for item in noise if not _counted(item.benchmark)]
-    counted = [item for item in noise if _counted(item.benchmark)]
+    timed = [item for item in noise if not is_counted(item.benchmark)]
+    counted = [item for item in noise if is_counted(item.benchmark)]
     print("Noise: how far each timed benchmark moved on identical measured code", file=out)
     width = max((len(item.benchmark) for item in timed), default=10)
     for item in sorted(timed, key=lambda item: -item.spread):
@@ -153,7 +149,7 @@ def print_noise(noise: Sequence[Noise], out: TextIO) -> None:
 def write_page(noise: Sequence[Noise], limits: dict[str, float], path: Path) -> None:
     """A page of the noise table, published next to asv's ``index.html``."""
     rows = []
-    for item in sorted(noise, key=lambda item: (_counted(item.benchmark), -item.spread)):
+    for item in sorted(noise, key=lambda item: (is_counted(item.benchmark), -item.spread)):
         limit = next(
             (value for regex, value in limits.items() if re.match(regex, item.benchmark)), None
         )

@@ -29,7 +29,7 @@ from pathlib import Path
 from ws_stack.bench import noise as noise_module
 from ws_stack.bench.noise import Noise
 from ws_stack.bench.project import Project
-from ws_stack.bench.results import machines
+from ws_stack.bench.results import benchmark_names, machines
 
 __all__ = [
     "NOISE_PAGE",
@@ -203,13 +203,6 @@ def all_noise(project: Project) -> list[Noise]:
     return [largest[name] for name in sorted(largest)]
 
 
-def _benchmark_names(project: Project) -> list[str]:
-    path = project.results_dir / "benchmarks.json"
-    if not path.is_file():
-        return []
-    return sorted(name for name in json.loads(path.read_text()) if name != "version")
-
-
 def _link_noise_page(html_dir: Path) -> None:
     index = html_dir / "index.html"
     page = index.read_text(encoding="utf-8")
@@ -225,7 +218,7 @@ def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]
     Returns the vendored files; raises :class:`PublishError` if anything fails.
     """
     noise = all_noise(project) if noise is None else noise
-    limits = noise_module.thresholds(noise, _benchmark_names(project))
+    limits = noise_module.thresholds(noise, benchmark_names(project.results_dir))
     config = project.derive(
         project.work_dir / "publish" / "asv.conf.json",
         regressions_thresholds=limits,

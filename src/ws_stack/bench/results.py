@@ -23,6 +23,7 @@ __all__ = [
     "BenchmarkValue",
     "CommitResults",
     "ResultsError",
+    "benchmark_names",
     "history",
     "is_number",
     "load_commit",
@@ -122,6 +123,11 @@ def _benchmarks_meta(results_dir: Path) -> dict[str, Any]:
     data = json.loads(path.read_text())
     data.pop("version", None)
     return data
+
+
+def benchmark_names(results_dir: Path) -> list[str]:
+    """Every benchmark of the suite, as asv's last discovery for ``results_dir`` found it."""
+    return sorted(_benchmarks_meta(results_dir))
 
 
 def load_commit(results_dir: Path, commit: str, machine: str | None = None) -> CommitResults:
