@@ -13,7 +13,7 @@ from ws_stack.bench.cli import main
 from ws_stack.bench.project import Project, machine_description
 
 from .asv_results import write_results
-from .test_history import History
+from .repository import Repository
 
 
 def test_the_machine_is_described_without_what_differs_between_vms_of_one_kind() -> None:
@@ -30,7 +30,7 @@ def test_the_machine_is_described_without_what_differs_between_vms_of_one_kind()
 @pytest.fixture
 def project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A two-commit repository whose asv runs are faked: every run passes."""
-    history = History(tmp_path / "repo")
+    history = Repository(tmp_path / "repo")
     history.commit("code", "src/ws_stack/book.py", "one\n")
     history.commit("more code", "src/ws_stack/book.py", "two\n")
     monkeypatch.setattr(gate, "counting_unavailable", lambda: None)

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from ws_stack.bench.project import Project
 
 from .asv_results import write_results
 from .conftest import PLANTED_KEY, GateHistory
+from .repository import Repository
 
 
 def _explain(history: GateHistory, output: str) -> str:
@@ -85,18 +85,11 @@ def test_gate_keeps_out_of_the_main_history(gate_history: GateHistory) -> None:
 @pytest.fixture
 def tiny_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     """A two-commit repository with an asv configuration (asv itself is never run)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "asv.conf.json").write_text(
-        '{"version": 1, "project": "x", "repo": ".", "branches": ["main"],'
-        ' "env_dir": ".asv/env", "results_dir": ".asv/results", "html_dir": "html"}\n'
-    )
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=repo, check=True)
-    for message in ("one", "two"):
-        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", message], cwd=repo, check=True)
+    repository = Repository(tmp_path / "repo")
+    repository.commit("one", "src/ws_stack/book.py", "one\n")
+    repository.commit("two", "src/ws_stack/book.py", "two\n")
     monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
-    return Project(repo)
+    return repository.project
 
 
 def _results_dir(project: Project) -> Path:

@@ -11,48 +11,17 @@ import pytest
 
 from ws_stack.bench import cli, history
 from ws_stack.bench.history import plan, print_plan
-from ws_stack.bench.project import Project
 from ws_stack.bench.results import ResultsError, load_measured
 
 from .asv_results import write_results
+from .repository import Repository
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-class History:
-    """A repository whose commits change what the benchmarks measure, or not."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir()
-        (root / "asv.conf.json").write_text(
-            '{"version": 1, "project": "x", "repo": ".", "branches": ["main"],'
-            ' "env_dir": ".asv/env", "results_dir": "results", "html_dir": "html"}\n'
-        )
-        self._git("init", "-q", "-b", "main")
-        self.commits: dict[str, str] = {}
-
-    def _git(self, *args: str) -> str:
-        command = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args]
-        done = subprocess.run(command, cwd=self.root, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    def commit(self, label: str, path: str, text: str) -> str:
-        (self.root / path).parent.mkdir(parents=True, exist_ok=True)
-        (self.root / path).write_text(text)
-        self._git("add", "-A")
-        self._git("commit", "-q", "-m", label)
-        self.commits[label] = self._git("rev-parse", "HEAD")
-        return self.commits[label]
-
-    @property
-    def project(self) -> Project:
-        return Project(self.root)
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> History:
-    history = History(tmp_path / "repo")
+def repo(tmp_path: Path) -> Repository:
+    history = Repository(tmp_path / "repo")
     history.commit("code", "src/ws_stack/book.py", "one\n")
     history.commit("readme", "README.md", "words\n")
     history.commit("tooling", "src/ws_stack/bench/cli.py", "tool\n")
@@ -63,12 +32,12 @@ def repo(tmp_path: Path) -> History:
     return history
 
 
-def _newest_first(repo: History) -> list[str]:
+def _newest_first(repo: Repository) -> list[str]:
     return repo.project.git("rev-list", "--first-parent", "HEAD").split()
 
 
 def test_the_measured_code_is_the_package_and_its_dependencies_without_the_tooling(
-    repo: History,
+    repo: Repository,
 ) -> None:
     code = {label: repo.project.measured_code(commit) for label, commit in repo.commits.items()}
     assert code["code"] == code["readme"] == code["tooling"] == code["tests"]
@@ -77,7 +46,7 @@ def test_the_measured_code_is_the_package_and_its_dependencies_without_the_tooli
 
 
 def test_one_commit_per_stretch_of_identical_measured_code_where_it_changed(
-    repo: History,
+    repo: Repository,
 ) -> None:
     stretches = plan(repo.project, _newest_first(repo), stored=set())
     c = repo.commits
@@ -93,7 +62,7 @@ def test_one_commit_per_stretch_of_identical_measured_code_where_it_changed(
     assert f"{c['code'][:8]} stands for 3 skipped commit(s)" in out.getvalue()
 
 
-def test_a_stretch_is_measured_where_results_are_already_stored(repo: History) -> None:
+def test_a_stretch_is_measured_where_results_are_already_stored(repo: Repository) -> None:
     c = repo.commits
     stored = {c["readme"], c["tests"]}
     stretches = plan(repo.project, _newest_first(repo), stored)
@@ -102,7 +71,7 @@ def test_a_stretch_is_measured_where_results_are_already_stored(repo: History) -
 
 
 def test_results_fall_back_to_the_nearest_ancestor_with_identical_measured_code(
-    repo: History,
+    repo: Repository,
 ) -> None:
     c, project = repo.commits, repo.project
     write_results(project.results_dir, c["code"], {"bench_x.A.time_b": 1.0})
@@ -119,7 +88,7 @@ def test_results_fall_back_to_the_nearest_ancestor_with_identical_measured_code(
 
 
 def test_compliance_of_a_commit_without_results_says_whose_it_uses(
-    repo: History, capsys: pytest.CaptureFixture[str]
+    repo: Repository, capsys: pytest.CaptureFixture[str]
 ) -> None:
     c, project = repo.commits, repo.project
     write_results(project.results_dir, c["dependency"], {"bench_x.A.time_b": 1.0})
@@ -139,7 +108,7 @@ def test_no_benchmark_imports_the_tooling_the_digest_leaves_out() -> None:
 
 
 def test_measuring_shows_progress_and_runs_asv_once_per_stretch(
-    repo: History, monkeypatch: pytest.MonkeyPatch
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[list[str]] = []
 

@@ -15,15 +15,15 @@ from ws_stack.bench import noise
 from ws_stack.bench.noise import Noise, listed_steps, measure_noise, print_noise, thresholds
 
 from .asv_results import write_results
-from .test_history import History
+from .repository import Repository
 
 TIME = "bench_codec.ParseTrade.time_parse"
 COUNT = "bench_codec.ParseTradeInstructions.track_parse"
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> History:
-    history = History(tmp_path / "repo")
+def repo(tmp_path: Path) -> Repository:
+    history = Repository(tmp_path / "repo")
     history.commit("code", "src/ws_stack/book.py", "one\n")
     history.commit("readme", "README.md", "words\n")
     history.commit("tests", "tests/test_book.py", "test\n")
@@ -31,7 +31,7 @@ def repo(tmp_path: Path) -> History:
     return history
 
 
-def _store(repo: History, label: str, time: list[float], count: float) -> None:
+def _store(repo: Repository, label: str, time: list[float], count: float) -> None:
     write_results(
         repo.project.results_dir,
         repo.commits[label],
@@ -41,7 +41,7 @@ def _store(repo: History, label: str, time: list[float], count: float) -> None:
     )
 
 
-def test_noise_is_the_largest_spread_over_commits_of_identical_code(repo: History) -> None:
+def test_noise_is_the_largest_spread_over_commits_of_identical_code(repo: Repository) -> None:
     _store(repo, "code", [1.0e-6, 2.0e-6], 1000)
     _store(repo, "readme", [1.3e-6, 2.1e-6], 1000)
     _store(repo, "tests", [1.1e-6, 2.0e-6], 1000)
@@ -89,7 +89,7 @@ def test_floors_are_never_regression_candidates() -> None:
     assert not any(re.match(r, "bench_codec.ParseOrderBook.time_parse(1)") for r in floors)
 
 
-def _published(repo: History, html: Path, revisions: dict[int, str], jumps: list) -> None:
+def _published(repo: Repository, html: Path, revisions: dict[int, str], jumps: list) -> None:
     """A published page with one regression of TIME('mexc') and the given steps."""
     graph = "graphs/branch-main/bench_codec.ParseTrade.time_parse.json"
     (html / "graphs" / "branch-main").mkdir(parents=True)
@@ -103,7 +103,7 @@ def _published(repo: History, html: Path, revisions: dict[int, str], jumps: list
 
 
 def test_a_listed_step_between_commits_of_identical_code_is_told_apart(
-    repo: History, tmp_path: Path
+    repo: Repository, tmp_path: Path
 ) -> None:
     c = repo.commits
     html = tmp_path / "html"
