@@ -21,8 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from .common import (
+    CALLS,
+    CHANNELS,
     SYMBOLS,
     VENUES,
+    Batched,
     BookFollower,
     MessageCounter,
     SimProcess,
@@ -36,6 +39,7 @@ from .common import (
     require_connection_layer,
     write_deltas,
 )
+from .common import frame as build_frame
 from .instructions import Counted
 
 
@@ -111,6 +115,53 @@ class ContextCreation:
 class ContextCreationInstructions(Counted):
     twin = ContextCreation
     track_connection_context = Counted.of("time_connection_context")
+
+
+class ConsumeFrame(Batched):
+    """One received frame through a connection's per-frame work, without the socket.
+
+    What ``Connection`` does for every frame once ``recv`` returns it: count the frame and
+    its bytes, time ``handler.handle`` and record the time in the latency window. MEXC
+    frames are protobuf, Gate.io's JSON; order books are 5-level deltas (what venues
+    mostly send). The difference to ``Handle.time_handle`` is what the connection's
+    metrics cost per frame.
+    """
+
+    version = 1
+    params = [VENUES, CHANNELS]
+    param_names = ["venue", "channel"]
+
+    def setup(self, venue: str, channel: str) -> None:
+        require_connection_layer(venue)
+        messages = require("ws_stack.messages", "WebSocketMessageType")
+        self.connection = new_connection(venue, "ws://127.0.0.1:9/ws")
+        handler = self.connection.handler
+        for msg_type in messages.WebSocketMessageType:
+            handler.on(msg_type, _ignore)
+        fmt = "protobuf" if venue == "mexc" else "json"
+        self.frame = build_frame(venue, fmt, channel, depth=5)
+        if handler.handle(self.frame) < 1:
+            raise RuntimeError(f"handler rejected the frame: {handler.stats()}")
+
+    def time_consume_frame(self, venue: str, channel: str) -> None:
+        metrics, data = self.connection.counters, self.frame
+        handle, record, clock = self.connection.handler.handle, metrics.latency.record, (
+            time.perf_counter_ns)
+        for _ in CALLS:
+            metrics.frames += 1
+            metrics.bytes += len(data)
+            start = clock()
+            handle(data)
+            record(clock() - start)
+
+
+class ConsumeFrameInstructions(Counted):
+    twin = ConsumeFrame
+    track_consume_frame = Counted.of("time_consume_frame")
+
+
+def _ignore(message: Any) -> None:
+    """A consumer that does nothing: what is measured is the path to it."""
 
 
 class Connect(SimulatedVenue):
