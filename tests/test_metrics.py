@@ -29,6 +29,7 @@ def test_latency_window_keeps_the_most_recent_samples():
         window.record(value)
     assert window.count == 6
     assert sorted(window.samples()) == [5, 6, 1000, 1000]
+    assert window.total == 4011  # every sample, not only the window's
     assert LatencyWindow(4).percentile(50) is None
     with pytest.raises(ConfigError):
         LatencyWindow(0)
@@ -57,6 +58,7 @@ def test_snapshot_merges_handler_statistics():
     assert snap.error_count == 2
     assert (snap.queue_depth, snap.queue_capacity, snap.queue_dropped) == (1, 8, 4)
     assert snap.latency_p50_us == 2.0 and snap.latency_p99_us == 3.0
+    assert snap.latency_count == 3 and snap.latency_sum_us == 6.0
 
 
 def test_group_merge_sums_counters_and_counts_a_shared_handler_once():
@@ -78,3 +80,4 @@ def test_group_merge_sums_counters_and_counts_a_shared_handler_once():
     assert merged.errors == {"connection_lost": 1, "malformed_json": 2}
     assert merged.uptime_s == 5.0
     assert merged.latency_p50_us == 1.0 and merged.latency_p99_us == 3.0
+    assert merged.latency_count == 2 and merged.latency_sum_us == 4.0

@@ -18,6 +18,7 @@ from ws_stack.exceptions import ConfigError
 from ws_stack.handler import HandlerStats
 
 __all__ = [
+    "CONNECTION_REASONS",
     "ConnectionErrorReason",
     "LatencyWindow",
     "Metrics",
@@ -51,12 +52,13 @@ class ConnectionErrorReason(enum.Enum):
 class LatencyWindow:
     """The most recent ``capacity`` latency samples (ns), for percentiles on demand.
 
-    Recording is a list store and an increment; sorting happens in :meth:`percentile`.
+    Recording is a list store and two additions; sorting happens in :meth:`percentile`.
     A window rather than a histogram: exact percentiles of recent behaviour, which is
-    what a live view wants.
+    what a live view wants. The count and the total of every sample ever recorded are
+    kept too, so a monitor can compute the average over any interval.
     """
 
-    __slots__ = ("_capacity", "_count", "_samples")
+    __slots__ = ("_capacity", "_count", "_samples", "_total")
 
     def __init__(self, capacity: int = 4096) -> None:
         if capacity < 1:
@@ -64,15 +66,22 @@ class LatencyWindow:
         self._capacity = capacity
         self._samples: list[int] = [0] * capacity
         self._count = 0
+        self._total = 0
 
     def record(self, nanoseconds: int) -> None:
         self._samples[self._count % self._capacity] = nanoseconds
         self._count += 1
+        self._total += nanoseconds
 
     @property
     def count(self) -> int:
         """Samples recorded since creation (the window keeps the last ``capacity``)."""
         return self._count
+
+    @property
+    def total(self) -> int:
+        """Sum of every sample recorded since creation, in ns."""
+        return self._total
 
     def samples(self) -> list[int]:
         """The samples in the window, in no particular order."""
@@ -118,6 +127,11 @@ class MetricsSnapshot(msgspec.Struct, frozen=True):
     latency_p99_us: float | None
     subscriptions: int = 0
     connections: int = 1
+    #: Handler calls timed since start and their total time in microseconds: the
+    #: average over an interval is the difference of two snapshots' totals over the
+    #: difference of their counts.
+    latency_count: int = 0
+    latency_sum_us: float = 0.0
 
     @property
     def error_count(self) -> int:
@@ -171,6 +185,8 @@ class Metrics:
             latency_p50_us=_us(percentile(samples, 50)),
             latency_p99_us=_us(percentile(samples, 99)),
             subscriptions=subscriptions,
+            latency_count=self.latency.count,
+            latency_sum_us=self.latency.total / 1000.0,
         )
 
 
@@ -197,7 +213,7 @@ def merge_snapshots(
     messages: Counter[str] = Counter()
     for part in parts:
         # Only connection-level reasons: handler reasons come from handler_stats.
-        errors.update({k: v for k, v in part.errors.items() if k in _CONNECTION_REASONS})
+        errors.update({k: v for k, v in part.errors.items() if k in CONNECTION_REASONS})
     for stats in handler_stats:
         errors.update(stats.errors)
         messages.update(stats.messages)
@@ -217,7 +233,11 @@ def merge_snapshots(
         latency_p99_us=_us(percentile(latency_samples, 99)),
         subscriptions=sum(part.subscriptions for part in parts),
         connections=len(parts),
+        latency_count=sum(part.latency_count for part in parts),
+        latency_sum_us=sum(part.latency_sum_us for part in parts),
     )
 
 
-_CONNECTION_REASONS = frozenset(reason.value for reason in ConnectionErrorReason)
+#: The values of :class:`ConnectionErrorReason`: in a snapshot's ``errors`` every other
+#: reason is a handler's frame error.
+CONNECTION_REASONS = frozenset(reason.value for reason in ConnectionErrorReason)
