@@ -78,3 +78,31 @@ def test_usage_errors_exit_2(capsys, argv):
 def test_bad_symbol_is_reported(capsys):
     assert main(["stream", "--venue", "gateio", "--symbol", "FOOBAR", "--duration", "1"]) == 2
     assert "BASE_QUOTE" in capsys.readouterr().err
+
+
+def test_stream_monitors_alerts_and_exports(capsys, tmp_path):
+    export = tmp_path / "monitor.jsonl"
+    argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "2",
+            "--monitor-interval", "0.4", "--fault", "malformed-every=5", "--export", str(export),
+            "--metrics-port", "0", "--alert", "slow_handler=off"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^metrics: http://127\.0\.0\.1:\d+/metrics$", out, re.M)
+    assert re.search(r"^alert RAISED: critical very_high_error_rate: error_rate \d", out, re.M)
+    assert "| ALERT " in out  # the status line names the active alerts
+    assert re.search(r"^  alerts\s+\d+ raised, active: .*very_high_error_rate", out, re.M)
+    lines = export.read_text().splitlines()
+    assert len(lines) >= 3 and all('"error_rate"' in line for line in lines)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    (["--alert", "nope=1"], "unknown alert rule 'nope'"),
+    (["--alert", "slow_handler"], "NAME=THRESHOLD"),
+    (["--metrics-port", "70000"], "0 to 65535"),
+    (["--fault", "bogus=1"], "bad fault 'bogus=1'"),
+    (["--fault", "gap-every=3", "--url", "ws://127.0.0.1:9"], "embedded simulator"),
+])
+def test_bad_monitor_or_fault_settings_exit_2(capsys, option, message):
+    argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "1", *option]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

@@ -7,7 +7,9 @@ messages, or the reason it could not be handled.
 ``ws-stack stream --venue V --symbol S [--channels ...] [--url URL] [--duration S]``
 streams live market data with local order books and shows a one-line summary, refreshed
 in place; ``ws-stack record ... --out FILE`` writes the received frames to a frames file.
-Without ``--url`` (or ``--live``) both run against an embedded venue simulator.
+Without ``--url`` (or ``--live``) both run against an embedded venue simulator (``--fault``
+makes it misbehave). Both run the monitor: alerts print as they are raised and cleared,
+``--metrics-port`` serves Prometheus metrics, ``--export`` appends a report per interval.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -23,6 +26,8 @@ from typing import Any, NoReturn, TextIO
 
 import msgspec
 
+from ws_stack.asyncio import monitor as monitor_module
+from ws_stack.asyncio.monitor import DEFAULT_INTERVAL, Monitor
 from ws_stack.asyncio.stream import (
     DEFAULT_KINDS,
     MarketStream,
@@ -30,12 +35,14 @@ from ws_stack.asyncio.stream import (
     format_status_line,
     format_summary,
 )
-from ws_stack.exceptions import ConnectionFailed, FrameError, WsStackError
+from ws_stack.exceptions import ConfigError, ConnectionFailed, FrameError, WsStackError
 from ws_stack.frames import dump_frame, read_frames
 from ws_stack.messages import Message, Venue, WebSocketMessageType
+from ws_stack.monitor import DEFAULT_RULES, AlertEvent, configure_rules, parse_rule_setting
 from ws_stack.protocol import ChannelKind
 from ws_stack.sim import SimConfig, VenueSimulator
 from ws_stack.sim.cli import add_parser as add_sim_parser
+from ws_stack.sim.config import FaultConfig, fault_usage, parse_fault
 from ws_stack.venues import make_handler
 
 __all__ = ["main"]
@@ -155,6 +162,28 @@ def _add_stream_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate", type=float, default=SIM_RATE_HZ,
         help=f"embedded simulator: pushes per second per channel (default: {SIM_RATE_HZ:g})",
     )
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="KEY=VALUE",
+        help=f"embedded simulator: inject a fault; repeatable; one of {fault_usage()}",
+    )
+    monitor = parser.add_argument_group("monitoring")
+    monitor.add_argument(
+        "--monitor-interval", type=_seconds, default=DEFAULT_INTERVAL, metavar="S",
+        help=f"sample metrics and check alerts every S seconds (default: {DEFAULT_INTERVAL:g})",
+    )
+    monitor.add_argument(
+        "--metrics-port", type=int, default=None, metavar="PORT",
+        help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port)",
+    )
+    monitor.add_argument(
+        "--export", metavar="FILE", default=None,
+        help="append one JSON Lines report per monitor interval to FILE",
+    )
+    monitor.add_argument(
+        "--alert", action="append", default=[], metavar="NAME=THRESHOLD",
+        help="change an alert rule's threshold, or switch it off with NAME=off; repeatable; "
+        "rules: " + ", ".join(f"{rule.name} ({rule.describe()})" for rule in DEFAULT_RULES),
+    )
 
 
 def _seconds(text: str) -> float:
@@ -186,12 +215,17 @@ async def _stream(args: argparse.Namespace, *, out_path: str | None) -> int:
     """Run ``stream`` or ``record``; on Ctrl-C stop cleanly and still print the summary."""
     venue = Venue(args.venue)
     kinds = [ChannelKind(name) for name in args.channels]
+    # Settings fail here, before a socket is opened.
+    rules = configure_rules(dict(parse_rule_setting(text) for text in args.alert))
+    faults = FaultConfig(**dict(parse_fault(text) for text in args.fault))
+    if faults.any and (args.url or args.live):
+        raise ConfigError("--fault applies to the embedded simulator: drop --url / --live")
     async with contextlib.AsyncExitStack() as stack:
         url, rest_url, source = args.url, args.rest_url, args.url
         if args.live:
             url = source = None  # the venue's defaults
         elif url is None:
-            sim = await stack.enter_async_context(_embedded_simulator(venue, args))
+            sim = await stack.enter_async_context(_embedded_simulator(venue, args, faults))
             url, rest_url = sim.ws_url, rest_url or sim.rest_url
             source = f"{sim.ws_url} (embedded simulator)"
         tap = None
@@ -217,6 +251,20 @@ async def _stream(args: argparse.Namespace, *, out_path: str | None) -> int:
             f"{' '.join(stream.symbols)} via {source or stream.url}"
         )
         view = _LiveView(sys.stdout)
+        monitor = Monitor(
+            [stream],
+            interval=args.monitor_interval,
+            rules=rules,
+            metrics_port=args.metrics_port,
+            export=args.export,
+            on_alert=view.alert,
+        )
+        # The live view prints the alerts; without a handler of its own, the monitor's log
+        # would print them a second time through logging's last-resort stderr handler.
+        logging.getLogger(monitor_module.__name__).addHandler(logging.NullHandler())
+        await stack.enter_async_context(monitor)
+        if monitor.metrics_url is not None:
+            print(f"metrics: {monitor.metrics_url}", flush=True)
         interrupted = False
         summary = None
         try:
@@ -231,19 +279,30 @@ async def _stream(args: argparse.Namespace, *, out_path: str | None) -> int:
             view.finish()
             print(f"ws-stack: error: {exc}", file=sys.stderr)
             print(format_summary(stream.summary(), title=title))
+            print(_alerts_line(monitor))
             return 1
         view.finish()
         if summary is None:
             summary = stream.summary()
         print(format_summary(summary, title=title + (" (interrupted)" if interrupted else "")))
+        print(_alerts_line(monitor))
         if out_path is not None:
             print(f"  recorded     {recorded[0]} frames to {out_path}")
         sys.stdout.flush()
     return EXIT_INTERRUPTED if interrupted else 0
 
 
-def _embedded_simulator(venue: Venue, args: argparse.Namespace) -> VenueSimulator:
-    return VenueSimulator(venue, SimConfig(symbols=tuple(args.symbol), rate_hz=args.rate))
+def _embedded_simulator(
+    venue: Venue, args: argparse.Namespace, faults: FaultConfig
+) -> VenueSimulator:
+    return VenueSimulator(
+        venue, SimConfig(symbols=tuple(args.symbol), rate_hz=args.rate, faults=faults)
+    )
+
+
+def _alerts_line(monitor: Monitor) -> str:
+    active = ", ".join(rule.name for rule in monitor.alerts.active) or "none"
+    return f"  alerts       {monitor.alerts.raised} raised, active: {active}"
 
 
 class _LiveView:
@@ -254,6 +313,7 @@ class _LiveView:
         self._tty = out.isatty()
         self._drawn = False
         self._last: tuple[float, int] | None = None
+        self._alerts: dict[str, str] = {}
 
     def update(self, summary: StreamSummary) -> None:
         now, frames = summary.elapsed_s, summary.metrics.frames
@@ -263,6 +323,8 @@ class _LiveView:
         )
         self._last = (now, frames)
         line = format_status_line(summary, rate)
+        if self._alerts:
+            line += f" | ALERT {' '.join(self._alerts)}"
         if self._tty:
             # A line longer than the terminal wraps and '\r' could not redraw it.
             width = shutil.get_terminal_size().columns - 1
@@ -270,6 +332,18 @@ class _LiveView:
             self._drawn = True
         else:
             self._out.write(line + "\n")
+        self._out.flush()
+
+    def alert(self, event: AlertEvent) -> None:
+        """Print an alert raised or cleared on its own line, above the status line."""
+        if event.raised:
+            self._alerts[event.rule.name] = event.rule.severity.value
+        else:
+            self._alerts.pop(event.rule.name, None)
+        if self._drawn:
+            self._out.write("\r\x1b[K")
+            self._drawn = False
+        self._out.write(event.describe() + "\n")
         self._out.flush()
 
     def finish(self) -> None:
