@@ -223,4 +223,8 @@ TARGETS: tuple[Target, ...] = (
     Target("goal8_depth_100", "Goal 8: parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
            "<= 20x", {"kind": "update", "depth": 100}, over=_PARSE, over_params={"depth": 5},
            paired=_DEPTH_PAIRED),
+    # Measured in one process: a stream's frames with the monitor's work of an interval
+    # over the same frames without it, at the default settings (bench_monitor).
+    Target("monitoring_cost", "Monitoring: frames with / without it (per interval)",
+           "bench_monitor.MonitoredOverConsume.track_ratio", "<= 1.05x"),
 )  # fmt: skip

@@ -1,0 +1,161 @@
+"""The monitor (``ws_stack.monitor`` and ``ws_stack.asyncio.monitor``): what it costs.
+
+Monitoring adds nothing per frame beyond the connection's own counters (measured by
+``bench_connection.ConsumeFrame``); its work happens once per interval (a tick: sample
+every connection, the handler and the process, compute the interval's figures, update
+the alerts) and once per Prometheus scrape (the same sample, written in the text format).
+``MonitorInterval`` times and counts those two. ``MonitoredOverConsume`` puts them in
+proportion to the frames of an interval, at the default settings (see its docstring):
+the share of monitoring in a stream's per-frame work.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .common import (
+    BATCH,
+    CALLS,
+    SYMBOLS,
+    VENUES,
+    Batched,
+    Paired,
+    frame,
+    new_connection,
+    require,
+    require_connection_layer,
+)
+from .instructions import Counted
+
+#: Connections a monitor watches in ``MonitorInterval``.
+CONNECTIONS = [1, 10]
+#: The settings ``MonitoredOverConsume`` stands for: the monitor's default interval,
+#: Prometheus scraping every 15 s, and one busy connection (trades, tickers and deltas
+#: of a few dozen symbols).
+INTERVAL_S = 60
+SCRAPES_PER_INTERVAL = 4
+FRAMES_PER_S = 1000
+
+
+def _ignore(message: Any) -> None:
+    """A consumer that does nothing: what is measured is the monitor."""
+
+
+def _monitored_connections(venue: str, count: int) -> tuple[Any, list[Any]]:
+    """A monitor of ``count`` connections (not started) sharing one handler that has
+    handled a few frames, so that every figure of a sample has something to report."""
+    require_connection_layer(venue)
+    monitor_module = require("ws_stack.asyncio.monitor", "Monitor")
+    messages = require("ws_stack.messages", "WebSocketMessageType")
+    first = new_connection(venue, "ws://127.0.0.1:9/ws")
+    handler = first.handler
+    for msg_type in messages.WebSocketMessageType:
+        handler.on(msg_type, _ignore)
+    connections = [first]
+    cls = type(first)
+    for index in range(1, count):
+        connections.append(
+            cls(
+                handler,
+                [cls.subscription(SYMBOLS[venue], "trades")],
+                url="ws://127.0.0.1:9/ws",
+                name=f"{venue}-{index}",
+            )
+        )
+    fmt = "protobuf" if venue == "mexc" else "json"
+    for channel in ("trade", "book_ticker", "order_book"):
+        data = frame(venue, fmt, channel, depth=5)
+        for connection in connections:
+            connection.counters.frames += 1
+            connection.counters.bytes += len(data)
+            start = time.perf_counter_ns()
+            handler.handle(data)
+            connection.counters.latency.record(time.perf_counter_ns() - start)
+    monitor = monitor_module.Monitor(connections, interval=1.0)
+    monitor.tick()  # the first interval: every later tick has one before it
+    return monitor, connections
+
+
+class MonitorInterval(Batched):
+    """One monitor tick and one scrape's exposition, for 1 and 10 connections."""
+
+    version = 1
+    params = [VENUES, CONNECTIONS]
+    param_names = ["venue", "connections"]
+
+    def setup(self, venue: str, connections: int) -> None:
+        self.monitor, _ = _monitored_connections(venue, connections)
+
+    def time_tick(self, venue: str, connections: int) -> None:
+        tick = self.monitor.tick
+        for _ in CALLS:
+            tick()
+
+    def time_scrape(self, venue: str, connections: int) -> None:
+        exposition = self.monitor.exposition
+        for _ in CALLS:
+            exposition()
+
+
+class MonitorIntervalInstructions(Counted):
+    twin = MonitorInterval
+    track_tick = Counted.of("time_tick")
+    track_scrape = Counted.of("time_scrape")
+
+
+class MonitoredConsume:
+    """The two batches :class:`MonitoredOverConsume` pairs: BATCH frames through the
+    per-frame path, and one interval's monitoring (a tick and its scrapes)."""
+
+    def setup(self, venue: str, channel: str) -> None:
+        self.monitor, (connection,) = _monitored_connections(venue, 1)
+        self.connection = connection
+        fmt = "protobuf" if venue == "mexc" else "json"
+        self.frame = frame(venue, fmt, channel, depth=5)
+
+    def consume(self, venue: str, channel: str) -> None:
+        metrics, data = self.connection.counters, self.frame
+        handle, record, clock = (
+            self.connection.handler.handle,
+            metrics.latency.record,
+            (time.perf_counter_ns),
+        )
+        for _ in CALLS:
+            metrics.frames += 1
+            metrics.bytes += len(data)
+            start = clock()
+            handle(data)
+            record(clock() - start)
+
+    def monitor_interval(self, venue: str, channel: str) -> None:
+        self.monitor.tick()
+        for _ in range(SCRAPES_PER_INTERVAL):
+            self.monitor.exposition()
+
+
+class MonitoredOverConsume(Paired):
+    """A stream's frames with monitoring over the same frames without, at the default
+    settings: one interval's work (a tick and SCRAPES_PER_INTERVAL scrapes) per
+    INTERVAL_S x FRAMES_PER_S frames.
+
+    Each pair times one interval's monitoring and one batch of BATCH frames in turn, in one
+    process; the sample is (frames + monitoring) / frames for a whole interval, the batch
+    standing for each BATCH frames of it (time adds up; the batches of an interval would
+    only repeat the one timed).
+    """
+
+    params = [VENUES, ["order_book"]]
+    param_names = ["venue", "channel"]
+    setup = MonitoredConsume.setup
+    figure_batch = MonitoredConsume.monitor_interval
+    floor_batch = MonitoredConsume.consume
+    consume = MonitoredConsume.consume
+
+    def track_ratio(self, venue: str, channel: str) -> dict[str, Any]:
+        batches = INTERVAL_S * FRAMES_PER_S / BATCH
+        samples = [
+            1.0 + monitoring / (batches * frames)
+            for monitoring, frames in self._pairs((venue, channel))
+        ]
+        return {"samples": samples, "number": 1}
