@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest
 
 # Debian packages a target needs, installed where missing (as root; otherwise a note of

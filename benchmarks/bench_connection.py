@@ -145,8 +145,11 @@ class ConsumeFrame(Batched):
 
     def time_consume_frame(self, venue: str, channel: str) -> None:
         metrics, data = self.connection.counters, self.frame
-        handle, record, clock = self.connection.handler.handle, metrics.latency.record, (
-            time.perf_counter_ns)
+        handle, record, clock = (
+            self.connection.handler.handle,
+            metrics.latency.record,
+            (time.perf_counter_ns),
+        )
         for _ in CALLS:
             metrics.frames += 1
             metrics.bytes += len(data)

@@ -16,11 +16,14 @@ def frames_and_quotes(output):
     return frames, quote
 
 
-@pytest.mark.parametrize(("venue", "symbol", "shown"), [
-    ("mexc", "BTCUSDT", "BTCUSDT"),
-    ("gateio", "BTC_USDT", "BTC_USDT"),
-    ("gateio", "BTCUSDT", "BTC_USDT"),
-])
+@pytest.mark.parametrize(
+    ("venue", "symbol", "shown"),
+    [
+        ("mexc", "BTCUSDT", "BTCUSDT"),
+        ("gateio", "BTC_USDT", "BTC_USDT"),
+        ("gateio", "BTCUSDT", "BTC_USDT"),
+    ],
+)
 def test_stream_prints_a_final_summary_with_frames_and_best_bid_ask(capsys, venue, symbol, shown):
     assert main(["stream", "--venue", venue, "--symbol", symbol, "--duration", "1.5"]) == 0
     out = capsys.readouterr().out
@@ -35,8 +38,22 @@ def test_stream_prints_a_final_summary_with_frames_and_best_bid_ask(capsys, venu
 
 
 def test_stream_channels_subset(capsys):
-    assert main(["stream", "--venue", "mexc", "--symbol", "ETHUSDT", "--channels", "trades",
-                 "--duration", "1"]) == 0
+    assert (
+        main(
+            [
+                "stream",
+                "--venue",
+                "mexc",
+                "--symbol",
+                "ETHUSDT",
+                "--channels",
+                "trades",
+                "--duration",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "trade=" in out and "order_book" not in out
     assert "best bid - / best ask -" in out  # nothing subscribed that carries quotes
@@ -45,8 +62,22 @@ def test_stream_channels_subset(capsys):
 @pytest.mark.parametrize(("venue", "symbol"), [("mexc", "BTCUSDT"), ("gateio", "BTC_USDT")])
 def test_record_writes_a_replayable_frames_file(capsys, tmp_path, venue, symbol):
     out_file = tmp_path / "capture.jsonl"
-    assert main(["record", "--venue", venue, "--symbol", symbol, "--out", str(out_file),
-                 "--duration", "1"]) == 0
+    assert (
+        main(
+            [
+                "record",
+                "--venue",
+                venue,
+                "--symbol",
+                symbol,
+                "--out",
+                str(out_file),
+                "--duration",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     recorded = int(re.search(r"recorded\s+(\d+) frames to", out).group(1))
     frames = list(read_frames(out_file))
@@ -61,13 +92,16 @@ def test_record_writes_a_replayable_frames_file(capsys, tmp_path, venue, symbol)
     assert stats.failed_frames == 0 and stats.messages["trade"] > 0
 
 
-@pytest.mark.parametrize("argv", [
-    ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--duration", "-1"],
-    ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--channels", "candles"],
-    ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--url", "ws://x", "--live"],
-    ["stream", "--venue", "kraken", "--symbol", "BTCUSDT"],
-    ["record", "--venue", "mexc", "--symbol", "BTCUSDT"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--duration", "-1"],
+        ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--channels", "candles"],
+        ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--url", "ws://x", "--live"],
+        ["stream", "--venue", "kraken", "--symbol", "BTCUSDT"],
+        ["record", "--venue", "mexc", "--symbol", "BTCUSDT"],
+    ],
+)
 def test_usage_errors_exit_2(capsys, argv):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -82,9 +116,25 @@ def test_bad_symbol_is_reported(capsys):
 
 def test_stream_monitors_alerts_and_exports(capsys, tmp_path):
     export = tmp_path / "monitor.jsonl"
-    argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "2",
-            "--monitor-interval", "0.4", "--fault", "malformed-every=5", "--export", str(export),
-            "--metrics-port", "0", "--alert", "slow_handler=off"]
+    argv = [
+        "stream",
+        "--venue",
+        "gateio",
+        "--symbol",
+        "BTC_USDT",
+        "--duration",
+        "2",
+        "--monitor-interval",
+        "0.4",
+        "--fault",
+        "malformed-every=5",
+        "--export",
+        str(export),
+        "--metrics-port",
+        "0",
+        "--alert",
+        "slow_handler=off",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert re.search(r"^metrics: http://127\.0\.0\.1:\d+/metrics$", out, re.M)
@@ -95,13 +145,16 @@ def test_stream_monitors_alerts_and_exports(capsys, tmp_path):
     assert len(lines) >= 3 and all('"error_rate"' in line for line in lines)
 
 
-@pytest.mark.parametrize(("option", "message"), [
-    (["--alert", "nope=1"], "unknown alert rule 'nope'"),
-    (["--alert", "slow_handler"], "NAME=THRESHOLD"),
-    (["--metrics-port", "70000"], "0 to 65535"),
-    (["--fault", "bogus=1"], "bad fault 'bogus=1'"),
-    (["--fault", "gap-every=3", "--url", "ws://127.0.0.1:9"], "embedded simulator"),
-])
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--alert", "nope=1"], "unknown alert rule 'nope'"),
+        (["--alert", "slow_handler"], "NAME=THRESHOLD"),
+        (["--metrics-port", "70000"], "0 to 65535"),
+        (["--fault", "bogus=1"], "bad fault 'bogus=1'"),
+        (["--fault", "gap-every=3", "--url", "ws://127.0.0.1:9"], "embedded simulator"),
+    ],
+)
 def test_bad_monitor_or_fault_settings_exit_2(capsys, option, message):
     argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "1", *option]
     assert main(argv) == 2

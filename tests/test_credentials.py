@@ -11,8 +11,13 @@ KEY, SECRET = "mx0-key-abc", "secret-xyz-123"
 
 def test_credentials_are_redacted_in_every_text_form():
     credentials = Credentials(KEY, SECRET)
-    for text in (repr(credentials), str(credentials), f"{credentials}", f"{credentials:>70}",
-                 repr([credentials])):
+    for text in (
+        repr(credentials),
+        str(credentials),
+        f"{credentials}",
+        f"{credentials:>70}",
+        repr([credentials]),
+    ):
         assert KEY not in text and SECRET not in text and REDACTED in text
     assert (credentials.api_key, credentials.api_secret) == (KEY, SECRET)
     assert credentials.redact(f"{KEY}:{SECRET}") == f"{REDACTED}:{REDACTED}"

@@ -50,8 +50,15 @@ def test_snapshot_merges_handler_statistics():
     metrics = make_metrics(3, [1000, 2000, 3000], [ConnectionErrorReason.DEAD_PEER])
     metrics.reconnects = 2
     handler = HandlerStats(frames=3, messages={"trade": 5}, errors={"malformed_json": 1})
-    snap = metrics.snapshot(state="connected", uptime_s=1.5, queue_depth=1, queue_capacity=8,
-                            queue_dropped=4, handler_stats=handler, subscriptions=2)
+    snap = metrics.snapshot(
+        state="connected",
+        uptime_s=1.5,
+        queue_depth=1,
+        queue_capacity=8,
+        queue_dropped=4,
+        handler_stats=handler,
+        subscriptions=2,
+    )
     assert snap.frames == 3 and snap.bytes == 30 and snap.reconnects == 2
     assert snap.messages_by_type == {"trade": 5}
     assert snap.errors == {"dead_peer": 1, "malformed_json": 1}
@@ -65,14 +72,27 @@ def test_group_merge_sums_counters_and_counts_a_shared_handler_once():
     handler = HandlerStats(frames=6, messages={"trade": 6}, errors={"malformed_json": 2})
     parts = [
         make_metrics(2, [1000], [ConnectionErrorReason.CONNECTION_LOST]).snapshot(
-            state="connected", uptime_s=5.0, queue_depth=0, queue_capacity=4, queue_dropped=1,
-            handler_stats=handler, subscriptions=30),
+            state="connected",
+            uptime_s=5.0,
+            queue_depth=0,
+            queue_capacity=4,
+            queue_dropped=1,
+            handler_stats=handler,
+            subscriptions=30,
+        ),
         make_metrics(4, [3000], []).snapshot(
-            state="reconnecting", uptime_s=0.0, queue_depth=2, queue_capacity=4,
-            queue_dropped=0, handler_stats=handler, subscriptions=10),
+            state="reconnecting",
+            uptime_s=0.0,
+            queue_depth=2,
+            queue_capacity=4,
+            queue_dropped=0,
+            handler_stats=handler,
+            subscriptions=10,
+        ),
     ]
-    merged = merge_snapshots(parts, state="reconnecting", latency_samples=[1000, 3000],
-                             handler_stats=[handler])
+    merged = merge_snapshots(
+        parts, state="reconnecting", latency_samples=[1000, 3000], handler_stats=[handler]
+    )
     assert merged.connections == 2
     assert merged.frames == 6 and merged.subscriptions == 40
     assert merged.queue_dropped == 1 and merged.queue_depth == 2 and merged.queue_capacity == 8

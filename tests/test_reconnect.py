@@ -11,8 +11,9 @@ from ws_stack.reconnect import ReconnectionPolicy
 
 
 def test_exponential_delays_capped_without_jitter():
-    policy = ReconnectionPolicy(initial_delay=0.1, factor=2, max_delay=1.0, jitter=0,
-                                max_attempts=None)
+    policy = ReconnectionPolicy(
+        initial_delay=0.1, factor=2, max_delay=1.0, jitter=0, max_attempts=None
+    )
     assert list(islice(policy.delays(), 7)) == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0])
 
 
@@ -22,8 +23,9 @@ def test_huge_retry_numbers_stay_at_the_cap():
 
 
 def test_seeded_jitter_is_deterministic_and_matches_the_formula():
-    policy = ReconnectionPolicy(initial_delay=0.5, factor=2, max_delay=4, jitter=0.3, seed=42,
-                                max_attempts=6)
+    policy = ReconnectionPolicy(
+        initial_delay=0.5, factor=2, max_delay=4, jitter=0.3, seed=42, max_attempts=6
+    )
     delays = list(policy.delays())
     assert delays == list(policy.delays())  # same seed, same delays
     rng = random.Random(42)
@@ -51,8 +53,9 @@ def test_one_attempt_means_no_retry():
 
 
 def test_success_resets_the_count_and_the_delay():
-    backoff = ReconnectionPolicy(initial_delay=1, factor=3, max_delay=100, jitter=0,
-                                 max_attempts=3).backoff()
+    backoff = ReconnectionPolicy(
+        initial_delay=1, factor=3, max_delay=100, jitter=0, max_attempts=3
+    ).backoff()
     assert [backoff.failed(), backoff.failed()] == [1, 3]
     backoff.succeeded()
     assert backoff.failures == 0
@@ -91,8 +94,14 @@ def test_invalid_policy_is_a_config_error_naming_the_field(kwargs, field):
     seed=st.integers(0, 2**32),
 )
 def test_delays_are_within_bounds(initial, factor, extra, jitter, seed):
-    policy = ReconnectionPolicy(initial_delay=initial, factor=factor, max_delay=initial + extra,
-                                jitter=jitter, seed=seed, max_attempts=20)
+    policy = ReconnectionPolicy(
+        initial_delay=initial,
+        factor=factor,
+        max_delay=initial + extra,
+        jitter=jitter,
+        seed=seed,
+        max_attempts=20,
+    )
     for n, delay in enumerate(policy.delays()):
         base = policy.base_delay(n)
         assert base * (1 - jitter) - 1e-9 <= delay <= base <= policy.max_delay

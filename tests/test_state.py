@@ -6,8 +6,15 @@ from ws_stack.state import TRANSITIONS, ConnectionState, StateMachine
 S = ConnectionState
 
 #: The lifecycle the connection layer walks through, written out independently of TRANSITIONS.
-HAPPY_PATH = [S.CONNECTING, S.CONNECTED, S.RECONNECTING, S.CONNECTING, S.CONNECTED,
-              S.CLOSING, S.CLOSED]
+HAPPY_PATH = [
+    S.CONNECTING,
+    S.CONNECTED,
+    S.RECONNECTING,
+    S.CONNECTING,
+    S.CONNECTED,
+    S.CLOSING,
+    S.CLOSED,
+]
 
 
 def test_starts_disconnected():

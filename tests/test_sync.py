@@ -8,13 +8,26 @@ VENUES = [Venue.MEXC, Venue.GATEIO]
 
 
 def snapshot(venue, last_id, bids=((99.0, 1.0),), asks=((101.0, 1.0),)):
-    return OrderBookUpdate(venue, "X", [Level(*lv) for lv in bids], [Level(*lv) for lv in asks],
-                           is_snapshot=True, last_update_id=last_id)
+    return OrderBookUpdate(
+        venue,
+        "X",
+        [Level(*lv) for lv in bids],
+        [Level(*lv) for lv in asks],
+        is_snapshot=True,
+        last_update_id=last_id,
+    )
 
 
 def delta(venue, first, last, bids=(), asks=()):
-    return OrderBookUpdate(venue, "X", [Level(*lv) for lv in bids], [Level(*lv) for lv in asks],
-                           is_snapshot=False, first_update_id=first, last_update_id=last)
+    return OrderBookUpdate(
+        venue,
+        "X",
+        [Level(*lv) for lv in bids],
+        [Level(*lv) for lv in asks],
+        is_snapshot=False,
+        first_update_id=first,
+        last_update_id=last,
+    )
 
 
 @pytest.fixture(params=VENUES, ids=lambda v: v.value)

@@ -159,28 +159,44 @@ def _add_stream_arguments(parser: argparse.ArgumentParser) -> None:
         "--duration", type=_seconds, default=None, help="stop after S seconds (default: Ctrl-C)"
     )
     parser.add_argument(
-        "--rate", type=float, default=SIM_RATE_HZ,
+        "--rate",
+        type=float,
+        default=SIM_RATE_HZ,
         help=f"embedded simulator: pushes per second per channel (default: {SIM_RATE_HZ:g})",
     )
     parser.add_argument(
-        "--fault", action="append", default=[], metavar="KEY=VALUE",
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help=f"embedded simulator: inject a fault; repeatable; one of {fault_usage()}",
     )
     monitor = parser.add_argument_group("monitoring")
     monitor.add_argument(
-        "--monitor-interval", type=_seconds, default=DEFAULT_INTERVAL, metavar="S",
+        "--monitor-interval",
+        type=_seconds,
+        default=DEFAULT_INTERVAL,
+        metavar="S",
         help=f"sample metrics and check alerts every S seconds (default: {DEFAULT_INTERVAL:g})",
     )
     monitor.add_argument(
-        "--metrics-port", type=int, default=None, metavar="PORT",
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
         help="serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any free port)",
     )
     monitor.add_argument(
-        "--export", metavar="FILE", default=None,
+        "--export",
+        metavar="FILE",
+        default=None,
         help="append one JSON Lines report per monitor interval to FILE",
     )
     monitor.add_argument(
-        "--alert", action="append", default=[], metavar="NAME=THRESHOLD",
+        "--alert",
+        action="append",
+        default=[],
+        metavar="NAME=THRESHOLD",
         help="change an alert rule's threshold, or switch it off with NAME=off; repeatable; "
         "rules: " + ", ".join(f"{rule.name} ({rule.describe()})" for rule in DEFAULT_RULES),
     )
@@ -318,8 +334,10 @@ class _LiveView:
     def update(self, summary: StreamSummary) -> None:
         now, frames = summary.elapsed_s, summary.metrics.frames
         last = self._last
-        rate = (frames - last[1]) / (now - last[0]) if last and now > last[0] else (
-            summary.frames_per_s
+        rate = (
+            (frames - last[1]) / (now - last[0])
+            if last and now > last[0]
+            else (summary.frames_per_s)
         )
         self._last = (now, frames)
         line = format_status_line(summary, rate)

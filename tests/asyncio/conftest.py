@@ -34,8 +34,9 @@ def fast_config(**overrides: object) -> ConnectionConfig:
         "ws_ping_interval": None,
         "ws_ping_timeout": None,
         "dead_peer_timeout": 2.0,
-        "reconnect": ReconnectionPolicy(initial_delay=0.01, factor=2, max_delay=0.05,
-                                        max_attempts=5, jitter=0.5, seed=3),
+        "reconnect": ReconnectionPolicy(
+            initial_delay=0.01, factor=2, max_delay=0.05, max_attempts=5, jitter=0.5, seed=3
+        ),
     }
     settings.update(overrides)
     return ConnectionConfig(**settings)  # type: ignore[arg-type]

@@ -58,8 +58,9 @@ def setup(venue, *, kinds=KINDS, config=None, url=None, **kwargs):
 
 def simulator(venue, rate_hz=100.0, **faults):
     symbol = VENUES[venue][2]
-    return VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=rate_hz,
-                                           faults=FaultConfig(**faults)))
+    return VenueSimulator(
+        venue, SimConfig(symbols=(symbol,), rate_hz=rate_hz, faults=FaultConfig(**faults))
+    )
 
 
 def record_states(connection):
@@ -75,8 +76,9 @@ def test_connect_subscribe_receive(run, venue):
             states = record_states(connection)
             await connection.start()
             assert connection.state is S.CONNECTED
-            await wait_until(lambda: all(seen.counts[t] >= 3 for t in
-                                         (T.TRADE, T.BOOK_TICKER, T.ORDER_BOOK)))
+            await wait_until(
+                lambda: all(seen.counts[t] >= 3 for t in (T.TRADE, T.BOOK_TICKER, T.ORDER_BOOK))
+            )
             await wait_until(lambda: connection.active_subscriptions == set(subs))
             metrics = connection.metrics()
             assert metrics.state == "connected" and metrics.uptime_s > 0
@@ -95,8 +97,12 @@ def test_connect_subscribe_receive(run, venue):
 def test_venue_heartbeat_is_answered(run, venue):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, _ = setup(venue, url=sim.ws_url, kinds=(ChannelKind.TRADES,),
-                                        config=fast_config(heartbeat_interval=0.05))
+            connection, seen, _ = setup(
+                venue,
+                url=sim.ws_url,
+                kinds=(ChannelKind.TRADES,),
+                config=fast_config(heartbeat_interval=0.05),
+            )
             async with connection:
                 await wait_until(lambda: seen.counts[T.PONG] >= 2)
 
@@ -111,8 +117,12 @@ def test_reconnects_within_the_policy_and_resubscribes(run, venue):
             states = record_states(connection)
             async with connection:
                 await wait_until(lambda: connection.counters.reconnects >= 2)
-                await wait_until(lambda: connection.state is S.CONNECTED
-                                 and connection.active_subscriptions == set(subs))
+                await wait_until(
+                    lambda: (
+                        connection.state is S.CONNECTED
+                        and connection.active_subscriptions == set(subs)
+                    )
+                )
                 before = seen.counts[T.TRADE]
                 await wait_until(lambda: seen.counts[T.TRADE] > before)
                 # Every socket subscribed to everything again.
@@ -140,9 +150,12 @@ def test_malformed_frames_are_counted_and_later_frames_delivered(run, venue):
                 metrics = connection.metrics()
                 assert connection.state is S.CONNECTED
         assert metrics.reconnects == 0
-        frame_errors = sum(n for reason, n in metrics.errors.items()
-                           if reason in ("malformed_json", "malformed_protobuf",
-                                         "unknown_channel", "invalid_field"))
+        frame_errors = sum(
+            n
+            for reason, n in metrics.errors.items()
+            if reason
+            in ("malformed_json", "malformed_protobuf", "unknown_channel", "invalid_field")
+        )
         assert frame_errors >= 3
 
     run(test)
@@ -150,8 +163,9 @@ def test_malformed_frames_are_counted_and_later_frames_delivered(run, venue):
 
 def test_refused_connections_back_off_then_error(run, venue):
     async def test():
-        policy = ReconnectionPolicy(initial_delay=0.01, factor=2, max_delay=0.04,
-                                    max_attempts=4, jitter=0.5, seed=11)
+        policy = ReconnectionPolicy(
+            initial_delay=0.01, factor=2, max_delay=0.04, max_attempts=4, jitter=0.5, seed=11
+        )
         async with simulator(venue, refuse_connections_for=60) as sim:
             connection, _, _ = setup(venue, url=sim.ws_url, config=fast_config(reconnect=policy))
             states = record_states(connection)
@@ -174,8 +188,9 @@ def test_refused_connections_back_off_then_error(run, venue):
 
 def test_refused_for_a_while_then_connected(run, venue):
     async def test():
-        policy = ReconnectionPolicy(initial_delay=0.02, factor=1.5, max_delay=0.1,
-                                    max_attempts=None, jitter=0.2, seed=5)
+        policy = ReconnectionPolicy(
+            initial_delay=0.02, factor=1.5, max_delay=0.1, max_attempts=None, jitter=0.2, seed=5
+        )
         async with simulator(venue, refuse_connections_for=0.3) as sim:
             connection, seen, _ = setup(venue, url=sim.ws_url, config=fast_config(reconnect=policy))
             async with connection:
@@ -192,8 +207,11 @@ def test_connect_timeout(run):
     async def test():
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
         async with simulator(Venue.MEXC, handshake_delay=5) as sim:
-            connection, _, _ = setup(Venue.MEXC, url=sim.ws_url,
-                                     config=fast_config(connect_timeout=0.1, reconnect=policy))
+            connection, _, _ = setup(
+                Venue.MEXC,
+                url=sim.ws_url,
+                config=fast_config(connect_timeout=0.1, reconnect=policy),
+            )
             with pytest.raises(ConnectionFailed, match=r"after 2 attempts.*TimeoutError"):
                 await connection.start()
             assert connection.metrics().errors == {"connect_timeout": 2}
@@ -208,8 +226,9 @@ def test_stall_is_detected_as_dead_peer_and_reconnected(run, venue):
             config = fast_config(dead_peer_timeout=0.3, heartbeat_interval=0.1)
             connection, seen, _ = setup(venue, url=sim.ws_url, config=config)
             async with connection:
-                await wait_until(lambda: connection.counters.reconnects >= 1
-                                 and connection.state is S.CONNECTED)
+                await wait_until(
+                    lambda: connection.counters.reconnects >= 1 and connection.state is S.CONNECTED
+                )
                 before = seen.counts[T.TRADE]
                 await wait_until(lambda: seen.counts[T.TRADE] > before)
                 metrics = connection.metrics()
@@ -222,8 +241,7 @@ def test_stall_is_detected_as_dead_peer_and_reconnected(run, venue):
 def test_subscribe_and_unsubscribe_while_connected(run, venue):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, (trades,) = setup(venue, url=sim.ws_url,
-                                                kinds=(ChannelKind.TRADES,))
+            connection, seen, (trades,) = setup(venue, url=sim.ws_url, kinds=(ChannelKind.TRADES,))
             cls, _, symbol = VENUES[venue]
             ticker = cls.subscription(symbol, ChannelKind.BOOK_TICKER)
             async with connection:
@@ -248,8 +266,9 @@ def test_subscribe_and_unsubscribe_while_connected(run, venue):
 def test_queue_overflow_is_counted(run, policy):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
-            connection, _, _ = setup(Venue.GATEIO, url=sim.ws_url,
-                                     config=fast_config(queue_size=2, overflow=policy))
+            connection, _, _ = setup(
+                Venue.GATEIO, url=sim.ws_url, config=fast_config(queue_size=2, overflow=policy)
+            )
             # A slow handler: the reader outpaces it and the queue overflows.
             connection.handler.on(T.TRADE, lambda trade: time.sleep(0.002))
             async with connection:
@@ -258,7 +277,8 @@ def test_queue_overflow_is_counted(run, policy):
                 handled = connection.handler.stats().frames
                 # Nothing is lost silently: every frame read was handled, dropped or queued.
                 assert connection.counters.frames == handled + connection.queue.dropped + len(
-                    connection.queue)
+                    connection.queue
+                )
         assert metrics.queue_dropped >= 5 and metrics.queue_capacity == 2
 
     run(test)
@@ -267,8 +287,11 @@ def test_queue_overflow_is_counted(run, policy):
 def test_block_policy_never_drops(run):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
-            connection, seen, _ = setup(Venue.GATEIO, url=sim.ws_url, config=fast_config(
-                queue_size=2, overflow=OverflowPolicy.BLOCK))
+            connection, seen, _ = setup(
+                Venue.GATEIO,
+                url=sim.ws_url,
+                config=fast_config(queue_size=2, overflow=OverflowPolicy.BLOCK),
+            )
             connection.handler.on(T.TRADE, lambda trade: time.sleep(0.001))
             async with connection:
                 await wait_until(lambda: seen.counts[T.TRADE] >= 50)
@@ -352,19 +375,22 @@ def test_lifecycle_misuse_raises(run):
     run(test)
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"connect_timeout": 0}, "connect_timeout"),
-    ({"close_timeout": float("nan")}, "close_timeout"),
-    ({"dead_peer_timeout": -1}, "dead_peer_timeout"),
-    ({"queue_size": 0}, "queue_size"),
-    ({"overflow": "drop"}, "overflow"),
-    ({"max_size": 0}, "max_size"),
-    ({"reconnect": None}, "reconnect"),
-    ({"latency_window": 0}, "latency_window"),
-    ({"compression": 1}, "compression"),
-    ({"insecure_skip_tls_verify": "no"}, "insecure_skip_tls_verify"),
-    ({"credentials": ("key", "secret")}, "credentials"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"connect_timeout": 0}, "connect_timeout"),
+        ({"close_timeout": float("nan")}, "close_timeout"),
+        ({"dead_peer_timeout": -1}, "dead_peer_timeout"),
+        ({"queue_size": 0}, "queue_size"),
+        ({"overflow": "drop"}, "overflow"),
+        ({"max_size": 0}, "max_size"),
+        ({"reconnect": None}, "reconnect"),
+        ({"latency_window": 0}, "latency_window"),
+        ({"compression": 1}, "compression"),
+        ({"insecure_skip_tls_verify": "no"}, "insecure_skip_tls_verify"),
+        ({"credentials": ("key", "secret")}, "credentials"),
+    ],
+)
 def test_invalid_config_is_a_config_error(kwargs, field):
     with pytest.raises(ConfigError, match=field):
         ConnectionConfig(**kwargs)
@@ -407,8 +433,7 @@ def test_unexpected_error_in_the_receive_path_ends_in_error(run):
 def test_refused_subscription_is_reported_and_counted(run, venue):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, (trades,) = setup(venue, url=sim.ws_url,
-                                                kinds=(ChannelKind.TRADES,))
+            connection, seen, (trades,) = setup(venue, url=sim.ws_url, kinds=(ChannelKind.TRADES,))
             cls = VENUES[venue][0]
             unknown = cls.subscription("NOPE_USDT", ChannelKind.TRADES)
             async with connection:
@@ -427,8 +452,9 @@ def test_refused_subscription_is_reported_and_counted(run, venue):
 def test_frames_dropped_callbacks_see_every_drop(run, policy):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
-            connection, _, _ = setup(Venue.GATEIO, url=sim.ws_url,
-                                     config=fast_config(queue_size=2, overflow=policy))
+            connection, _, _ = setup(
+                Venue.GATEIO, url=sim.ws_url, config=fast_config(queue_size=2, overflow=policy)
+            )
             reported = []
             connection.on_frames_dropped(reported.append)
             connection.on_frames_dropped(lambda count: 1 / 0)  # logged, others still called

@@ -26,13 +26,17 @@ def test_100_mexc_subscriptions_over_4_connections(run):
         subs = mexc_subscriptions()
         assert len(subs) == 100
         async with VenueSimulator(Venue.MEXC, SimConfig(symbols=SYMBOLS, rate_hz=10)) as sim:
-            group = ConnectionGroup(MexcConnection, MexcHandler(), subs, url=sim.ws_url,
-                                    config=fast_config())
+            group = ConnectionGroup(
+                MexcConnection, MexcHandler(), subs, url=sim.ws_url, config=fast_config()
+            )
             assert [len(c.subscriptions) for c in group.connections] == [30, 30, 30, 10]
             async with group:
                 assert group.state is S.CONNECTED
-                await wait_until(lambda: all(
-                    c.active_subscriptions == set(c.subscriptions) for c in group.connections))
+                await wait_until(
+                    lambda: all(
+                        c.active_subscriptions == set(c.subscriptions) for c in group.connections
+                    )
+                )
                 await wait_until(lambda: all(c.counters.frames > 10 for c in group.connections))
                 metrics = group.metrics()
                 assert sim.stats.connections_accepted == 4
@@ -52,15 +56,19 @@ def test_subscribing_later_fills_connections_then_opens_new_ones(run):
         symbols = SYMBOLS[:9]
         subs = mexc_subscriptions(symbols)  # 36
         async with VenueSimulator(Venue.MEXC, SimConfig(symbols=symbols, rate_hz=10)) as sim:
-            group = ConnectionGroup(MexcConnection, MexcHandler(), subs[:28], url=sim.ws_url,
-                                    config=fast_config())
+            group = ConnectionGroup(
+                MexcConnection, MexcHandler(), subs[:28], url=sim.ws_url, config=fast_config()
+            )
             async with group:
                 await group.subscribe(*subs[28:])  # 2 fit, 6 need a second connection
                 assert [len(c.subscriptions) for c in group.connections] == [30, 6]
                 await group.connections[1].wait_connected()
                 await wait_until(lambda: sim.stats.subscriptions == 36)
-                await wait_until(lambda: all(
-                    c.active_subscriptions == set(c.subscriptions) for c in group.connections))
+                await wait_until(
+                    lambda: all(
+                        c.active_subscriptions == set(c.subscriptions) for c in group.connections
+                    )
+                )
                 await group.unsubscribe(*subs[:5], subs[0])
                 assert len(group.subscriptions) == 31
                 await wait_until(lambda: sim.stats.unsubscriptions == 5)
@@ -76,8 +84,9 @@ def test_gateio_has_no_limit_one_connection(run):
             handler = GateioHandler()
             trades = []
             handler.on(WebSocketMessageType.TRADE, trades.append)
-            async with ConnectionGroup(GateioConnection, handler, subs, url=sim.ws_url,
-                                       config=fast_config()) as group:
+            async with ConnectionGroup(
+                GateioConnection, handler, subs, url=sim.ws_url, config=fast_config()
+            ) as group:
                 assert len(group.connections) == 1
                 await wait_until(lambda: {t.symbol for t in trades} == set(pairs))
 
@@ -87,14 +96,16 @@ def test_gateio_has_no_limit_one_connection(run):
 def test_per_connection_must_fit_the_venue_limit():
     with pytest.raises(ConfigError, match="at most 30"):
         ConnectionGroup(MexcConnection, MexcHandler(), per_connection=31)
-    group = ConnectionGroup(MexcConnection, MexcHandler(), mexc_subscriptions(SYMBOLS[:3]),
-                            per_connection=5)
+    group = ConnectionGroup(
+        MexcConnection, MexcHandler(), mexc_subscriptions(SYMBOLS[:3]), per_connection=5
+    )
     assert [len(c.subscriptions) for c in group.connections] == [5, 5, 2]
 
 
 def test_connections_of_a_group_get_their_own_jitter_seed():
     policy = fast_config().reconnect
-    group = ConnectionGroup(MexcConnection, MexcHandler(), mexc_subscriptions(SYMBOLS[:20]),
-                            config=fast_config())
+    group = ConnectionGroup(
+        MexcConnection, MexcHandler(), mexc_subscriptions(SYMBOLS[:20]), config=fast_config()
+    )
     seeds = [c.config.reconnect.seed for c in group.connections]
     assert seeds == [policy.seed + n for n in range(3)]

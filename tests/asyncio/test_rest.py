@@ -45,10 +45,13 @@ async def http_server(response: bytes | None):
         await server.wait_closed()
 
 
-@pytest.mark.parametrize(("venue", "protocol", "symbol"), [
-    (Venue.MEXC, MexcProtocol, "BTCUSDT"),
-    (Venue.GATEIO, GateioProtocol, "BTC_USDT"),
-])
+@pytest.mark.parametrize(
+    ("venue", "protocol", "symbol"),
+    [
+        (Venue.MEXC, MexcProtocol, "BTCUSDT"),
+        (Venue.GATEIO, GateioProtocol, "BTC_USDT"),
+    ],
+)
 def test_snapshot_from_the_simulator(run, venue, protocol, symbol):
     async def test():
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,))) as sim:
@@ -76,8 +79,10 @@ def test_request_line_and_content_length_body(run):
 
 def test_chunked_body(run):
     async def test():
-        response = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    b"4\r\n{\"a\"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n")
+        response = (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b'4\r\n{"a"\r\n3;ext=1\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n'
+        )
         async with http_server(response) as (url, _):
             assert await http_get(url, timeout=5) == b'{"a":1}'
 
@@ -92,12 +97,15 @@ def test_body_until_close(run):
     run(test)
 
 
-@pytest.mark.parametrize(("response", "match"), [
-    (b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno symbol", "HTTP 404 Not Found"),
-    (b"SSH-2.0-OpenSSH\r\n", "not an HTTP/1.x response"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "IncompleteReadError"),
-    (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "exceeds"),
-])
+@pytest.mark.parametrize(
+    ("response", "match"),
+    [
+        (b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nno symbol", "HTTP 404 Not Found"),
+        (b"SSH-2.0-OpenSSH\r\n", "not an HTTP/1.x response"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "IncompleteReadError"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "exceeds"),
+    ],
+)
 def test_bad_answers_are_http_errors(run, response, match):
     async def test():
         async with http_server(response) as (url, _):

@@ -33,8 +33,9 @@ def test_book_follows_the_venue(run, venue):
     async def test():
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
-            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
-                                  config=fast_config())
+            stream = MarketStream(
+                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+            )
             async with stream:
                 sync = stream.books[symbol]
                 await wait_until(lambda: in_sync_with(sync, sim) and sync.deltas_applied > 20)
@@ -56,8 +57,9 @@ def test_gap_resyncs_by_itself_and_counts(run, venue):
         symbol = SYMBOLS[venue]
         config = SimConfig(symbols=(symbol,), rate_hz=100, faults=FaultConfig(gap_every=15))
         async with VenueSimulator(venue, config) as sim:
-            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
-                                  config=fast_config())
+            stream = MarketStream(
+                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+            )
             async with stream:
                 sync = stream.books[symbol]
                 await wait_until(lambda: sync.resyncs >= 2)
@@ -73,11 +75,13 @@ def test_gap_resyncs_by_itself_and_counts(run, venue):
 def test_book_recovers_after_reconnects(run, venue):
     async def test():
         symbol = SYMBOLS[venue]
-        config = SimConfig(symbols=(symbol,), rate_hz=100,
-                           faults=FaultConfig(close_after_frames=40))
+        config = SimConfig(
+            symbols=(symbol,), rate_hz=100, faults=FaultConfig(close_after_frames=40)
+        )
         async with VenueSimulator(venue, config) as sim:
-            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
-                                  config=fast_config())
+            stream = MarketStream(
+                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+            )
             async with stream:
                 sync = stream.books[symbol]
                 await wait_until(lambda: stream.summary().metrics.reconnects >= 2)
@@ -90,8 +94,13 @@ def test_pushed_snapshots_keep_a_book_without_rest(run, venue):
     async def test():
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
-            stream = MarketStream(venue, [symbol], [ChannelKind.DEPTH_SNAPSHOT],
-                                  url=sim.ws_url, rest_url="http://127.0.0.1:9")
+            stream = MarketStream(
+                venue,
+                [symbol],
+                [ChannelKind.DEPTH_SNAPSHOT],
+                url=sim.ws_url,
+                rest_url="http://127.0.0.1:9",
+            )
             async with stream:
                 sync = stream.books[symbol]
                 await wait_until(lambda: sync.snapshots >= 3 and sync.live)
@@ -104,9 +113,14 @@ def test_failing_snapshot_is_counted_and_retried(run):
     async def test():
         async with VenueSimulator(Venue.MEXC, SimConfig(rate_hz=100)) as sim:
             # No snapshot below this base URL: every GET gets a 404.
-            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url,
-                                  rest_url=f"{sim.rest_url}/nowhere", config=fast_config(),
-                                  snapshot_retry_delay=0.01)
+            stream = MarketStream(
+                Venue.MEXC,
+                ["BTCUSDT"],
+                url=sim.ws_url,
+                rest_url=f"{sim.rest_url}/nowhere",
+                config=fast_config(),
+                snapshot_retry_delay=0.01,
+            )
             async with stream:
                 await wait_until(lambda: stream.snapshot_errors >= 2)
                 assert not stream.books["BTCUSDT"].live
@@ -118,10 +132,16 @@ def test_failing_snapshot_is_counted_and_retried(run):
 def test_run_for_a_duration_and_report(run):
     async def test():
         ticks = []
-        async with VenueSimulator(Venue.GATEIO, SimConfig(symbols=("ETH_USDT",),
-                                                          rate_hz=100)) as sim:
-            stream = MarketStream(Venue.GATEIO, ["eth_usdt"], url=sim.ws_url,
-                                  rest_url=sim.rest_url, config=fast_config())
+        async with VenueSimulator(
+            Venue.GATEIO, SimConfig(symbols=("ETH_USDT",), rate_hz=100)
+        ) as sim:
+            stream = MarketStream(
+                Venue.GATEIO,
+                ["eth_usdt"],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=fast_config(),
+            )
             summary = await stream.run(0.5, on_tick=ticks.append, tick_interval=0.1)
         assert ticks and summary.metrics.frames > 0 and summary.metrics.state == "closed"
         assert summary.symbols[0].symbol == "ETH_USDT"
@@ -131,11 +151,17 @@ def test_run_for_a_duration_and_report(run):
 
 def test_run_raises_when_the_venue_is_unreachable(run):
     async def test():
-        async with VenueSimulator(Venue.MEXC, SimConfig(faults=FaultConfig(
-                refuse_connections_for=60))) as sim:
+        async with VenueSimulator(
+            Venue.MEXC, SimConfig(faults=FaultConfig(refuse_connections_for=60))
+        ) as sim:
             policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
-            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url,
-                                  rest_url=sim.rest_url, config=fast_config(reconnect=policy))
+            stream = MarketStream(
+                Venue.MEXC,
+                ["BTCUSDT"],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=fast_config(reconnect=policy),
+            )
             with pytest.raises(ConnectionFailed):
                 await stream.run(5)
         assert stream.summary().metrics.state == "closed"
@@ -150,14 +176,19 @@ def test_books_are_flagged_while_their_connection_is_down(run, venue):
     async def test():
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
-            stream = MarketStream(venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url,
-                                  config=fast_config())
+            stream = MarketStream(
+                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+            )
             sync = stream.books[symbol]
             live_while_down = []
             (connection,) = stream.group.connections
             connection.on_state_change(
-                lambda old, new: live_while_down.append(sync.live) if new.value in (
-                    "reconnecting", "connecting") else None)
+                lambda old, new: (
+                    live_while_down.append(sync.live)
+                    if new.value in ("reconnecting", "connecting")
+                    else None
+                )
+            )
             async with stream:
                 await wait_until(lambda: sync.live)
                 sim.set_faults(FaultConfig(close_after_frames=1))
@@ -173,11 +204,17 @@ def test_books_are_flagged_while_their_connection_is_down(run, venue):
 def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
     async def test():
         calls = []
-        async with VenueSimulator(Venue.GATEIO, SimConfig(symbols=("BTC_USDT",),
-                                                          rate_hz=100)) as sim:
-            stream = MarketStream(Venue.GATEIO, ["BTC_USDT"], url=sim.ws_url,
-                                  rest_url=sim.rest_url, config=fast_config(),
-                                  snapshot_retry_delay=0.01)
+        async with VenueSimulator(
+            Venue.GATEIO, SimConfig(symbols=("BTC_USDT",), rate_hz=100)
+        ) as sim:
+            stream = MarketStream(
+                Venue.GATEIO,
+                ["BTC_USDT"],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=fast_config(),
+                snapshot_retry_delay=0.01,
+            )
             parse = stream.protocol.parse_snapshot
 
             def flaky(body, symbol):
@@ -186,10 +223,19 @@ def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
                     raise RuntimeError("a bug in a snapshot parser")
                 return parse(body, symbol)
 
-            monkeypatch.setattr(stream, "protocol", type("P", (), {
-                "parse_snapshot": staticmethod(flaky),
-                "snapshot_url": staticmethod(stream.protocol.snapshot_url),
-                "normalize_symbol": staticmethod(stream.protocol.normalize_symbol)}))
+            monkeypatch.setattr(
+                stream,
+                "protocol",
+                type(
+                    "P",
+                    (),
+                    {
+                        "parse_snapshot": staticmethod(flaky),
+                        "snapshot_url": staticmethod(stream.protocol.snapshot_url),
+                        "normalize_symbol": staticmethod(stream.protocol.normalize_symbol),
+                    },
+                ),
+            )
             async with stream:
                 await wait_until(lambda: stream.books["BTC_USDT"].live)
             assert stream.snapshot_errors == 2 and len(calls) == 3

@@ -55,15 +55,27 @@ def test_heartbeat_and_pong():
 
 def test_answers_are_matched_by_request_id():
     (request,) = P.subscribe_requests([sub("trades")])
-    ack = P.parse_control(encoder.encode_ack("spot.trades", "subscribe", request.request_id,
-                                             time_ms=1, payload=["BTC_USDT"], conn_id="c"))
+    ack = P.parse_control(
+        encoder.encode_ack(
+            "spot.trades",
+            "subscribe",
+            request.request_id,
+            time_ms=1,
+            payload=["BTC_USDT"],
+            conn_id="c",
+        )
+    )
     assert isinstance(ack, SubscriptionAck)
     assert P.answered(request, ack) == request.subscriptions
-    other = P.parse_control(encoder.encode_ack("spot.trades", "subscribe",
-                                               request.request_id + 1000, time_ms=1))
+    other = P.parse_control(
+        encoder.encode_ack("spot.trades", "subscribe", request.request_id + 1000, time_ms=1)
+    )
     assert P.answered(request, other) == ()
-    error = P.parse_control(encoder.encode_error("spot.trades", "subscribe", 2, "unknown pair",
-                                                 request.request_id, time_ms=1))
+    error = P.parse_control(
+        encoder.encode_error(
+            "spot.trades", "subscribe", 2, "unknown pair", request.request_id, time_ms=1
+        )
+    )
     assert isinstance(error, VenueError)
     assert P.answered(request, error) == request.subscriptions
 
@@ -74,11 +86,15 @@ def test_no_documented_subscription_limit():
 
 
 def test_snapshot_url_and_parse():
-    assert (P.snapshot_url("https://api.gateio.ws", "BTCUSDT")
-            == "https://api.gateio.ws/api/v4/spot/order_book"
-               "?currency_pair=BTC_USDT&limit=100&with_id=true")
-    body = (b'{"id": 123456, "current": 1623898993123, "update": 1623898993121,'
-            b' "asks": [["1.52", "1.151"], ["1.53", "1.218"]], "bids": [["1.17", "201.863"]]}')
+    assert (
+        P.snapshot_url("https://api.gateio.ws", "BTCUSDT")
+        == "https://api.gateio.ws/api/v4/spot/order_book"
+        "?currency_pair=BTC_USDT&limit=100&with_id=true"
+    )
+    body = (
+        b'{"id": 123456, "current": 1623898993123, "update": 1623898993121,'
+        b' "asks": [["1.52", "1.151"], ["1.53", "1.218"]], "bids": [["1.17", "201.863"]]}'
+    )
     snapshot = P.parse_snapshot(body, "BTC_USDT")
     assert snapshot.is_snapshot and snapshot.venue is Venue.GATEIO
     assert snapshot.last_update_id == 123456 and snapshot.time_ms == 1623898993123
@@ -102,8 +118,9 @@ def test_bad_snapshot_is_a_frame_error(body, reason):
 
 
 def test_connection_context_applies_the_options():
-    options = ConnectOptions(open_timeout=2, close_timeout=1, ping_interval=5, ping_timeout=5,
-                             max_size=None, proxy=None)
+    options = ConnectOptions(
+        open_timeout=2, close_timeout=1, ping_interval=5, ping_timeout=5, max_size=None, proxy=None
+    )
     kwargs = P.connect_kwargs(options)
     assert kwargs["ping_interval"] == 5 and kwargs["max_size"] is None
     assert kwargs["compression"] is None

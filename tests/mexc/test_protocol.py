@@ -85,10 +85,14 @@ def test_limit_of_thirty_subscriptions_per_connection():
 
 
 def test_snapshot_url_and_parse():
-    assert (P.snapshot_url("http://127.0.0.1:9/", "btc_usdt")
-            == "http://127.0.0.1:9/api/v3/depth?symbol=BTCUSDT&limit=1000")
-    body = (b'{"lastUpdateId": 1027024, "bids": [["4.00000000", "431.00000000"]],'
-            b' "asks": [["4.00000200", "12.00000000"], ["4.1", "1"]], "timestamp": 1}')
+    assert (
+        P.snapshot_url("http://127.0.0.1:9/", "btc_usdt")
+        == "http://127.0.0.1:9/api/v3/depth?symbol=BTCUSDT&limit=1000"
+    )
+    body = (
+        b'{"lastUpdateId": 1027024, "bids": [["4.00000000", "431.00000000"]],'
+        b' "asks": [["4.00000200", "12.00000000"], ["4.1", "1"]], "timestamp": 1}'
+    )
     snapshot = P.parse_snapshot(body, "BTCUSDT")
     assert snapshot.is_snapshot and snapshot.venue is Venue.MEXC
     assert snapshot.last_update_id == 1027024
@@ -111,8 +115,9 @@ def test_bad_snapshot_is_a_frame_error(body, reason):
 
 
 def test_connection_context_applies_the_options():
-    options = ConnectOptions(open_timeout=1.5, close_timeout=0.5, ping_interval=None,
-                             ping_timeout=None, max_size=1234)
+    options = ConnectOptions(
+        open_timeout=1.5, close_timeout=0.5, ping_interval=None, ping_timeout=None, max_size=1234
+    )
     kwargs = P.connect_kwargs(options)
     assert kwargs["open_timeout"] == 1.5 and kwargs["max_size"] == 1234
     assert kwargs["compression"] is None and kwargs["proxy"] is None
@@ -122,22 +127,27 @@ def test_connection_context_applies_the_options():
 
 def test_compression_and_tls_options():
     """Compression is opt-in; TLS is verified unless the loud insecure option is set."""
-    plain = ConnectOptions(open_timeout=1, close_timeout=1, ping_interval=None,
-                           ping_timeout=None, max_size=1 << 20)
+    plain = ConnectOptions(
+        open_timeout=1, close_timeout=1, ping_interval=None, ping_timeout=None, max_size=1 << 20
+    )
     assert P.connect_kwargs(plain)["compression"] is None
     assert P.connect_kwargs(plain._replace(compression=True))["compression"] == "deflate"
     assert "ssl" not in P.connect_kwargs(plain._replace(insecure_skip_tls_verify=True))
     secure = P.connection_context("wss://127.0.0.1:1/ws", plain)
     # websockets then builds its default, verifying context itself.
     assert secure.create_connection_kwargs.get("ssl") is None
-    insecure = P.connection_context("wss://127.0.0.1:1/ws",
-                                    plain._replace(insecure_skip_tls_verify=True))
+    insecure = P.connection_context(
+        "wss://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True)
+    )
     context = insecure.create_connection_kwargs["ssl"]
     assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
     # A plain ws:// URL gets no TLS context at all (websockets would refuse one).
-    assert P.connection_context("ws://127.0.0.1:1/ws",
-                                plain._replace(insecure_skip_tls_verify=True)
-                                ).create_connection_kwargs.get("ssl") is None
+    assert (
+        P.connection_context(
+            "ws://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True)
+        ).create_connection_kwargs.get("ssl")
+        is None
+    )
 
 
 @pytest.mark.parametrize("bomb", [b"[" * 100_000, b'{"a":' * 100_000])

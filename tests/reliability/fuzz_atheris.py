@@ -66,7 +66,8 @@ def seed_corpus(folder: Path) -> int:
                 text = isinstance(recorded.data, str)
                 raw = recorded.data.encode() if text else recorded.data
                 (folder / f"{venue}-{kind}-{count}").write_bytes(
-                    bytes([venue_bit | (2 if text else 0)]) + raw)
+                    bytes([venue_bit | (2 if text else 0)]) + raw
+                )
                 count += 1
     return count
 

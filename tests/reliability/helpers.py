@@ -40,21 +40,26 @@ TEST_TIMEOUT = 60.0
 KINDS = (ChannelKind.TRADES, ChannelKind.BOOK_TICKER, ChannelKind.DEPTH)
 #: Symbols per venue in the fault runs: 11 MEXC symbols x 3 channels = 33 subscriptions,
 #: two sharded connections (30 + 3).
-MEXC_SYMBOLS = tuple(f"{base}USDT" for base in
-                     ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "DOT", "LTC", "TRX", "BNB",
-                      "AVAX"))
+MEXC_SYMBOLS = tuple(
+    f"{base}USDT"
+    for base in ("BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "DOT", "LTC", "TRX", "BNB", "AVAX")
+)
 GATE_SYMBOLS = ("BTC_USDT", "ETH_USDT", "SOL_USDT", "XRP_USDT")
 SYMBOLS = {Venue.MEXC: MEXC_SYMBOLS, Venue.GATEIO: GATE_SYMBOLS}
 #: How the simulator names the stream each client subscription opens.
 _STREAM_KINDS = {
-    Venue.MEXC: {ChannelKind.TRADES: StreamKind.TRADES,
-                 ChannelKind.BOOK_TICKER: StreamKind.BOOK_TICKER,
-                 ChannelKind.DEPTH: StreamKind.DEPTH_DELTA,
-                 ChannelKind.DEPTH_SNAPSHOT: StreamKind.DEPTH_SNAPSHOT},
-    Venue.GATEIO: {ChannelKind.TRADES: StreamKind.TRADE_EACH,
-                   ChannelKind.BOOK_TICKER: StreamKind.BOOK_TICKER,
-                   ChannelKind.DEPTH: StreamKind.DEPTH_DELTA,
-                   ChannelKind.DEPTH_SNAPSHOT: StreamKind.DEPTH_SNAPSHOT},
+    Venue.MEXC: {
+        ChannelKind.TRADES: StreamKind.TRADES,
+        ChannelKind.BOOK_TICKER: StreamKind.BOOK_TICKER,
+        ChannelKind.DEPTH: StreamKind.DEPTH_DELTA,
+        ChannelKind.DEPTH_SNAPSHOT: StreamKind.DEPTH_SNAPSHOT,
+    },
+    Venue.GATEIO: {
+        ChannelKind.TRADES: StreamKind.TRADE_EACH,
+        ChannelKind.BOOK_TICKER: StreamKind.BOOK_TICKER,
+        ChannelKind.DEPTH: StreamKind.DEPTH_DELTA,
+        ChannelKind.DEPTH_SNAPSHOT: StreamKind.DEPTH_SNAPSHOT,
+    },
 }
 #: Frame-error reasons that mean a ws_stack bug rather than a bad frame.
 BUG_REASONS = (FrameErrorReason.INTERNAL_ERROR.value, FrameErrorReason.CALLBACK_ERROR.value)
@@ -71,15 +76,22 @@ def fast_config(**overrides: Any) -> ConnectionConfig:
         "ws_ping_interval": None,
         "ws_ping_timeout": None,
         "dead_peer_timeout": 2.0,
-        "reconnect": ReconnectionPolicy(initial_delay=0.005, factor=2, max_delay=0.05,
-                                        max_attempts=None, jitter=0.5, seed=3),
+        "reconnect": ReconnectionPolicy(
+            initial_delay=0.005, factor=2, max_delay=0.05, max_attempts=None, jitter=0.5, seed=3
+        ),
     }
     settings.update(overrides)
     return ConnectionConfig(**settings)
 
 
-async def wait_until(predicate: Callable[[], bool], what: str, *, timeout: float = 30.0,
-                     interval: float = 0.01, state: Callable[[], object] | None = None) -> None:
+async def wait_until(
+    predicate: Callable[[], bool],
+    what: str,
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.01,
+    state: Callable[[], object] | None = None,
+) -> None:
     """Poll ``predicate`` until it holds; fail naming ``what`` (and ``state()``) after
     ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -117,8 +129,9 @@ class Truth:
             self._record(ring, market)
             market.step = self._recording(ring, market, market.step)  # type: ignore[method-assign]
 
-    def _recording(self, ring: list[tuple[int, int]], market: Any,
-                   step: Callable[[int], Any]) -> Callable[[int], Any]:
+    def _recording(
+        self, ring: list[tuple[int, int]], market: Any, step: Callable[[int], Any]
+    ) -> Callable[[int], Any]:
         def recorded_step(time_ms: int) -> Any:
             if self.frozen:
                 return None  # the callers of step() ignore its result
@@ -131,8 +144,12 @@ class Truth:
     def _record(self, ring: list[tuple[int, int]], market: Any) -> None:
         bids, asks = market.top()
         version = market.version
-        ring[version % self._keep] = (version, fingerprint(
-            [(float(p), float(s)) for p, s in bids], [(float(p), float(s)) for p, s in asks]))
+        ring[version % self._keep] = (
+            version,
+            fingerprint(
+                [(float(p), float(s)) for p, s in bids], [(float(p), float(s)) for p, s in asks]
+            ),
+        )
 
     def at(self, symbol: str, version: int | None) -> int | None:
         """The book's fingerprint at ``version``; ``None`` if no longer kept."""
@@ -173,8 +190,10 @@ class BookAuditor:
             return
         self.checked += 1
         if fingerprint(book.bids(), book.asks()) != truth:
-            self.divergent.append(f"{symbol} @ {book.last_update_id}: live book differs from "
-                                  f"the simulator's (best bids {book.bids(3)})")
+            self.divergent.append(
+                f"{symbol} @ {book.last_update_id}: live book differs from "
+                f"the simulator's (best bids {book.bids(3)})"
+            )
 
 
 class SessionLog:
@@ -204,8 +223,10 @@ class SessionLog:
 def expected_streams(stream: MarketStream) -> list[set[tuple[str, StreamKind]]]:
     """Per connection of ``stream``, the simulator streams its subscriptions open."""
     kinds = _STREAM_KINDS[stream.venue]
-    return [{(sub.symbol, kinds[sub.kind]) for sub in connection.subscriptions}
-            for connection in stream.group.connections]
+    return [
+        {(sub.symbol, kinds[sub.kind]) for sub in connection.subscriptions}
+        for connection in stream.group.connections
+    ]
 
 
 # -- one run against a faulty simulator -------------------------------------------------
@@ -247,7 +268,8 @@ class RunReport:
         for opened in self.sessions:
             assert not opened or opened in self.expected, (
                 f"a session subscribed to {len(opened)} streams, expected one of "
-                f"{[len(e) for e in self.expected]}")
+                f"{[len(e) for e in self.expected]}"
+            )
         assert self.frames_read == self.frames_handled + self.queue_dropped
         assert self.metrics.queue_dropped == self.queue_dropped
         assert not set(self.metrics.errors) & set(BUG_REASONS), self.metrics.errors
@@ -289,9 +311,10 @@ def reach(predicate: Callable[[MarketStream, VenueSimulator], bool], what: str) 
 
 def reconnected(times: int) -> Drive:
     """Wait until every connection of the stream was re-established ``times`` times."""
-    return reach(lambda stream, sim: all(c.counters.reconnects >= times
-                                         for c in stream.group.connections),
-                 f"every connection to reconnect {times} times")
+    return reach(
+        lambda stream, sim: all(c.counters.reconnects >= times for c in stream.group.connections),
+        f"every connection to reconnect {times} times",
+    )
 
 
 async def fault_run(
@@ -322,11 +345,19 @@ async def fault_run(
     async with VenueSimulator(venue, sim_config) as sim:
         truth = Truth(sim)
         sessions = SessionLog(sim)
-        stream = MarketStream(venue, symbols, kinds, url=sim.ws_url, rest_url=sim.rest_url,
-                              config=config or fast_config(), snapshot_retry_delay=0.02)
+        stream = MarketStream(
+            venue,
+            symbols,
+            kinds,
+            url=sim.ws_url,
+            rest_url=sim.rest_url,
+            config=config or fast_config(),
+            snapshot_retry_delay=0.02,
+        )
         expected = expected_streams(stream)
         auditor = BookAuditor(stream, truth)
         if slow_callback is not None:
+
             def maybe_slow(message: Any) -> None:
                 if slow["on"]:
                     slow_callback(message)
@@ -338,9 +369,10 @@ async def fault_run(
             if expect_failure:
                 assert failure is not None, "expected the reconnection policy to give up"
                 # The group reports the first failure; the other connections follow.
-                await wait_until(lambda: all(c.state is ConnectionState.ERROR
-                                             for c in stream.group.connections),
-                                 "every connection to give up")
+                await wait_until(
+                    lambda: all(c.state is ConnectionState.ERROR for c in stream.group.connections),
+                    "every connection to give up",
+                )
                 # Every book fed by a failed connection is flagged, none claims to be live.
                 assert not any(sync.live for sync in stream.books.values())
             else:
@@ -349,8 +381,14 @@ async def fault_run(
                 slow["on"] = False
                 # A dropping queue (slow consumer) may lose an ack, or a book's last delta.
                 dropping = slow_callback is not None
-                await settle(stream, sim, auditor, truth, require_acks=not dropping,
-                             require_live=not dropping)
+                await settle(
+                    stream,
+                    sim,
+                    auditor,
+                    truth,
+                    require_acks=not dropping,
+                    require_live=not dropping,
+                )
                 if exact:
                     exact_ok = await all_frames_read(stream, sim)
         finally:
@@ -382,8 +420,9 @@ async def fault_run(
         )
 
 
-async def _start_and_drive(stream: MarketStream, sim: VenueSimulator,
-                           drive: Drive) -> ConnectionFailed | None:
+async def _start_and_drive(
+    stream: MarketStream, sim: VenueSimulator, drive: Drive
+) -> ConnectionFailed | None:
     """Start the stream and drive it concurrently (``drive`` may be what lets it connect);
     return the ``ConnectionFailed`` either raised, re-raise anything else."""
     starting = asyncio.create_task(stream.start(), name="start")
@@ -406,28 +445,47 @@ async def _start_and_drive(stream: MarketStream, sim: VenueSimulator,
         await asyncio.gather(starting, driving, return_exceptions=True)
 
 
-async def settle(stream: MarketStream, sim: VenueSimulator, auditor: BookAuditor,
-                 truth: Truth, *, require_acks: bool = True, require_live: bool = True) -> None:
+async def settle(
+    stream: MarketStream,
+    sim: VenueSimulator,
+    auditor: BookAuditor,
+    truth: Truth,
+    *,
+    require_acks: bool = True,
+    require_live: bool = True,
+) -> None:
     """Faults are off: wait until connected, subscribed and live; freeze the market and
     wait until every book has the simulator's final version; compare them."""
     group = stream.group
     # A stall under way runs its course and its client drops that socket: wait for the
     # simulator to hold exactly the client's (fresh) connections, none of them stalled.
-    await wait_until(lambda: sim.stalled_connections == 0
-                     and sim.stats.connections_open == len(group.connections),
-                     "stalls to end and dropped sockets to go")
+    await wait_until(
+        lambda: (
+            sim.stalled_connections == 0 and sim.stats.connections_open == len(group.connections)
+        ),
+        "stalls to end and dropped sockets to go",
+    )
 
     def connected() -> bool:
         return group.state is ConnectionState.CONNECTED and (
-            not require_acks or all(c.active_subscriptions == set(c.subscriptions)
-                                    for c in group.connections))
+            not require_acks
+            or all(c.active_subscriptions == set(c.subscriptions) for c in group.connections)
+        )
 
-    await wait_until(connected, "every connection to be connected"
-                     + (" with every subscription acknowledged" if require_acks else ""))
-    await wait_until(lambda: all(sync.live for sync in stream.books.values()),
-                     "every book to go live",
-                     state=lambda: {symbol: (sync.phase.value, sync._requested, sync.stats())
-                                    for symbol, sync in stream.books.items() if not sync.live})
+    await wait_until(
+        connected,
+        "every connection to be connected"
+        + (" with every subscription acknowledged" if require_acks else ""),
+    )
+    await wait_until(
+        lambda: all(sync.live for sync in stream.books.values()),
+        "every book to go live",
+        state=lambda: {
+            symbol: (sync.phase.value, sync._requested, sync.stats())
+            for symbol, sync in stream.books.items()
+            if not sync.live
+        },
+    )
     for symbol in stream.books:
         auditor.verify(symbol)
     # The market stops; the streams deliver what they still owe, then only tickers flow.
@@ -435,19 +493,24 @@ async def settle(stream: MarketStream, sim: VenueSimulator, auditor: BookAuditor
     # a dropping queue, the frame that carried a book's last delta may have been dropped,
     # and with the market stopped no later delta can prove the book whole again.
     truth.frozen = True
-    await wait_until(lambda: all((sync.live or not require_live) and (
-                                 not sync.live or sync.book.last_update_id ==
-                                 sim.book(symbol).last_update_id)
-                                 for symbol, sync in stream.books.items()),
-                     "every live book to reach the simulator's final version",
-                     state=lambda: {symbol: (sync.phase.value, sync.book.last_update_id,
-                                             sim.book(symbol).last_update_id)
-                                    for symbol, sync in stream.books.items()})
+    await wait_until(
+        lambda: all(
+            (sync.live or not require_live)
+            and (not sync.live or sync.book.last_update_id == sim.book(symbol).last_update_id)
+            for symbol, sync in stream.books.items()
+        ),
+        "every live book to reach the simulator's final version",
+        state=lambda: {
+            symbol: (sync.phase.value, sync.book.last_update_id, sim.book(symbol).last_update_id)
+            for symbol, sync in stream.books.items()
+        },
+    )
     for symbol, sync in stream.books.items():
         final = sim.book(symbol)
         if sync.live:
             assert (sync.book.bids(), sync.book.asks()) == (final.bids(), final.asks()), (
-                f"{symbol}: book at the final version differs from the simulator's")
+                f"{symbol}: book at the final version differs from the simulator's"
+            )
     assert group.state is ConnectionState.CONNECTED
 
 

@@ -132,8 +132,10 @@ def body_of(push: bytes) -> WireField:
 
 def replace_body(push: bytes, content: bytes) -> bytes:
     """``push`` with its body's content replaced (and its length prefix recomputed)."""
-    return b"".join(length_delimited(f.number, content) if f.number in BODY_FIELDS else f.raw
-                    for f in fields(push))
+    return b"".join(
+        length_delimited(f.number, content) if f.number in BODY_FIELDS else f.raw
+        for f in fields(push)
+    )
 
 
 # -- accounting ---------------------------------------------------------------------------
@@ -160,8 +162,9 @@ def feed(handler: MessageHandler, frames: Iterable[bytes | str]) -> Outcome:
     outcome = Outcome()
 
     def keep(message: object) -> None:
-        outcome.delivered.append(message.copy() if isinstance(message, OrderBookUpdate)
-                                 else message)
+        outcome.delivered.append(
+            message.copy() if isinstance(message, OrderBookUpdate) else message
+        )
 
     for msg_type in WebSocketMessageType:
         handler.on(msg_type, keep)
@@ -213,12 +216,20 @@ def json_bombs(depth: int) -> Iterator[tuple[Venue, str]]:
     for bomb in (nested(depth), nested(depth, "dict")):
         yield Venue.GATEIO, '{"channel":"spot.trades","event":"update","result":' + bomb + "}"
         yield Venue.GATEIO, '{"channel":"spot.trades","event":"update","result":{"x":' + bomb + "}}"
-        yield Venue.GATEIO, '{"channel":"spot.order_book_update","event":"update","result":{"s":"A","U":1,"u":2,"b":' + bomb + "}}"  # noqa: E501
+        yield (
+            Venue.GATEIO,
+            '{"channel":"spot.order_book_update","event":"update","result":{"s":"A","U":1,"u":2,"b":'
+            + bomb
+            + "}}",
+        )
         yield Venue.GATEIO, '{"channel":"spot.trades","event":"subscribe","error":' + bomb + "}"
         yield Venue.GATEIO, '{"time":1,"x":' + bomb + ',"channel":"spot.pong"}'
         yield Venue.GATEIO, bomb
         yield Venue.MEXC, '{"c":"spot@public.deals.v3.api@BTCUSDT","d":' + bomb + "}"
-        yield Venue.MEXC, '{"c":"spot@public.increase.depth.v3.api@BTCUSDT","d":{"r":"1","bids":' + bomb + "}}"  # noqa: E501
+        yield (
+            Venue.MEXC,
+            '{"c":"spot@public.increase.depth.v3.api@BTCUSDT","d":{"r":"1","bids":' + bomb + "}}",
+        )
         yield Venue.MEXC, '{"x":' + bomb + ',"c":"spot@public.bookTicker.v3.api@BTCUSDT"}'
         yield Venue.MEXC, '{"id":0,"code":0,"msg":"PONG","x":' + bomb + "}"
         yield Venue.MEXC, bomb

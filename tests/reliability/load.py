@@ -92,16 +92,28 @@ class LoadFigures:
             assert venue.books_equal + venue.books_flagged == venue.symbols
             assert venue.frames > 0
             assert not {"internal_error", "callback_error", "handler_exception"} & set(
-                venue.errors), venue.errors
+                venue.errors
+            ), venue.errors
 
 
 class SimProcess:
     """A ``ws-stack sim`` child process that stops by itself after ``lifetime`` seconds."""
 
     def __init__(self, venue: Venue, names: list[str], rate_hz: float, lifetime: float) -> None:
-        command = [sys.executable, "-m", "ws_stack.cli", "sim", "--venue", venue.value,
-                   "--rate", str(rate_hz), "--symbols", ",".join(names),
-                   "--duration", str(lifetime)]
+        command = [
+            sys.executable,
+            "-m",
+            "ws_stack.cli",
+            "sim",
+            "--venue",
+            venue.value,
+            "--rate",
+            str(rate_hz),
+            "--symbols",
+            ",".join(names),
+            "--duration",
+            str(lifetime),
+        ]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -156,29 +168,41 @@ async def _quiesce_and_compare(stream: MarketStream, rest_url: str) -> tuple[int
             flagged += 1
             continue
         book = sync.book
-        same = (book.last_update_id == truth.last_update_id
-                and book.bids() == [(lv.price, lv.size) for lv in truth.bids]
-                and book.asks() == [(lv.price, lv.size) for lv in truth.asks])
+        same = (
+            book.last_update_id == truth.last_update_id
+            and book.bids() == [(lv.price, lv.size) for lv in truth.bids]
+            and book.asks() == [(lv.price, lv.size) for lv in truth.asks]
+        )
         if same:
             equal += 1
         else:
-            diverged.append(f"{symbol}: live at {book.last_update_id}, "
-                            f"simulator at {truth.last_update_id}")
+            diverged.append(
+                f"{symbol}: live at {book.last_update_id}, simulator at {truth.last_update_id}"
+            )
     return equal, flagged, diverged
 
 
-async def run_load(duration: float, symbol_count: int,
-                   rate_hz: float = SATURATING_RATE_HZ) -> LoadFigures:
+async def run_load(
+    duration: float, symbol_count: int, rate_hz: float = SATURATING_RATE_HZ
+) -> LoadFigures:
     """Run the load for ``duration`` seconds; return the figures (see the module doc)."""
     lifetime = duration + 120  # the simulators outlive the run, then stop by themselves
-    sims = {venue: SimProcess(venue, symbols(venue, symbol_count), rate_hz, lifetime)
-            for venue in Venue}
+    sims = {
+        venue: SimProcess(venue, symbols(venue, symbol_count), rate_hz, lifetime) for venue in Venue
+    }
     try:
         config = ConnectionConfig()
-        streams = {venue: MarketStream(venue, symbols(venue, symbol_count), KINDS,
-                                       url=sims[venue].ws_url, rest_url=sims[venue].rest_url,
-                                       config=config)
-                   for venue in Venue}
+        streams = {
+            venue: MarketStream(
+                venue,
+                symbols(venue, symbol_count),
+                KINDS,
+                url=sims[venue].ws_url,
+                rest_url=sims[venue].rest_url,
+                config=config,
+            )
+            for venue in Venue
+        }
         seconds: dict[Venue, list[float]] = {venue: [] for venue in Venue}
         cpu_start = resource.getrusage(resource.RUSAGE_SELF)
         started = time.monotonic()
@@ -202,26 +226,41 @@ async def run_load(duration: float, symbol_count: int,
         for sim in sims.values():
             sim.stop()
     client_cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
-    figures = LoadFigures(duration_s=round(wall, 2), rate_hz_asked=rate_hz,
-                          client_cpu_s=round(client_cpu, 2),
-                          client_cpu_share=round(client_cpu / wall, 3), frames=0,
-                          frames_per_s=0.0, queue_dropped=0)
+    figures = LoadFigures(
+        duration_s=round(wall, 2),
+        rate_hz_asked=rate_hz,
+        client_cpu_s=round(client_cpu, 2),
+        client_cpu_share=round(client_cpu / wall, 3),
+        frames=0,
+        frames_per_s=0.0,
+        queue_dropped=0,
+    )
     for venue, summary in summaries.items():
         metrics = summary.metrics
         equal, flagged, diverged = comparisons[venue]
         per_second = seconds[venue]
-        figures.venues.append(VenueFigures(
-            venue=venue.value, symbols=symbol_count, connections=metrics.connections,
-            subscriptions=metrics.subscriptions, frames=metrics.frames,
-            frames_per_s=round(metrics.frames / wall, 1),
-            messages=dict(metrics.messages_by_type),
-            p99_us_final=_round(metrics.latency_p99_us),
-            p99_us_worst_second=_round(max(per_second, default=None)),
-            p99_us_median_second=_round(statistics.median(per_second) if per_second else None),
-            queue_dropped=metrics.queue_dropped, reconnects=metrics.reconnects,
-            errors=dict(metrics.errors), resyncs=summary.resyncs, books_equal=equal,
-            books_flagged=flagged, books_diverged=diverged,
-            sim_cpu_s=round(sim_cpu[venue], 2)))
+        figures.venues.append(
+            VenueFigures(
+                venue=venue.value,
+                symbols=symbol_count,
+                connections=metrics.connections,
+                subscriptions=metrics.subscriptions,
+                frames=metrics.frames,
+                frames_per_s=round(metrics.frames / wall, 1),
+                messages=dict(metrics.messages_by_type),
+                p99_us_final=_round(metrics.latency_p99_us),
+                p99_us_worst_second=_round(max(per_second, default=None)),
+                p99_us_median_second=_round(statistics.median(per_second) if per_second else None),
+                queue_dropped=metrics.queue_dropped,
+                reconnects=metrics.reconnects,
+                errors=dict(metrics.errors),
+                resyncs=summary.resyncs,
+                books_equal=equal,
+                books_flagged=flagged,
+                books_diverged=diverged,
+                sim_cpu_s=round(sim_cpu[venue], 2),
+            )
+        )
         figures.frames += metrics.frames
         figures.queue_dropped += metrics.queue_dropped
     figures.frames_per_s = round(figures.frames / wall, 1)
@@ -236,8 +275,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     parser.add_argument("--symbols", type=int, default=200, help="per venue (default 200)")
-    parser.add_argument("--rate", type=float, default=SATURATING_RATE_HZ,
-                        help="pushes/s per stream asked of the simulators")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=SATURATING_RATE_HZ,
+        help="pushes/s per stream asked of the simulators",
+    )
     args = parser.parse_args(argv)
     figures = asyncio.run(run_load(args.duration, args.symbols, args.rate))
     print(json.dumps(asdict(figures), indent=2))

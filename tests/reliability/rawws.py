@@ -28,8 +28,14 @@ TEXT, BINARY = 0x1, 0x2
 DEFLATE_RESPONSE = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"
 
 
-def frame(opcode: int, payload: bytes, *, fin: bool = True, rsv1: bool = False,
-          declared: int | None = None) -> bytes:
+def frame(
+    opcode: int,
+    payload: bytes,
+    *,
+    fin: bool = True,
+    rsv1: bool = False,
+    declared: int | None = None,
+) -> bytes:
     """A server-to-client (unmasked) frame; ``declared`` forges the length field."""
     length = len(payload) if declared is None else declared
     head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
@@ -159,19 +165,23 @@ class RawServer:
                 await writer.wait_closed()
             self._tasks.discard(task)
 
-    async def _handshake(self, reader: asyncio.StreamReader,
-                         writer: asyncio.StreamWriter) -> RawConnection:
+    async def _handshake(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> RawConnection:
         headers: dict[str, str] = {}
         await reader.readline()  # GET /ws HTTP/1.1
-        while (line := (await reader.readline()).decode().strip()):
+        while line := (await reader.readline()).decode().strip():
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         accept = base64.b64encode(
-            hashlib.sha1(headers["sec-websocket-key"].encode() + _GUID).digest()).decode()
+            hashlib.sha1(headers["sec-websocket-key"].encode() + _GUID).digest()
+        ).decode()
         offered = "permessage-deflate" in headers.get("sec-websocket-extensions", "")
         deflate = self.deflate and offered
-        response = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                    f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n")
+        response = (
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n"
+        )
         if deflate:
             response += f"Sec-WebSocket-Extensions: {DEFLATE_RESPONSE}\r\n"
         writer.write((response + "\r\n").encode())
@@ -187,5 +197,6 @@ def mexc_channels(request: str) -> list[str]:
 
 def ticker(number: int) -> bytes:
     """A valid MEXC book-ticker push (binary)."""
-    return mexc.encode_book_ticker("BTCUSDT", f"{100 + number}.5", "1", f"{101 + number}.5",
-                                   "2", send_time_ms=number)
+    return mexc.encode_book_ticker(
+        "BTCUSDT", f"{100 + number}.5", "1", f"{101 + number}.5", "2", send_time_ms=number
+    )

@@ -114,18 +114,23 @@ class SoakFigures:
     def summary(self) -> dict[str, object]:
         first, last = self.checkpoints[0], self.checkpoints[-1]
         return {
-            "frames": self.frames, "reconnects": self.reconnects,
-            "frames_per_s": self.frames_per_s, "duration_s": self.duration_s,
+            "frames": self.frames,
+            "reconnects": self.reconnects,
+            "frames_per_s": self.frames_per_s,
+            "duration_s": self.duration_s,
             "retained_growth_bytes": self.retained_growth,
-            "objects_first_tenth": first.objects, "objects_last_tenth": last.objects,
+            "objects_first_tenth": first.objects,
+            "objects_last_tenth": last.objects,
             "object_growth": round(self.object_growth, 5),
             "fds_first_last": [first.fds, last.fds],
             "sockets_first_last": [first.sockets, last.sockets],
             "tasks_first_last": [first.tasks, last.tasks],
             "rss_kib_first_last": [first.rss_kib, last.rss_kib],
-            "books_audited": self.books_audited, "books_diverged": self.books_diverged,
+            "books_audited": self.books_audited,
+            "books_diverged": self.books_diverged,
             "books_unverifiable": self.books_unverifiable,
-            "snapshots": self.snapshots, "queue_dropped": self.queue_dropped,
+            "snapshots": self.snapshots,
+            "queue_dropped": self.queue_dropped,
             "leaked": [self.leaked_tasks, self.leaked_fds, self.leaked_sockets],
             "errors": self.errors,
         }
@@ -145,11 +150,17 @@ def _checkpoint(frames: int, reconnects: int, started: float) -> Checkpoint:
     gc.collect()
     fds, sockets = _descriptors()
     retained = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
-    return Checkpoint(frames=frames, reconnects=reconnects,
-                      elapsed_s=round(time.monotonic() - started, 2), retained_bytes=retained,
-                      objects=len(gc.get_objects()), fds=fds, sockets=sockets,
-                      tasks=len(asyncio.all_tasks()),
-                      rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return Checkpoint(
+        frames=frames,
+        reconnects=reconnects,
+        elapsed_s=round(time.monotonic() - started, 2),
+        retained_bytes=retained,
+        objects=len(gc.get_objects()),
+        fds=fds,
+        sockets=sockets,
+        tasks=len(asyncio.all_tasks()),
+        rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    )
 
 
 async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> SoakFigures:
@@ -163,12 +174,16 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
     # reconnects over `frames` frames, both venues together.
     close_after = max(1, frames // cycles)
     faults = FaultConfig(close_after_frames=close_after)
-    policy = ReconnectionPolicy(initial_delay=0.001, max_delay=0.01, max_attempts=None,
-                                jitter=0.5, seed=1)
+    policy = ReconnectionPolicy(
+        initial_delay=0.001, max_delay=0.01, max_attempts=None, jitter=0.5, seed=1
+    )
     config = fast_config(reconnect=policy, heartbeat_interval=1.0, dead_peer_timeout=5.0)
-    sims = {venue: VenueSimulator(venue, SimConfig(symbols=SOAK_SYMBOLS[venue], rate_hz=20_000,
-                                                   faults=faults))
-            for venue in Venue}
+    sims = {
+        venue: VenueSimulator(
+            venue, SimConfig(symbols=SOAK_SYMBOLS[venue], rate_hz=20_000, faults=faults)
+        )
+        for venue in Venue
+    }
     streams: dict[Venue, MarketStream] = {}
     auditors: list[BookAuditor] = []
     truths: dict[Venue, Truth] = {}
@@ -182,9 +197,15 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
             for market in sim._market.symbols.values():
                 market._history = deque(market._history, maxlen=HISTORY)
             truths[venue] = Truth(sim, keep=TRUTH)
-            stream = MarketStream(venue, SOAK_SYMBOLS[venue], KINDS, url=sim.ws_url,
-                                  rest_url=sim.rest_url, config=config,
-                                  snapshot_retry_delay=0.01)
+            stream = MarketStream(
+                venue,
+                SOAK_SYMBOLS[venue],
+                KINDS,
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=config,
+                snapshot_retry_delay=0.01,
+            )
             auditors.append(BookAuditor(stream, truths[venue]))
             streams[venue] = stream
             await stream.start()
@@ -202,7 +223,8 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
             await asyncio.sleep(0.02)
             done = read()
             if done >= tenth * (len(checkpoints) + 1) and (
-                    len(checkpoints) < 9 or reconnects() >= cycles):
+                len(checkpoints) < 9 or reconnects() >= cycles
+            ):
                 checkpoints.append(_checkpoint(done, reconnects(), started))
             assert time.monotonic() - started < max_seconds, "the soak ran out of time"
         if os.environ.get("WS_STACK_SOAK_DEBUG") and tracemalloc.is_tracing():
@@ -216,8 +238,9 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
         duration = time.monotonic() - started
         for venue, stream in streams.items():
             sims[venue].set_faults(FaultConfig())
-            await settle(stream, sims[venue], auditors[list(streams).index(venue)],
-                         truths[venue])  # books equal to the simulator's at the end
+            await settle(
+                stream, sims[venue], auditors[list(streams).index(venue)], truths[venue]
+            )  # books equal to the simulator's at the end
             assert stream.group.state is ConnectionState.CONNECTED
     finally:
         if tracemalloc.is_tracing():
@@ -239,16 +262,22 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
     gc.collect()
     fds_after, sockets_after = _descriptors()
     return SoakFigures(
-        frames=total, reconnects=cycled, duration_s=round(duration, 1),
-        frames_per_s=round(total / duration, 1), books_audited=audited,
+        frames=total,
+        reconnects=cycled,
+        duration_s=round(duration, 1),
+        frames_per_s=round(total / duration, 1),
+        books_audited=audited,
         books_unverifiable=unverifiable,
         books_diverged=diverged,
         resyncs_and_restarts=sum(b.resyncs + b.restarts for b in books),
         snapshots=sum(b.snapshots for b in books),
         queue_dropped=sum(summary.metrics.queue_dropped for summary in summaries),
-        errors=errors, checkpoints=checkpoints,
+        errors=errors,
+        checkpoints=checkpoints,
         leaked_tasks=len(asyncio.all_tasks()) - tasks_before,
-        leaked_fds=fds_after - fds_before, leaked_sockets=sockets_after - sockets_before)
+        leaked_fds=fds_after - fds_before,
+        leaked_sockets=sockets_after - sockets_before,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,8 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, default=1_000)
     args = parser.parse_args(argv)
     figures = asyncio.run(run_soak(args.frames, args.cycles))
-    print(json.dumps({**figures.summary(), "checkpoints": [asdict(c) for c in figures.checkpoints]},
-                     indent=2))
+    print(
+        json.dumps(
+            {**figures.summary(), "checkpoints": [asdict(c) for c in figures.checkpoints]}, indent=2
+        )
+    )
     figures.check(args.frames, args.cycles)
     return 0
 

@@ -20,10 +20,23 @@ RUNS = int(os.environ.get("WS_STACK_ATHERIS_RUNS", "150000"))
 
 def test_atheris_finds_no_crash(tmp_path, figures):
     result = subprocess.run(
-        [sys.executable, "-m", "tests.reliability.fuzz_atheris", f"-runs={RUNS}",
-         "-max_len=4096", "-seed=1", f"-artifact_prefix={tmp_path}/",  # crash-* files
-         "--seed", str(tmp_path / "corpus")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.fuzz_atheris",
+            f"-runs={RUNS}",
+            "-max_len=4096",
+            "-seed=1",
+            f"-artifact_prefix={tmp_path}/",  # crash-* files
+            "--seed",
+            str(tmp_path / "corpus"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     done = [line for line in result.stderr.splitlines() if "DONE" in line]
     assert done, result.stderr[-3000:]

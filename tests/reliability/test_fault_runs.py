@@ -82,11 +82,16 @@ def test_stalls_are_dropped_as_dead_peers(run, venue, figures):
     async def test() -> None:
         config = fast_config(heartbeat_interval=0.05, dead_peer_timeout=0.15)
         report = await fault_run(
-            venue, FaultConfig(stall_after_frames=40, stall_seconds=1.0),
-            reach(lambda stream, sim: all(c.counters.errors["dead_peer"] >= 5
-                                          for c in stream.group.connections),
-                  "five dead-peer drops per connection"),
-            config=config)
+            venue,
+            FaultConfig(stall_after_frames=40, stall_seconds=1.0),
+            reach(
+                lambda stream, sim: all(
+                    c.counters.errors["dead_peer"] >= 5 for c in stream.group.connections
+                ),
+                "five dead-peer drops per connection",
+            ),
+            config=config,
+        )
         finish(report, figures)
         assert report.metrics.errors["dead_peer"] >= 5 * len(report.expected)
 
@@ -98,13 +103,20 @@ def test_refused_connections_then_connected(run, venue, seed, figures):
     """HTTP 503 for 0.3 s after start: the connection keeps trying and gets in."""
 
     async def test() -> None:
-        policy = ReconnectionPolicy(initial_delay=0.02, factor=1.5, max_delay=0.1,
-                                    max_attempts=None, jitter=0.5, seed=seed)
+        policy = ReconnectionPolicy(
+            initial_delay=0.02, factor=1.5, max_delay=0.1, max_attempts=None, jitter=0.5, seed=seed
+        )
         report = await fault_run(
-            venue, FaultConfig(refuse_connections_for=0.3),
-            reach(lambda stream, sim: all(sync.live for sync in stream.books.values()),
-                  "every book to go live"),
-            config=fast_config(reconnect=policy), seed=seed, exact=True)
+            venue,
+            FaultConfig(refuse_connections_for=0.3),
+            reach(
+                lambda stream, sim: all(sync.live for sync in stream.books.values()),
+                "every book to go live",
+            ),
+            config=fast_config(reconnect=policy),
+            seed=seed,
+            exact=True,
+        )
         finish(report, figures)
         assert report.metrics.errors["connect_failed"] >= 2 * len(report.expected)
         assert report.sim_faults["refused"] == report.metrics.errors["connect_failed"]
@@ -117,12 +129,17 @@ def test_refused_for_good_ends_in_error(run, venue, seed, figures):
     """Refused beyond the policy's 4 attempts: ERROR with a clear ConnectionFailed."""
 
     async def test() -> None:
-        policy = ReconnectionPolicy(initial_delay=0.01, factor=2, max_delay=0.04,
-                                    max_attempts=4, jitter=0.5, seed=seed)
+        policy = ReconnectionPolicy(
+            initial_delay=0.01, factor=2, max_delay=0.04, max_attempts=4, jitter=0.5, seed=seed
+        )
         report = await fault_run(
-            venue, FaultConfig(refuse_connections_for=60),
+            venue,
+            FaultConfig(refuse_connections_for=60),
             reach(lambda stream, sim: False, "the policy to give up"),
-            config=fast_config(reconnect=policy), seed=seed, expect_failure=True)
+            config=fast_config(reconnect=policy),
+            seed=seed,
+            expect_failure=True,
+        )
         finish(report, figures)
         assert report.outcome == "error"
         assert "after 4 attempts" in str(report.failure)
@@ -137,15 +154,19 @@ def test_refused_mid_session_then_back(run, venue, figures):
 
     async def outage(stream: MarketStream, sim: VenueSimulator) -> None:
         for _ in range(3):
-            await wait_until(lambda: all(sync.live for sync in stream.books.values()),
-                             "every book to go live")
+            await wait_until(
+                lambda: all(sync.live for sync in stream.books.values()), "every book to go live"
+            )
             connections = stream.group.connections
             failed = [c.counters.errors["connect_failed"] for c in connections]
             sim.set_faults(FaultConfig(close_after_frames=1, refuse_connections_for=0.3))
-            await wait_until(lambda cs=connections, n=failed: all(
-                c.counters.errors["connect_failed"] > before
-                for c, before in zip(cs, n, strict=True)),
-                "a refused reconnection attempt on every connection")
+            await wait_until(
+                lambda cs=connections, n=failed: all(
+                    c.counters.errors["connect_failed"] > before
+                    for c, before in zip(cs, n, strict=True)
+                ),
+                "a refused reconnection attempt on every connection",
+            )
             assert not any(sync.live for sync in stream.books.values())
             sim.set_faults(FaultConfig(refuse_connections_for=0.3))
 
@@ -161,16 +182,19 @@ def test_refused_mid_session_for_good_ends_in_error(run, venue, figures):
     """The venue goes away for good: ERROR after the policy's attempts, books flagged."""
 
     async def outage(stream: MarketStream, sim: VenueSimulator) -> None:
-        await wait_until(lambda: all(sync.live for sync in stream.books.values()),
-                         "every book to go live")
+        await wait_until(
+            lambda: all(sync.live for sync in stream.books.values()), "every book to go live"
+        )
         sim.set_faults(FaultConfig(close_after_frames=1, refuse_connections_for=60))
         await stream.group.wait_closed()  # raises ConnectionFailed
 
     async def test() -> None:
-        policy = ReconnectionPolicy(initial_delay=0.01, factor=2, max_delay=0.04,
-                                    max_attempts=3, jitter=0.5, seed=7)
-        report = await fault_run(venue, FaultConfig(), outage,
-                                 config=fast_config(reconnect=policy), expect_failure=True)
+        policy = ReconnectionPolicy(
+            initial_delay=0.01, factor=2, max_delay=0.04, max_attempts=3, jitter=0.5, seed=7
+        )
+        report = await fault_run(
+            venue, FaultConfig(), outage, config=fast_config(reconnect=policy), expect_failure=True
+        )
         finish(report, figures)
         assert "after 3 attempts" in str(report.failure)
         assert sum(b.restarts for b in report.books.values()) == len(report.books)
@@ -183,7 +207,8 @@ def test_handshake_delays(run, venue, figures):
 
     async def test() -> None:
         report = await fault_run(
-            venue, FaultConfig(handshake_delay=0.05, close_after_frames=40), reconnected(8))
+            venue, FaultConfig(handshake_delay=0.05, close_after_frames=40), reconnected(8)
+        )
         finish(report, figures)
         assert report.sim_faults["handshake_delay"] >= 9 * len(report.expected)
 
@@ -194,17 +219,18 @@ def test_handshake_slower_than_the_timeout_then_faster(run, venue, figures):
     """Handshakes time out for a while (counted), then succeed again."""
 
     async def slow_then_fast(stream: MarketStream, sim: VenueSimulator) -> None:
-        await wait_until(lambda: errors(stream, "connect_timeout") >= 3,
-                         "three handshake timeouts")
+        await wait_until(lambda: errors(stream, "connect_timeout") >= 3, "three handshake timeouts")
         sim.set_faults(FaultConfig())
-        await wait_until(lambda: all(sync.live for sync in stream.books.values()),
-                         "every book to go live")
+        await wait_until(
+            lambda: all(sync.live for sync in stream.books.values()), "every book to go live"
+        )
 
     async def test() -> None:
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=None)
         config = fast_config(connect_timeout=0.1, reconnect=policy)
-        report = await fault_run(venue, FaultConfig(handshake_delay=0.3), slow_then_fast,
-                                 config=config)
+        report = await fault_run(
+            venue, FaultConfig(handshake_delay=0.3), slow_then_fast, config=config
+        )
         finish(report, figures)
         assert report.metrics.errors["connect_timeout"] >= 3
 
@@ -217,9 +243,12 @@ def test_handshake_timeouts_end_in_error(run, venue, figures):
     async def test() -> None:
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=3)
         report = await fault_run(
-            venue, FaultConfig(handshake_delay=5),
+            venue,
+            FaultConfig(handshake_delay=5),
             reach(lambda stream, sim: False, "the policy to give up"),
-            config=fast_config(connect_timeout=0.1, reconnect=policy), expect_failure=True)
+            config=fast_config(connect_timeout=0.1, reconnect=policy),
+            expect_failure=True,
+        )
         finish(report, figures)
         assert "after 3 attempts" in str(report.failure)
         assert "TimeoutError" in str(report.failure)
@@ -232,8 +261,11 @@ def test_sequence_gaps_resync(run, venue, figures):
 
     async def test() -> None:
         report = await fault_run(
-            venue, FaultConfig(gap_every=10),
-            reach(lambda stream, sim: resyncs(stream) >= 30, "30 resyncs"), exact=True)
+            venue,
+            FaultConfig(gap_every=10),
+            reach(lambda stream, sim: resyncs(stream) >= 30, "30 resyncs"),
+            exact=True,
+        )
         finish(report, figures)
         assert report.sim_faults["gap"] >= 30
         assert report.metrics.reconnects == 0
@@ -246,21 +278,38 @@ def test_malformed_frames_are_counted(run, venue, figures):
 
     async def test() -> None:
         report = await fault_run(
-            venue, FaultConfig(malformed_every=7),
-            reach(lambda stream, sim: stream.handler.stats().failed_frames >= 100,
-                  "100 malformed frames"), exact=True)
+            venue,
+            FaultConfig(malformed_every=7),
+            reach(
+                lambda stream, sim: stream.handler.stats().failed_frames >= 100,
+                "100 malformed frames",
+            ),
+            exact=True,
+        )
         finish(report, figures)
-        failed = sum(n for reason, n in report.metrics.errors.items()
-                     if reason in ("malformed_json", "malformed_protobuf", "unknown_channel",
-                                   "invalid_field", "unknown_message"))
+        failed = sum(
+            n
+            for reason, n in report.metrics.errors.items()
+            if reason
+            in (
+                "malformed_json",
+                "malformed_protobuf",
+                "unknown_channel",
+                "invalid_field",
+                "unknown_message",
+            )
+        )
         assert failed == report.sim_faults["malformed"] >= 100
         assert report.metrics.reconnects == 0
 
     run(test)
 
 
-@pytest.mark.parametrize("policy", [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST,
-                                    OverflowPolicy.BLOCK], ids=lambda p: p.value)
+@pytest.mark.parametrize(
+    "policy",
+    [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST, OverflowPolicy.BLOCK],
+    ids=lambda p: p.value,
+)
 def test_slow_consumer_fills_the_queue(run, venue, policy, figures):
     """A callback that blocks 2 ms per trade: the queue fills; drops are counted, and the
     books of the connection that dropped frames stop claiming to be live until a delta
@@ -273,12 +322,19 @@ def test_slow_consumer_fills_the_queue(run, venue, policy, figures):
         if policy is OverflowPolicy.BLOCK:
             drive = reach(lambda stream, sim: sim.stats.pushes >= 2000, "2000 pushes")
         else:
-            drive = reach(lambda stream, sim: sum(c.queue.dropped
-                                                  for c in stream.group.connections) >= 200,
-                          "200 queue drops")
-        report = await fault_run(venue, FaultConfig(), drive, rate_hz=100, exact=True,
-                                 config=fast_config(queue_size=64, overflow=policy),
-                                 slow_callback=slow)
+            drive = reach(
+                lambda stream, sim: sum(c.queue.dropped for c in stream.group.connections) >= 200,
+                "200 queue drops",
+            )
+        report = await fault_run(
+            venue,
+            FaultConfig(),
+            drive,
+            rate_hz=100,
+            exact=True,
+            config=fast_config(queue_size=64, overflow=policy),
+            slow_callback=slow,
+        )
         finish(report, figures)
         if policy is OverflowPolicy.BLOCK:
             assert report.queue_dropped == 0
@@ -296,17 +352,22 @@ def test_every_fault_at_once(run, venue, figures):
         time.sleep(0.0005)
 
     common = {"malformed_every": 11, "gap_every": 13, "handshake_delay": 0.02}
-    mixes = [FaultConfig(close_after_frames=40, **common),
-             FaultConfig(stall_after_frames=40, stall_seconds=0.3, **common)]
+    mixes = [
+        FaultConfig(close_after_frames=40, **common),
+        FaultConfig(stall_after_frames=40, stall_seconds=0.3, **common),
+    ]
 
     async def chaos(stream: MarketStream, sim: VenueSimulator) -> None:
         connections = stream.group.connections
         for cycle in range(8):
             before = [c.counters.reconnects for c in connections]
             sim.set_faults(mixes[cycle % 2])
-            await wait_until(lambda n=before: all(
-                c.counters.reconnects > was for c, was in zip(connections, n, strict=True)),
-                "every connection to be dropped and re-established")
+            await wait_until(
+                lambda n=before: all(
+                    c.counters.reconnects > was for c, was in zip(connections, n, strict=True)
+                ),
+                "every connection to be dropped and re-established",
+            )
 
     async def test() -> None:
         config = fast_config(heartbeat_interval=0.05, dead_peer_timeout=0.15, queue_size=32)
@@ -325,8 +386,13 @@ def test_connection_failed_is_the_only_exception(run):
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
         async with VenueSimulator(Venue.MEXC) as sim:
             sim.set_faults(FaultConfig(refuse_connections_for=60))
-            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url,
-                                  rest_url=sim.rest_url, config=fast_config(reconnect=policy))
+            stream = MarketStream(
+                Venue.MEXC,
+                ["BTCUSDT"],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=fast_config(reconnect=policy),
+            )
             with pytest.raises(ConnectionFailed, match="after 2 attempts"):
                 await stream.run(5)
 

@@ -59,8 +59,10 @@ fuzz = settings(max_examples=500, deadline=None, suppress_health_check=list(Heal
 
 
 @fuzz
-@given(st.sampled_from(VENUES),
-       st.lists(st.binary(max_size=400) | st.text(max_size=400), min_size=1, max_size=8))
+@given(
+    st.sampled_from(VENUES),
+    st.lists(st.binary(max_size=400) | st.text(max_size=400), min_size=1, max_size=8),
+)
 def test_arbitrary_frames(venue, frames):
     feed(make_handler(venue), frames)
 
@@ -104,8 +106,10 @@ wire_types = st.sampled_from([VARINT, FIXED64, LENGTH, FIXED32])
 @st.composite
 def unknown_fields(draw: st.DrawFn, numbers: st.SearchStrategy[int]) -> bytes:
     count = draw(st.integers(1, 4))
-    return b"".join(field_of(draw(numbers), draw(wire_types), draw(st.binary(max_size=40)))
-                    for _ in range(count))
+    return b"".join(
+        field_of(draw(numbers), draw(wire_types), draw(st.binary(max_size=40)))
+        for _ in range(count)
+    )
 
 
 # Numbers no schema in play uses: wrapper 2 and 7..300; inside bodies and items 6..300.
@@ -132,18 +136,24 @@ def test_unknown_protobuf_fields_change_nothing(push, data):
     if items and data.draw(st.booleans()):
         item = items[0]
         grown = item.content + data.draw(unknown_fields(nested_unknown))
-        inner[inner.index(item)] = type(item)(item.number, LENGTH,
-                                              length_delimited(item.number, grown), grown)
+        inner[inner.index(item)] = type(item)(
+            item.number, LENGTH, length_delimited(item.number, grown), grown
+        )
     content = b"".join(f.raw for f in inner) + data.draw(unknown_fields(nested_unknown))
     frame = replace_body(frame, content)
     assert delivered_builtins(feed(make_handler(Venue.MEXC), [frame])) == expected
 
 
 @fuzz
-@given(st.sampled_from(FRAMES[Venue.GATEIO]), st.dictionaries(
-    st.text(min_size=1, max_size=8).filter(lambda k: k not in _GATE_KEYS),
-    st.none() | st.integers() | st.text(max_size=10) | st.lists(st.integers(), max_size=3),
-    min_size=1, max_size=4))
+@given(
+    st.sampled_from(FRAMES[Venue.GATEIO]),
+    st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(lambda k: k not in _GATE_KEYS),
+        st.none() | st.integers() | st.text(max_size=10) | st.lists(st.integers(), max_size=3),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_unknown_json_keys_change_nothing(frame, extra):
     """Gate adds keys (``conn_id``, ``l``, ``full``...): unknown ones are ignored."""
     envelope = msgspec.json.decode(frame)
@@ -157,10 +167,35 @@ def test_unknown_json_keys_change_nothing(frame, extra):
     assert got == expected
 
 
-_GATE_KEYS = {"time", "time_ms", "channel", "event", "result", "error", "id", "s", "b", "B",
-              "a", "A", "t", "u", "U", "full", "lastUpdateId", "bids", "asks", "side",
-              "amount", "price", "currency_pair", "create_time_ms", "status", "code",
-              "message"}
+_GATE_KEYS = {
+    "time",
+    "time_ms",
+    "channel",
+    "event",
+    "result",
+    "error",
+    "id",
+    "s",
+    "b",
+    "B",
+    "a",
+    "A",
+    "t",
+    "u",
+    "U",
+    "full",
+    "lastUpdateId",
+    "bids",
+    "asks",
+    "side",
+    "amount",
+    "price",
+    "currency_pair",
+    "create_time_ms",
+    "status",
+    "code",
+    "message",
+}
 
 
 def _wrong_wire_type_frames() -> list[bytes]:
@@ -173,14 +208,18 @@ def _wrong_wire_type_frames() -> list[bytes]:
                 if wire_type == part.wire_type:
                     continue
                 swapped = field_of(part.number, wire_type, part.content or b"\x05")
-                frames.append(b"".join(p.raw for p in parts[:index]) + swapped
-                              + b"".join(p.raw for p in parts[index + 1:]))
+                frames.append(
+                    b"".join(p.raw for p in parts[:index])
+                    + swapped
+                    + b"".join(p.raw for p in parts[index + 1 :])
+                )
         body = body_of(push)
         for inner in fields(body.content):
             for wire_type in (VARINT, FIXED64, LENGTH, FIXED32):
                 if wire_type != inner.wire_type:
                     content = body.content.replace(
-                        inner.raw, field_of(inner.number, wire_type, inner.content), 1)
+                        inner.raw, field_of(inner.number, wire_type, inner.content), 1
+                    )
                     frames.append(replace_body(push, content))
     return frames
 
@@ -205,7 +244,11 @@ def test_protobuf_with_wrong_wire_types():
     outcome = feed(make_handler(Venue.MEXC), frames)
     assert outcome.errors  # most are refused...
     assert {e.reason for e in outcome.errors} <= {
-        R.MALFORMED_PROTOBUF, R.UNKNOWN_MESSAGE, R.UNKNOWN_CHANNEL, R.INVALID_FIELD}
+        R.MALFORMED_PROTOBUF,
+        R.UNKNOWN_MESSAGE,
+        R.UNKNOWN_CHANNEL,
+        R.INVALID_FIELD,
+    }
 
 
 GIANT = [2**31, 2**32 - 1, 2**32, 2**53, 2**63 - 1, 2**63, 2**64 - 1, 2**70]
@@ -275,13 +318,20 @@ def _huge_frames() -> list[tuple[Venue, bytes | str]]:
     levels = ",".join(['["1.5","2"]'] * (ONE_MIB // 12))
     json_levels = ",".join(['{"p":"1.5","v":"2"}'] * (ONE_MIB // 20))
     return [
-        (Venue.GATEIO, '{"channel":"spot.order_book_update","event":"update","result":'
-                       '{"s":"A","U":1,"u":2,"b":[' + levels + "]}}"),
+        (
+            Venue.GATEIO,
+            '{"channel":"spot.order_book_update","event":"update","result":'
+            '{"s":"A","U":1,"u":2,"b":[' + levels + "]}}",
+        ),
         (Venue.GATEIO, '{"channel":"x","error":[' + ",".join(["1"] * (ONE_MIB // 2)) + "]}"),
         (Venue.GATEIO, '{"channel":"' + "a" * ONE_MIB + '"}'),
         (Venue.GATEIO, '{"' + '":1,"'.join(str(i) for i in range(ONE_MIB // 10)) + '":1}'),
-        (Venue.MEXC, '{"c":"spot@public.increase.depth.v3.api@BTCUSDT","d":{"r":"1","bids":['
-                     + json_levels + "]}}"),
+        (
+            Venue.MEXC,
+            '{"c":"spot@public.increase.depth.v3.api@BTCUSDT","d":{"r":"1","bids":['
+            + json_levels
+            + "]}}",
+        ),
         (Venue.MEXC, mexc.encode_depth("BTCUSDT", [("1.5", "2")] * (ONE_MIB // 16), [], 1, 2)),
         (Venue.MEXC, mexc.encode_depth("BTCUSDT", [("9" * ONE_MIB, "2")], [], 1, 2)),
         (Venue.MEXC, b"\x0a" + varint(ONE_MIB) + b"spot@" + b"x" * (ONE_MIB - 5)),
@@ -339,11 +389,37 @@ def test_many_hostile_frames_leave_the_handler_flat():
 
 # -- numbers that do not fit ----------------------------------------------------------------
 
-BAD_PRICES = ["NaN", "nan", "inf", "-inf", "Infinity", "-5", "0", "-0",
-              "1234567890123456789012345678901234567890", "1e15", "1e400", "", "abc", "1,5",
-              "0x10", "--1"]
-BAD_SIZES = ["NaN", "inf", "-inf", "-1", "-0.0001", "1234567890123456789012345678901234567890",
-             "1e15", "1e400", "", "abc", "1,5"]
+BAD_PRICES = [
+    "NaN",
+    "nan",
+    "inf",
+    "-inf",
+    "Infinity",
+    "-5",
+    "0",
+    "-0",
+    "1234567890123456789012345678901234567890",
+    "1e15",
+    "1e400",
+    "",
+    "abc",
+    "1,5",
+    "0x10",
+    "--1",
+]
+BAD_SIZES = [
+    "NaN",
+    "inf",
+    "-inf",
+    "-1",
+    "-0.0001",
+    "1234567890123456789012345678901234567890",
+    "1e15",
+    "1e400",
+    "",
+    "abc",
+    "1,5",
+]
 GOOD = ("100.5", "2")
 T0 = 1_700_000_000_000
 
@@ -352,31 +428,38 @@ def _depth_frames(venue: Venue, price: str, size: str, version: int) -> list[byt
     """Depth deltas carrying the level (price, size) in every format the venue has."""
     level = [(price, size)]
     if venue is Venue.GATEIO:
-        return [gate.encode_order_book_update("BTC_USDT", level, [], version, version, T0),
-                gate.encode_order_book_update("BTC_USDT", [GOOD], level, version, version, T0)]
-    return [mexc.encode_depth("BTCUSDT", level, [], version, version),
-            mexc.encode_depth("BTCUSDT", [GOOD, GOOD], level, version, version),
-            mexc.encode_increase_depth("BTCUSDT", level, [], version),
-            mexc.encode_legacy_depth("BTCUSDT", level, [], version)]
+        return [
+            gate.encode_order_book_update("BTC_USDT", level, [], version, version, T0),
+            gate.encode_order_book_update("BTC_USDT", [GOOD], level, version, version, T0),
+        ]
+    return [
+        mexc.encode_depth("BTCUSDT", level, [], version, version),
+        mexc.encode_depth("BTCUSDT", [GOOD, GOOD], level, version, version),
+        mexc.encode_increase_depth("BTCUSDT", level, [], version),
+        mexc.encode_legacy_depth("BTCUSDT", level, [], version),
+    ]
 
 
 def _other_frames(venue: Venue, price: str, size: str) -> list[bytes | str]:
     """Trades, tickers and snapshots carrying the number in price or size position."""
     if venue is Venue.GATEIO:
-        return [gate.encode_trade("BTC_USDT", price, size, Side.BUY, T0, 1),
-                gate.encode_book_ticker("BTC_USDT", price, size, "101", "1", 1, T0),
-                gate.encode_book_ticker("BTC_USDT", "99", "1", price, size, 1, T0),
-                gate.encode_order_book("BTC_USDT", [(price, size)], [], 5, T0)]
+        return [
+            gate.encode_trade("BTC_USDT", price, size, Side.BUY, T0, 1),
+            gate.encode_book_ticker("BTC_USDT", price, size, "101", "1", 1, T0),
+            gate.encode_book_ticker("BTC_USDT", "99", "1", price, size, 1, T0),
+            gate.encode_order_book("BTC_USDT", [(price, size)], [], 5, T0),
+        ]
     deal = mexc.Deal(price, size, Side.SELL, T0)
-    return [mexc.encode_deals("BTCUSDT", [deal]),
-            mexc.encode_deals("BTCUSDT", [mexc.Deal(*GOOD, Side.BUY, T0), deal],
-                              aggregated=False),
-            mexc.encode_book_ticker("BTCUSDT", price, size, "101", "1"),
-            mexc.encode_book_ticker("BTCUSDT", "99", "1", price, size),
-            mexc.encode_limit_depth("BTCUSDT", [(price, size)], [], 5),
-            mexc.encode_legacy_deals("BTCUSDT", [deal]),
-            mexc.encode_legacy_book_ticker("BTCUSDT", price, size, "101", "1"),
-            mexc.encode_legacy_depth("BTCUSDT", [(price, size)], [], 5, snapshot_depth=5)]
+    return [
+        mexc.encode_deals("BTCUSDT", [deal]),
+        mexc.encode_deals("BTCUSDT", [mexc.Deal(*GOOD, Side.BUY, T0), deal], aggregated=False),
+        mexc.encode_book_ticker("BTCUSDT", price, size, "101", "1"),
+        mexc.encode_book_ticker("BTCUSDT", "99", "1", price, size),
+        mexc.encode_limit_depth("BTCUSDT", [(price, size)], [], 5),
+        mexc.encode_legacy_deals("BTCUSDT", [deal]),
+        mexc.encode_legacy_book_ticker("BTCUSDT", price, size, "101", "1"),
+        mexc.encode_legacy_depth("BTCUSDT", [(price, size)], [], 5, snapshot_depth=5),
+    ]
 
 
 def _bad_pairs() -> list[tuple[str, str]]:
@@ -390,8 +473,10 @@ def test_numbers_that_do_not_fit_are_refused_per_frame(venue, price, size):
     outcome = feed(make_handler(venue), frames)
     assert outcome.per_frame == [R.INVALID_FIELD] * len(frames), [str(e) for e in outcome.errors]
     for error in outcome.errors:
-        assert any(word in error.detail for word in (
-            "Expected", "outside", "could not convert", "out of range", "float")), error.detail
+        assert any(
+            word in error.detail
+            for word in ("Expected", "outside", "could not convert", "out of range", "float")
+        ), error.detail
 
 
 @pytest.mark.parametrize("venue", VENUES, ids=lambda v: v.value)
@@ -401,8 +486,11 @@ def test_bad_numbers_never_reach_a_book(venue):
     symbol = "BTCUSDT" if venue is Venue.MEXC else "BTC_USDT"
     handler = make_handler(venue)
     book = LocalOrderBook(venue, symbol)
-    book.apply(OrderBookUpdate(venue, symbol, [Level(99.0, 1.0)], [Level(101.0, 1.0)], True,
-                               last_update_id=100))
+    book.apply(
+        OrderBookUpdate(
+            venue, symbol, [Level(99.0, 1.0)], [Level(101.0, 1.0)], True, last_update_id=100
+        )
+    )
     handler.on(WebSocketMessageType.ORDER_BOOK, book.apply)
     frames = [f for price, size in _bad_pairs() for f in _depth_frames(venue, price, size, 101)]
     outcome = feed(handler, frames)
@@ -417,8 +505,9 @@ def test_bad_numbers_never_reach_a_book(venue):
 @pytest.mark.parametrize("protocol", [MexcProtocol, GateioProtocol])
 @pytest.mark.parametrize(("price", "size"), _bad_pairs())
 def test_rest_snapshots_with_bad_numbers_are_refused(protocol, price, size):
-    body = msgspec.json.encode({"lastUpdateId": 5, "id": 5, "bids": [[price, size]],
-                                "asks": [["101", "1"]]})
+    body = msgspec.json.encode(
+        {"lastUpdateId": 5, "id": 5, "bids": [[price, size]], "asks": [["101", "1"]]}
+    )
     with pytest.raises(FrameError) as info:
         protocol.parse_snapshot(body, "BTC_USDT")
     assert info.value.reason is R.INVALID_FIELD
@@ -433,4 +522,3 @@ def test_hostile_frames_are_logged_once_per_reason_and_briefly(caplog):
         feed(make_handler(venue), [frame, frame])
     for record in caplog.records:
         assert len(record.getMessage()) < 1_000
-

@@ -41,8 +41,9 @@ class Client:
         self.handler.on(WebSocketMessageType.BOOK_TICKER, self._count)
         sub = MexcConnection.subscription("BTCUSDT", ChannelKind.BOOK_TICKER)
         self.subscriptions = {sub}
-        self.connection = MexcConnection(self.handler, [sub], url=url,
-                                         config=fast_config(max_size=LIMIT, **config))
+        self.connection = MexcConnection(
+            self.handler, [sub], url=url, config=fast_config(max_size=LIMIT, **config)
+        )
 
     def _count(self, ticker: object) -> None:
         self.tickers += 1
@@ -54,9 +55,14 @@ class Client:
     async def recovered(self, tickers: int) -> None:
         """Wait until reconnected, resubscribed and receiving again."""
         connection = self.connection
-        await wait_until(lambda: connection.state is ConnectionState.CONNECTED
-                         and connection.active_subscriptions == self.subscriptions
-                         and self.tickers >= tickers, "the connection to recover")
+        await wait_until(
+            lambda: (
+                connection.state is ConnectionState.CONNECTED
+                and connection.active_subscriptions == self.subscriptions
+                and self.tickers >= tickers
+            ),
+            "the connection to recover",
+        )
 
 
 def oversized_first(make_bad: object, times: int = 1) -> object:
@@ -110,8 +116,15 @@ def test_compression_bomb_is_refused_without_inflating_it(run, bomb, figures):
         # The whole process (server included) never held more than a few MiB, while
         # the bomb would have taken 256 MiB inflated.
         assert peak < 16 << 20, peak
-        figures({"bomb_inflated_bytes": BOMB_SIZE, "bomb_wire_bytes": len(bomb),
-                 "max_size": LIMIT, "peak_traced_bytes": peak, "refused": 3})
+        figures(
+            {
+                "bomb_inflated_bytes": BOMB_SIZE,
+                "bomb_wire_bytes": len(bomb),
+                "max_size": LIMIT,
+                "peak_traced_bytes": peak,
+                "refused": 3,
+            }
+        )
 
     run(test)
 

@@ -55,16 +55,22 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(
-            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
         .sign(key, hashes.SHA256())
     )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 
@@ -74,8 +80,9 @@ async def _mexc_like(ws: ServerConnection) -> None:
     assert "SUBSCRIPTION" in request
     await ws.send(mexc.encode_ack("spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT"))
     for number in range(3):
-        await ws.send(mexc.encode_book_ticker("BTCUSDT", "1.5", "1", "1.6", "1",
-                                              send_time_ms=number))
+        await ws.send(
+            mexc.encode_book_ticker("BTCUSDT", "1.5", "1", "1.6", "1", send_time_ms=number)
+        )
     await ws.wait_closed()
 
 
@@ -91,8 +98,11 @@ def test_wss_refuses_a_self_signed_certificate_by_default(run, self_signed, capl
         async with serve(_mexc_like, "127.0.0.1", 0, ssl=tls) as server:
             port = server.sockets[0].getsockname()[1]
             connection = MexcConnection(
-                MexcHandler(), [MexcConnection.subscription("BTCUSDT", "book_ticker")],
-                url=f"wss://127.0.0.1:{port}/ws", config=fast_config(reconnect=TWO_ATTEMPTS))
+                MexcHandler(),
+                [MexcConnection.subscription("BTCUSDT", "book_ticker")],
+                url=f"wss://127.0.0.1:{port}/ws",
+                config=fast_config(reconnect=TWO_ATTEMPTS),
+            )
             with pytest.raises(ConnectionFailed, match="CERTIFICATE_VERIFY_FAILED"):
                 await connection.start()
             assert connection.metrics().errors == {"connect_failed": 2}
@@ -112,9 +122,11 @@ def test_wss_connects_only_with_the_loud_insecure_option(run, self_signed, caplo
             tickers: list[object] = []
             handler.on(WebSocketMessageType.BOOK_TICKER, tickers.append)
             connection = MexcConnection(
-                handler, [MexcConnection.subscription("BTCUSDT", "book_ticker")],
+                handler,
+                [MexcConnection.subscription("BTCUSDT", "book_ticker")],
                 url=f"wss://127.0.0.1:{port}/ws",
-                config=fast_config(reconnect=TWO_ATTEMPTS, insecure_skip_tls_verify=True))
+                config=fast_config(reconnect=TWO_ATTEMPTS, insecure_skip_tls_verify=True),
+            )
             async with connection:
                 await wait_until(lambda: len(tickers) == 3, "three tickers over TLS")
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -131,14 +143,16 @@ def test_https_snapshots_verify_certificates_too(run, self_signed):
             await writer.drain()
             writer.close()
 
-        server = await asyncio.start_server(answer, "127.0.0.1", 0,
-                                            ssl=_tls_server_context(self_signed))
+        server = await asyncio.start_server(
+            answer, "127.0.0.1", 0, ssl=_tls_server_context(self_signed)
+        )
         port = server.sockets[0].getsockname()[1]
         try:
             with pytest.raises(HttpError, match="CERTIFICATE_VERIFY_FAILED"):
                 await http_get(f"https://127.0.0.1:{port}/api/v3/depth", timeout=5)
-            body = await http_get(f"https://127.0.0.1:{port}/api/v3/depth", timeout=5,
-                                  insecure_skip_tls_verify=True)
+            body = await http_get(
+                f"https://127.0.0.1:{port}/api/v3/depth", timeout=5, insecure_skip_tls_verify=True
+            )
             assert body == b"{}"
         finally:
             server.close()
@@ -166,9 +180,18 @@ def _leaks(text: str) -> bool:
 def test_credentials_never_show_in_text():
     credentials = Credentials(KEY, SECRET)
     config = fast_config(credentials=credentials)
-    for text in (repr(credentials), str(credentials), f"{credentials}", f"{credentials!r:>80}",
-                 repr(config), str(config), f"{config}", f"{config} {config!r}",
-                 repr([config]), repr({"c": credentials})):
+    for text in (
+        repr(credentials),
+        str(credentials),
+        f"{credentials}",
+        f"{credentials!r:>80}",
+        repr(config),
+        str(config),
+        f"{config}",
+        f"{config} {config!r}",
+        repr([config]),
+        repr({"c": credentials}),
+    ):
         assert not _leaks(text), text
         assert REDACTED in text
     assert credentials.api_key == KEY and credentials.api_secret == SECRET
@@ -197,18 +220,28 @@ def test_logs_never_print_credentials(run, caplog):
     async def test() -> None:
         caplog.set_level(logging.DEBUG)
         credentials = Credentials(KEY, SECRET)
-        async with VenueSimulator(Venue.MEXC, SimConfig(rate_hz=200, faults=FaultConfig(
-                close_after_frames=20, malformed_every=7))) as sim:
-            stream = MarketStream(Venue.MEXC, ["BTCUSDT"], url=sim.ws_url, rest_url=sim.rest_url,
-                                  config=fast_config(credentials=credentials))
+        async with VenueSimulator(
+            Venue.MEXC,
+            SimConfig(rate_hz=200, faults=FaultConfig(close_after_frames=20, malformed_every=7)),
+        ) as sim:
+            stream = MarketStream(
+                Venue.MEXC,
+                ["BTCUSDT"],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                config=fast_config(credentials=credentials),
+            )
             async with stream:
-                await wait_until(lambda: stream.summary().metrics.reconnects >= 3,
-                                 "three reconnects")
+                await wait_until(
+                    lambda: stream.summary().metrics.reconnects >= 3, "three reconnects"
+                )
                 texts = [repr(stream.summary()), repr(stream.group.connections)]
             sim.set_faults(FaultConfig(refuse_connections_for=60))
-            failing = MexcConnection(MexcHandler(), url=sim.ws_url,
-                                     config=fast_config(credentials=credentials,
-                                                        reconnect=TWO_ATTEMPTS))
+            failing = MexcConnection(
+                MexcHandler(),
+                url=sim.ws_url,
+                config=fast_config(credentials=credentials, reconnect=TWO_ATTEMPTS),
+            )
             with pytest.raises(ConnectionFailed) as info:
                 await failing.start()
             await failing.close()
@@ -224,13 +257,28 @@ def test_logs_never_print_credentials(run, caplog):
 # -- frames are data, never code --------------------------------------------------------------
 
 _FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "breakpoint"}
-_FORBIDDEN_MODULES = {"pickle", "cPickle", "_pickle", "marshal", "shelve", "dill", "cloudpickle",
-                      "jsonpickle", "yaml", "code", "codeop"}
+_FORBIDDEN_MODULES = {
+    "pickle",
+    "cPickle",
+    "_pickle",
+    "marshal",
+    "shelve",
+    "dill",
+    "cloudpickle",
+    "jsonpickle",
+    "yaml",
+    "code",
+    "codeop",
+}
 
 
 def _python_files(*folders: str) -> list[Path]:
-    return [path for folder in folders for path in sorted((ROOT / folder).rglob("*.py"))
-            if not path.name.endswith("_pb2.py")]
+    return [
+        path
+        for folder in folders
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if not path.name.endswith("_pb2.py")
+    ]
 
 
 def test_no_frame_content_is_ever_evaluated_or_unpickled():
@@ -239,12 +287,18 @@ def test_no_frame_content_is_ever_evaluated_or_unpickled():
     for path in _python_files("src/ws_stack"):
         tree = ast.parse(path.read_text(), str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (
-                    node.func.id in _FORBIDDEN_CALLS):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and (node.func.id in _FORBIDDEN_CALLS)
+            ):
                 offenders.append(f"{path}:{node.lineno}: {node.func.id}()")
             if isinstance(node, ast.Import | ast.ImportFrom):
-                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
-                    alias.name for alias in node.names]
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [alias.name for alias in node.names]
+                )
                 for name in names:
                     if name.split(".")[0] in _FORBIDDEN_MODULES:
                         offenders.append(f"{path}:{node.lineno}: import {name}")
@@ -278,8 +332,16 @@ def test_code_and_pickles_in_frames_stay_inert():
 # -- 127.0.0.1 only ---------------------------------------------------------------------------
 
 #: Calls that open a listening socket, by the name they are called with.
-_SERVER_CALLS = {"serve", "start_server", "create_server", "HTTPServer", "ThreadingHTTPServer",
-                 "TCPServer", "ThreadingTCPServer", "bind"}
+_SERVER_CALLS = {
+    "serve",
+    "start_server",
+    "create_server",
+    "HTTPServer",
+    "ThreadingHTTPServer",
+    "TCPServer",
+    "ThreadingTCPServer",
+    "bind",
+}
 
 
 def _call_name(node: ast.Call) -> str:
@@ -288,8 +350,11 @@ def _call_name(node: ast.Call) -> str:
 
 
 def _mentions_loopback(node: ast.AST) -> bool:
-    return any((isinstance(n, ast.Constant) and n.value == "127.0.0.1")
-               or (isinstance(n, ast.Name) and n.id == "HOST") for n in ast.walk(node))
+    return any(
+        (isinstance(n, ast.Constant) and n.value == "127.0.0.1")
+        or (isinstance(n, ast.Name) and n.id == "HOST")
+        for n in ast.walk(node)
+    )
 
 
 #: Written so that this file does not contain it (the scan below would find it).
@@ -301,8 +366,9 @@ def _expected_to_fail(tree: ast.AST) -> set[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
-                isinstance(item.context_expr, ast.Call)
-                and _call_name(item.context_expr) == "raises" for item in node.items):
+            isinstance(item.context_expr, ast.Call) and _call_name(item.context_expr) == "raises"
+            for item in node.items
+        ):
             lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     return lines
 
@@ -316,11 +382,18 @@ def test_every_server_in_the_code_binds_loopback():
         tree = ast.parse(path.read_text(), str(path))
         refused = _expected_to_fail(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _call_name(node) in _SERVER_CALLS and (
-                    node.args or node.keywords) and not _mentions_loopback(node):
+            if (
+                isinstance(node, ast.Call)
+                and _call_name(node) in _SERVER_CALLS
+                and (node.args or node.keywords)
+                and not _mentions_loopback(node)
+            ):
                 offenders.append(f"{path}:{node.lineno}")
-            if isinstance(node, ast.Constant) and node.value == _ANY_ADDRESS and (
-                    node.lineno not in refused):
+            if (
+                isinstance(node, ast.Constant)
+                and node.value == _ANY_ADDRESS
+                and (node.lineno not in refused)
+            ):
                 offenders.append(f"{path}:{node.lineno}: {node.value!r}")
     assert offenders == []
     makefile = (ROOT / "Makefile").read_text()
@@ -340,4 +413,3 @@ def test_simulator_listens_on_loopback_only(run):
                 VenueSimulator(Venue.MEXC, host=host)
 
     run(test)
-

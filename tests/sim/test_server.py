@@ -633,8 +633,9 @@ def test_push_loops_yield_to_other_work_every_so_many_frames(
         return await real_sleep(delay, result)
 
     async def scenario():
-        session = sim._protocol.session(FaultPlan(FaultConfig()), sim.stats, conn_id=1,
-                                        replay=frames, replay_loops=10_000)
+        session = sim._protocol.session(
+            FaultPlan(FaultConfig()), sim.stats, conn_id=1, replay=frames, replay_loops=10_000
+        )
         session.receive(mexc_request("SUBSCRIPTION", *MEXC_CHANNELS[:4]), 0)
         connection = _Connection(NeverWaits(), session, FaultPlan(FaultConfig()))  # type: ignore[arg-type]
         connection.subscribed.set()

@@ -115,36 +115,50 @@ class ConnectionConfig:
     def __post_init__(self) -> None:
         _positive("connect_timeout", self.connect_timeout)
         _positive("close_timeout", self.close_timeout)
-        for name in ("heartbeat_interval", "ws_ping_interval", "ws_ping_timeout",
-                     "dead_peer_timeout"):
+        for name in (
+            "heartbeat_interval",
+            "ws_ping_interval",
+            "ws_ping_timeout",
+            "dead_peer_timeout",
+        ):
             value = getattr(self, name)
             if value is not None:
                 _positive(name, value)
         if not isinstance(self.queue_size, int) or self.queue_size < 1:
-            raise ConfigError(f"ConnectionConfig.queue_size must be an integer >= 1, "
-                              f"got {self.queue_size!r}")
+            raise ConfigError(
+                f"ConnectionConfig.queue_size must be an integer >= 1, got {self.queue_size!r}"
+            )
         if not isinstance(self.overflow, OverflowPolicy):
             choices = ", ".join(p.name for p in OverflowPolicy)
-            raise ConfigError(f"ConnectionConfig.overflow must be an OverflowPolicy "
-                              f"({choices}), got {self.overflow!r}")
-        if self.max_size is not None and (not isinstance(self.max_size, int) or
-                                          self.max_size < 1):
-            raise ConfigError(f"ConnectionConfig.max_size must be a number of bytes >= 1 or "
-                              f"None, got {self.max_size!r}")
+            raise ConfigError(
+                f"ConnectionConfig.overflow must be an OverflowPolicy "
+                f"({choices}), got {self.overflow!r}"
+            )
+        if self.max_size is not None and (not isinstance(self.max_size, int) or self.max_size < 1):
+            raise ConfigError(
+                f"ConnectionConfig.max_size must be a number of bytes >= 1 or "
+                f"None, got {self.max_size!r}"
+            )
         if not isinstance(self.reconnect, ReconnectionPolicy):
-            raise ConfigError(f"ConnectionConfig.reconnect must be a ReconnectionPolicy, "
-                              f"got {self.reconnect!r}")
+            raise ConfigError(
+                f"ConnectionConfig.reconnect must be a ReconnectionPolicy, got {self.reconnect!r}"
+            )
         if not isinstance(self.latency_window, int) or self.latency_window < 1:
-            raise ConfigError(f"ConnectionConfig.latency_window must be an integer >= 1, "
-                              f"got {self.latency_window!r}")
+            raise ConfigError(
+                f"ConnectionConfig.latency_window must be an integer >= 1, "
+                f"got {self.latency_window!r}"
+            )
         for name in ("compression", "insecure_skip_tls_verify"):
             if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"ConnectionConfig.{name} must be True or False, "
-                                  f"got {getattr(self, name)!r}")
+                raise ConfigError(
+                    f"ConnectionConfig.{name} must be True or False, got {getattr(self, name)!r}"
+                )
         if self.credentials is not None and not isinstance(self.credentials, Credentials):
             # Not the value itself: it may be a secret put in the wrong place.
-            raise ConfigError(f"ConnectionConfig.credentials must be a Credentials or None, "
-                              f"got a {type(self.credentials).__name__}")
+            raise ConfigError(
+                f"ConnectionConfig.credentials must be a Credentials or None, "
+                f"got a {type(self.credentials).__name__}"
+            )
 
     def heartbeat_every(self, venue_interval: float) -> float | None:
         """Seconds between venue pings for a venue asking for ``venue_interval``."""
@@ -166,11 +180,14 @@ class ConnectionConfig:
 
 
 def _positive(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not (
-        math.isfinite(value) and value > 0
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value > 0)
     ):
-        raise ConfigError(f"ConnectionConfig.{name} must be a positive number of seconds, "
-                          f"got {value!r}")
+        raise ConfigError(
+            f"ConnectionConfig.{name} must be a positive number of seconds, got {value!r}"
+        )
 
 
 class _ReplyRouter:
@@ -194,9 +211,7 @@ class _ReplyRouter:
             logger.warning("venue error that answers no pending request: %.300s", reply)
 
 
-_routers: weakref.WeakKeyDictionary[MessageHandler, _ReplyRouter] = (
-    weakref.WeakKeyDictionary()
-)
+_routers: weakref.WeakKeyDictionary[MessageHandler, _ReplyRouter] = weakref.WeakKeyDictionary()
 
 
 def _router(handler: MessageHandler) -> _ReplyRouter:
@@ -237,20 +252,30 @@ class Connection(VenueProtocol):
         if uri.user_info is not None:
             # websockets would send them as HTTP basic auth, and the URL is in every log
             # line and error of this connection: refuse, without echoing the URL.
-            raise ConfigError("credentials in the WebSocket URL are refused: put them in "
-                              "ConnectionConfig.credentials")
+            raise ConfigError(
+                "credentials in the WebSocket URL are refused: put them in "
+                "ConnectionConfig.credentials"
+            )
         self.name = name or self.venue.value
         if config.insecure_skip_tls_verify and uri.secure:
-            logger.warning("%s: TLS CERTIFICATE VERIFICATION IS OFF for %s "
-                           "(insecure_skip_tls_verify=True): anyone on the network path can "
-                           "impersonate the venue", self.name, self.url)
+            logger.warning(
+                "%s: TLS CERTIFICATE VERIFICATION IS OFF for %s "
+                "(insecure_skip_tls_verify=True): anyone on the network path can "
+                "impersonate the venue",
+                self.name,
+                self.url,
+            )
         if handler.venue is not self.venue:
-            raise ConfigError(f"{self.name}: a {handler.venue.value} handler cannot read "
-                              f"{self.venue.value} frames")
+            raise ConfigError(
+                f"{self.name}: a {handler.venue.value} handler cannot read "
+                f"{self.venue.value} frames"
+            )
         self._heartbeat_interval = config.heartbeat_every(self.heartbeat_interval)
         dead = config.dead_peer_timeout
-        if dead is not None and self._heartbeat_interval is not None and (
-            dead <= self._heartbeat_interval
+        if (
+            dead is not None
+            and self._heartbeat_interval is not None
+            and (dead <= self._heartbeat_interval)
         ):
             raise ConfigError(
                 f"dead_peer_timeout ({dead:g} s) must be longer than the heartbeat interval "
@@ -391,8 +416,12 @@ class Connection(VenueProtocol):
                     self._active.add(sub)
             if isinstance(reply, VenueError):
                 self._metrics.count_error(_R.VENUE_ERROR)
-                logger.warning("%s: venue refused %.300s: %.300s", self.name,
-                               ", ".join(map(str, answered)), reply.message)
+                logger.warning(
+                    "%s: venue refused %.300s: %.300s",
+                    self.name,
+                    ", ".join(map(str, answered)),
+                    reply.message,
+                )
             return True
         return False
 
@@ -495,8 +524,13 @@ class Connection(VenueProtocol):
                         f"{'s' if attempts != 1 else ''}",
                     )
                     return
-                logger.info("%s: connecting to %s failed (%s); retrying in %.3f s",
-                            self.name, self.url, _describe(exc), delay)
+                logger.info(
+                    "%s: connecting to %s failed (%s); retrying in %.3f s",
+                    self.name,
+                    self.url,
+                    _describe(exc),
+                    delay,
+                )
                 self._machine.become(_S.RECONNECTING)
                 await self._pause(delay)
                 self._machine.become(_S.CONNECTING)
@@ -587,8 +621,12 @@ class Connection(VenueProtocol):
             if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
                 # websockets refused a frame over max_size (counted before inflating it
                 # past the limit) and closed with 1009.
-                logger.warning("%s: frame over max_size (%s bytes) refused: %s",
-                               self.name, self.config.max_size, exc)
+                logger.warning(
+                    "%s: frame over max_size (%s bytes) refused: %s",
+                    self.name,
+                    self.config.max_size,
+                    exc,
+                )
                 return _R.OVERSIZED_FRAME
             logger.info("%s: connection closed: %s", self.name, exc)
         return _R.CONNECTION_LOST
@@ -606,8 +644,9 @@ class Connection(VenueProtocol):
                 seen = metrics.frames
                 last = now
             elif now - last >= timeout:
-                logger.warning("%s: no frame for %.3f s: dropping the connection",
-                               self.name, now - last)
+                logger.warning(
+                    "%s: no frame for %.3f s: dropping the connection", self.name, now - last
+                )
                 return _R.DEAD_PEER
 
     async def _heartbeat(self, ws: ClientConnection) -> None:

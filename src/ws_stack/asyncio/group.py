@@ -58,8 +58,10 @@ class ConnectionGroup:
             per_connection = limit
         elif per_connection < 1 or (limit is not None and per_connection > limit):
             most = f"at most {limit}" if limit is not None else "any number"
-            raise ConfigError(f"per_connection must be between 1 and the venue's limit "
-                              f"({most}), got {per_connection}")
+            raise ConfigError(
+                f"per_connection must be between 1 and the venue's limit "
+                f"({most}), got {per_connection}"
+            )
         self.connection_class = connection_class
         self.handler = handler
         self.url = url

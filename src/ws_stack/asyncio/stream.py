@@ -97,8 +97,9 @@ class MarketStream:
             raise ConfigError("no symbol given: name at least one, e.g. BTCUSDT")
         kinds = tuple(dict.fromkeys(kinds))
         if not kinds:
-            raise ConfigError("no channel given: name at least one of "
-                              + ", ".join(k.value for k in ChannelKind))
+            raise ConfigError(
+                "no channel given: name at least one of " + ", ".join(k.value for k in ChannelKind)
+            )
         self.venue = venue
         cls = connection_class(venue)
         self.protocol: type[VenueProtocol] = cls
@@ -245,22 +246,28 @@ class MarketStream:
     async def _snapshot(self, sync: BookSync, token: int) -> None:
         url = self.protocol.snapshot_url(self.rest_url, sync.symbol)
         try:
-            body = await http_get(url, timeout=self._snapshot_timeout,
-                                  insecure_skip_tls_verify=self._insecure_rest)
+            body = await http_get(
+                url, timeout=self._snapshot_timeout, insecure_skip_tls_verify=self._insecure_rest
+            )
             snapshot = self.protocol.parse_snapshot(body, sync.symbol)
         except Exception as exc:
             # Whatever went wrong, the book must ask again later: a fetch that died here
             # without snapshot_failed() would leave it buffering for good.
             self.snapshot_errors += 1
-            logger.warning("order-book snapshot of %s failed: %s", sync.symbol, exc,
-                           exc_info=not isinstance(exc, HttpError | FrameError))
+            logger.warning(
+                "order-book snapshot of %s failed: %s",
+                sync.symbol,
+                exc,
+                exc_info=not isinstance(exc, HttpError | FrameError),
+            )
             # Retry on a later delta, but not sooner than the retry delay.
             await asyncio.sleep(self._snapshot_retry_delay)
             sync.snapshot_failed(token)
             return
         if not sync.apply_snapshot(snapshot, token):
-            logger.info("snapshot of %s older than the buffered deltas; fetching again",
-                        sync.symbol)
+            logger.info(
+                "snapshot of %s older than the buffered deltas; fetching again", sync.symbol
+            )
 
     # -- reporting ---------------------------------------------------------------
 
@@ -282,9 +289,7 @@ class MarketStream:
         for symbol in self.symbols:
             bid, ask = self.best(symbol)
             sync = self.books.get(symbol)
-            symbols.append(
-                SymbolSummary(symbol, bid, ask, None if sync is None else sync.stats())
-            )
+            symbols.append(SymbolSummary(symbol, bid, ask, None if sync is None else sync.stats()))
         return StreamSummary(
             venue=self.venue.value,
             url=self.url,
