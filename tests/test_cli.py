@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ws_stack.cli import main
 from ws_stack.frames import read_frames
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -96,3 +97,14 @@ def test_a_reader_that_stops_early_gets_no_error():
     assert json.loads(first)["frame"] == 0
     assert status in (0, 141)
     assert "Broken pipe" not in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("argv", [[], ["decode"], ["stream"], ["record"], ["sim"]])
+def test_help_is_plain_text(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ws-stack")
+    for markup in ("``", ":mod:", ":class:", ":func:", "::"):
+        assert markup not in out, markup

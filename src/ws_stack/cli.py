@@ -54,6 +54,11 @@ EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 VENUE_NAMES = [venue.value for venue in Venue]
 CHANNEL_NAMES = [kind.value for kind in ChannelKind]
+#: What ``ws-stack --help`` says first (plain text: argparse prints it as is).
+DESCRIPTION = (
+    "Decode frames files, stream live market data with local order books and a monitor, "
+    "record frames, or run a venue simulator on 127.0.0.1. MEXC spot v3 and Gate.io spot v4."
+)
 #: Push rate of the embedded simulator, per channel.
 SIM_RATE_HZ = 50.0
 
@@ -68,7 +73,7 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="ws-stack", description=__doc__.split("\n\n")[0])
+    parser = _ArgumentParser(prog="ws-stack", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
 
     decode = commands.add_parser("decode", help="decode a frames file into typed messages")

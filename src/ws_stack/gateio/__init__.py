@@ -1,4 +1,10 @@
-"""Gate.io spot v4 codec: frame decoder, frame builders and the message handler."""
+"""Gate.io spot v4: the message handler and the decoder it uses.
+
+* :mod:`ws_stack.gateio.handler` - :class:`GateioHandler`, the venue's message handler;
+* :mod:`ws_stack.gateio.decoder` - frames to typed messages (pure);
+* :mod:`ws_stack.gateio.protocol` - requests, replies and endpoints of a connection (pure);
+* :mod:`ws_stack.gateio.encoder` - typed values to wire frames (for tests and the simulator).
+"""
 
 from ws_stack.gateio.decoder import (
     UNKNOWN_ERROR_CODE,
@@ -10,34 +16,12 @@ from ws_stack.gateio.decoder import (
     parse_order_book_update,
     parse_trade,
 )
-from ws_stack.gateio.encoder import (
-    encode_ack,
-    encode_book_ticker,
-    encode_error,
-    encode_order_book,
-    encode_order_book_update,
-    encode_ping,
-    encode_pong,
-    encode_subscribe_request,
-    encode_trade,
-    format_number,
-)
 from ws_stack.gateio.handler import GateioHandler
 
 __all__ = [
     "UNKNOWN_ERROR_CODE",
     "GateioHandler",
     "detect_type",
-    "encode_ack",
-    "encode_book_ticker",
-    "encode_error",
-    "encode_order_book",
-    "encode_order_book_update",
-    "encode_ping",
-    "encode_pong",
-    "encode_subscribe_request",
-    "encode_trade",
-    "format_number",
     "parse_any_order_book",
     "parse_book_ticker",
     "parse_control",

@@ -1,8 +1,9 @@
-"""MEXC spot v3: protobuf/JSON codec and message handler.
+"""MEXC spot v3: the message handler and the decoder it uses.
 
-* :mod:`ws_stack.mexc.decoder` - frames to typed messages (pure);
-* :mod:`ws_stack.mexc.encoder` - typed values to wire frames (pure; tests, simulator);
 * :mod:`ws_stack.mexc.handler` - :class:`MexcHandler`, the venue's message handler;
+* :mod:`ws_stack.mexc.decoder` - frames to typed messages (pure);
+* :mod:`ws_stack.mexc.protocol` - requests, replies and endpoints of a connection (pure);
+* :mod:`ws_stack.mexc.encoder` - typed values to wire frames (for tests and the simulator);
 * :mod:`ws_stack.mexc.proto` - our ``.proto`` schemas and their generated modules.
 """
 
@@ -13,46 +14,12 @@ from ws_stack.mexc.decoder import (
     parse_legacy,
     parse_push,
 )
-from ws_stack.mexc.encoder import (
-    ChannelKind,
-    Deal,
-    LevelSpec,
-    channel,
-    encode_ack,
-    encode_book_ticker,
-    encode_deals,
-    encode_depth,
-    encode_error,
-    encode_increase_depth,
-    encode_legacy_book_ticker,
-    encode_legacy_deals,
-    encode_legacy_depth,
-    encode_limit_depth,
-    encode_pong,
-    format_number,
-)
 from ws_stack.mexc.handler import NEW_POOL, MexcHandler
 
 __all__ = [
     "NEW_POOL",
-    "ChannelKind",
-    "Deal",
-    "LevelSpec",
     "MexcHandler",
-    "channel",
     "detect_type",
-    "encode_ack",
-    "encode_book_ticker",
-    "encode_deals",
-    "encode_depth",
-    "encode_error",
-    "encode_increase_depth",
-    "encode_legacy_book_ticker",
-    "encode_legacy_deals",
-    "encode_legacy_depth",
-    "encode_limit_depth",
-    "encode_pong",
-    "format_number",
     "is_json_frame",
     "parse_control",
     "parse_legacy",

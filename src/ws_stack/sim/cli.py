@@ -28,7 +28,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sim",
         help="run a local venue simulator (WebSocket + REST snapshot) on 127.0.0.1",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="Run a venue simulator in the foreground on 127.0.0.1: WebSocket pushes "
+        "and REST order-book snapshots, with faults on request.",
     )
     parser.add_argument("--venue", required=True, choices=[venue.value for venue in Venue])
     parser.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
