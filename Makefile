@@ -13,15 +13,17 @@ BASE ?=
 # Where `make serve` listens (on 127.0.0.1 only).
 PORT ?= 8080
 
-$(STAMP): pyproject.toml
+# ws_stack with its test tools, and the benchmark tooling (tools/, ws-stack-bench), which
+# is a distribution of its own so that the ws_stack wheel does not carry it.
+$(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./tools
 	touch $(STAMP)
 
 test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/python -m pytest
 
 # Debian packages a target needs, installed where missing (as root; otherwise a note of
@@ -76,7 +78,7 @@ serve: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 # Regenerate the committed protobuf modules from src/ws_stack/mexc/proto/*.proto.
 proto: $(STAMP)

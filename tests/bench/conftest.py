@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from ws_stack.bench.gate import Verdict, run_gate
-from ws_stack.bench.project import Project
-from ws_stack.bench.results import ResultsError, is_number, load_commit
+from ws_stack_bench.gate import Verdict, run_gate
+from ws_stack_bench.project import Project
+from ws_stack_bench.results import ResultsError, is_number, load_commit
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ws_stack.bench.project import Project
+from ws_stack_bench.project import Project
 
 
 class Repository:

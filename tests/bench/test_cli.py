@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ws_stack.bench import gate
-from ws_stack.bench.cli import main
-from ws_stack.bench.project import Project, machine_description
+from ws_stack_bench import gate
+from ws_stack_bench.cli import main
+from ws_stack_bench.project import Project, machine_description
 
 from .asv_results import write_results
 from .repository import Repository
@@ -93,3 +93,16 @@ def test_validate_fails_on_a_gate_regression(
     status, out = _validate(project_root, capsys)
     assert status == 1
     assert "REGRESSION" in out and out.rstrip().endswith("VALIDATION FAIL (exit 1)")
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["history"], ["publish"], ["compliance"], ["gate"], ["validate"], ["targets"]]
+)
+def test_help_is_plain_text(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main([*argv, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ws-stack-bench")
+    for markup in ("``", ":mod:", ":class:", ":func:", "::"):
+        assert markup not in out, markup

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from ws_stack.bench.cli import main
-from ws_stack.bench.compliance import Status, evaluate, format_figure
-from ws_stack.bench.results import load_commit
-from ws_stack.bench.targets import TARGETS, Comparison, Target
+from ws_stack_bench.cli import main
+from ws_stack_bench.compliance import Status, evaluate, format_figure
+from ws_stack_bench.results import load_commit
+from ws_stack_bench.targets import TARGETS, Comparison, Target
 
 from .asv_results import write_results
 

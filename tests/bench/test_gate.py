@@ -1,4 +1,4 @@
-"""The regression gate (``ws_stack.bench.gate``): planted regressions fail, unchanged passes.
+"""The regression gate (``ws_stack_bench.gate``): planted regressions fail, unchanged passes.
 
 The end-to-end tests use the session's throwaway clone (see ``conftest.py``): counts need
 no tolerance for noise, so an unchanged pair must compare equal to the instruction and a
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from ws_stack.bench import gate
-from ws_stack.bench.gate import Outcome, run_gate, write_markdown
-from ws_stack.bench.project import Project
+from ws_stack_bench import gate
+from ws_stack_bench.gate import Outcome, run_gate, write_markdown
+from ws_stack_bench.project import Project
 
 from .asv_results import write_results
 from .conftest import PLANTED_KEY, GateHistory

@@ -1,4 +1,4 @@
-"""``make bench``'s choice of commits (``ws_stack.bench.history``), the measured-code
+"""``make bench``'s choice of commits (``ws_stack_bench.history``), the measured-code
 digest it rests on, and the commands that fall back to a commit's measured ancestor."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ws_stack.bench import cli, history
-from ws_stack.bench.history import plan, print_plan
-from ws_stack.bench.results import ResultsError, load_measured
+from ws_stack_bench import cli, history
+from ws_stack_bench.history import plan, print_plan
+from ws_stack_bench.results import ResultsError, load_measured
 
 from .asv_results import write_results
 from .repository import Repository
@@ -104,7 +104,7 @@ def test_compliance_of_a_commit_without_results_says_whose_it_uses(
 
 def test_no_benchmark_imports_the_tooling_the_digest_leaves_out() -> None:
     for module in (REPO / "benchmarks").glob("*.py"):
-        assert "ws_stack.bench" not in module.read_text(), module.name
+        assert "ws_stack_bench" not in module.read_text(), module.name
 
 
 def test_measuring_shows_progress_and_runs_asv_once_per_stretch(

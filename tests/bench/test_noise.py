@@ -1,4 +1,4 @@
-"""Noise on identical code (``ws_stack.bench.noise``), the Regressions page's thresholds
+"""Noise on identical code (``ws_stack_bench.noise``), the Regressions page's thresholds
 from it, and the check that the page lists no step between commits of identical code."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ws_stack.bench import noise
-from ws_stack.bench.noise import Noise, listed_steps, measure_noise, print_noise, thresholds
+from ws_stack_bench import noise
+from ws_stack_bench.noise import Noise, listed_steps, measure_noise, print_noise, thresholds
 
 from .asv_results import write_results
 from .repository import Repository

@@ -1,4 +1,4 @@
-"""Publishing (``ws_stack.bench.publish``): a self-contained page that renders the history.
+"""Publishing (``ws_stack_bench.publish``): a self-contained page that renders the history.
 
 The browser test publishes the results the session's gate runs recorded in the throwaway
 clone (three commits of the order-book parses' instruction counts and the pool), serves them on
@@ -26,8 +26,8 @@ from urllib.parse import quote
 
 import pytest
 
-from ws_stack.bench.project import Project
-from ws_stack.bench.publish import (
+from ws_stack_bench.project import Project
+from ws_stack_bench.publish import (
     NOISE_PAGE,
     VENDORED,
     external_references,
@@ -67,7 +67,7 @@ def test_the_page_is_rewired_to_local_copies(tmp_path: Path) -> None:
 
 
 def test_an_unknown_external_file_is_refused(tmp_path: Path) -> None:
-    from ws_stack.bench.publish import PublishError
+    from ws_stack_bench.publish import PublishError
 
     html = tmp_path / "html"
     html.mkdir()

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from ws_stack.bench.gate import minutes
-from ws_stack.bench.project import Project
+from ws_stack_bench.gate import minutes
+from ws_stack_bench.project import Project
 
 __all__ = ["Stretch", "measure", "plan", "print_plan"]
 

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ws_stack.bench.project import Project, ProjectError
-from ws_stack.bench.results import (
+from ws_stack_bench.project import Project, ProjectError
+from ws_stack_bench.results import (
     BenchmarkValue,
     CommitResults,
     ResultsError,

@@ -19,12 +19,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ws_stack.bench import compliance, gate, history, noise, publish, results
-from ws_stack.bench.project import Project, ProjectError
-from ws_stack.bench.targets import BASELINE_COMMIT, TARGETS
+from ws_stack_bench import compliance, gate, history, noise, publish, results
+from ws_stack_bench.project import Project, ProjectError
+from ws_stack_bench.targets import BASELINE_COMMIT, TARGETS
 
 __all__ = ["main"]
 
+#: What ``ws-stack-bench --help`` says first (plain text: argparse prints it as is).
+DESCRIPTION = (
+    "The tooling of ws_stack's asv benchmark suite: measure the recent history, publish "
+    "html_results/, check the HFT targets (compliance) and gate a change on its counts and "
+    "timings. Run it from the repository root."
+)
 EXIT_FAIL = 1
 EXIT_ERROR = 2
 DEFAULT_COMMITS = 20
@@ -251,7 +257,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ws-stack-bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="ws-stack-bench", description=DESCRIPTION)
     parser.add_argument("--root", default=".", help="repository root (default: .)")
     parser.add_argument("--config", default=None, help="asv configuration (default: asv.conf.json)")
     commands = parser.add_subparsers(dest="command", required=True)

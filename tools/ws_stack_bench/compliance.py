@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from ws_stack.bench.results import (
+from ws_stack_bench.results import (
     BenchmarkValue,
     CommitResults,
     ResultsError,
@@ -22,7 +22,7 @@ from ws_stack.bench.results import (
     is_number,
     load_commit,
 )
-from ws_stack.bench.targets import TARGETS, Target
+from ws_stack_bench.targets import TARGETS, Target
 
 __all__ = ["Row", "Status", "baseline_finder", "evaluate", "format_figure", "print_report"]
 

@@ -11,7 +11,7 @@ The page still needs HTTP (it fetches its JSON with XHR, which browsers refuse o
 ``file://``): ``make serve`` serves it on 127.0.0.1.
 
 :func:`publish` gives asv's Regressions page each benchmark's own threshold, from its noise
-on identical code (:mod:`ws_stack.bench.noise`), reports no regression of a floor, and
+on identical code (:mod:`ws_stack_bench.noise`), reports no regression of a floor, and
 publishes the noise table as ``noise.html``, linked from the page's navigation bar.
 """
 
@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ws_stack.bench import noise as noise_module
-from ws_stack.bench.noise import Noise
-from ws_stack.bench.project import Project
-from ws_stack.bench.results import benchmark_names, machines
+from ws_stack_bench import noise as noise_module
+from ws_stack_bench.noise import Noise
+from ws_stack_bench.project import Project
+from ws_stack_bench.results import benchmark_names, machines
 
 __all__ = [
     "NOISE_PAGE",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ws_stack.bench.project import Project
+from ws_stack_bench.project import Project
 
 __all__ = [
     "BenchmarkValue",

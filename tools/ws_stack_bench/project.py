@@ -24,7 +24,8 @@ CONFIG_NAME = "asv.conf.json"
 #: benchmark code itself is always the working tree's, whatever the commit.
 MEASURED_PATHS = ("src", "pyproject.toml")
 #: Left out of it: the tooling that runs asv and reads its results (no benchmark imports
-#: it, and changing it changes no figure).
+#: it, and changing it changes no figure). It is in tools/ now, outside MEASURED_PATHS;
+#: older commits had it in the package, here.
 TOOLING_PATH = "src/ws_stack/bench/"
 
 

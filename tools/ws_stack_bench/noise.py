@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ws_stack.bench.gate import FLOORS, is_counted
-from ws_stack.bench.project import Project, ProjectError
-from ws_stack.bench.results import CommitResults, ResultsError, history, is_number, load_commit
+from ws_stack_bench.gate import FLOORS, is_counted
+from ws_stack_bench.project import Project, ProjectError
+from ws_stack_bench.results import CommitResults, ResultsError, history, is_number, load_commit
 
 __all__ = [
     "FLOORS",
