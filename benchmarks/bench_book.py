@@ -2,7 +2,7 @@
 
 ``ParseDelta`` is the floor of ``ApplyDelta`` for the ratio target: parsing those same
 deltas (as Gate.io frames with exactly their levels). ``ApplyDeltaOverParse`` times the
-pair in one process (goal 5).
+pair in one process.
 """
 
 from __future__ import annotations
@@ -106,8 +106,8 @@ class ParseDeltaInstructions(Counted):
 
 
 class ApplyDeltaOverParse(Paired):
-    """Goal 5's ratio: ``ApplyDelta.time_apply_delta`` over ``ParseDelta.time_parse_delta``
-    in one process (see :class:`~benchmarks.common.Paired`)."""
+    """The apply-to-parse ratio: ``ApplyDelta.time_apply_delta`` over
+    ``ParseDelta.time_parse_delta`` in one process (see :class:`~benchmarks.common.Paired`)."""
 
     params = [20]
     param_names = ["levels"]

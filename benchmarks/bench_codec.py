@@ -79,8 +79,8 @@ class DetectTypeInstructions(Counted):
 
 
 class DetectTypeOverFloor(Paired):
-    """Goal 3's ratio: ``DetectType.time_detect_type`` over ``time_find_marker`` in one
-    process (see :class:`~benchmarks.common.Paired`), for the pushes."""
+    """The detection-to-marker ratio: ``DetectType.time_detect_type`` over ``time_find_marker`` in
+    one process (see :class:`~benchmarks.common.Paired`), for the pushes."""
 
     params = [VENUES, FORMATS, CHANNELS]
     param_names = ["venue", "format", "channel"]
@@ -137,8 +137,8 @@ class ParseSmallDeltaInstructions(Counted):
 
 
 class ParseOrderBookOverFloor(Paired):
-    """Goals 1 and 2's ratio: ``ParseOrderBook.time_parse`` over ``time_floor`` in one
-    process (see :class:`~benchmarks.common.Paired`), for the goals' 20-level delta."""
+    """The parse-to-floor ratio: ``ParseOrderBook.time_parse`` over ``time_floor`` in one
+    process (see :class:`~benchmarks.common.Paired`), for the targets' 20-level delta."""
 
     params = [VENUES, FORMATS, ["update"], [HANDLER_DEPTH]]
     param_names = ["venue", "format", "kind", "depth"]
@@ -149,7 +149,7 @@ class ParseOrderBookOverFloor(Paired):
 
 
 class ParseOrderBookOverFiveLevels(Paired):
-    """Goal 8's growth with depth in one process: ``ParseOrderBook.time_parse`` of a 20- or
+    """Growth with depth in one process: ``ParseOrderBook.time_parse`` of a 20- or
     100-level delta over the same parse of a 5-level one (see
     :class:`~benchmarks.common.Paired`). Linear growth is 4x and 20x."""
 
@@ -242,8 +242,8 @@ class ParseControlInstructions(Counted):
 class MexcDepthLowerBound(Batched):
     """The parts no MEXC protobuf depth parser can skip, each done the fastest way known.
 
-    Goal 2 asks for a 20 + 20 level delta (``ParseOrderBook``'s frame) in at most twice a
-    bare ``ParseFromString``. Any parser must read the frame with protobuf, take the 40
+    The MEXC parse target asks for a 20 + 20 level delta (``ParseOrderBook``'s frame) in at
+    most twice a bare ``ParseFromString``. Any parser must read the frame with protobuf, take the 40
     levels out of it and make 40 Levels from 80 decimal strings. Measured here alone:
     ``time_read_frame`` parses the frame with the wire-compatible view (levels left as raw
     bytes, the cheapest parse that still reads every field); ``time_take_levels`` takes
@@ -315,10 +315,10 @@ class MexcDepthLowerBoundInstructions(Counted):
 
 
 class MexcDepthBoundOverFloor(Paired):
-    """Goal 2's bound in one process: ``MexcDepthLowerBound``'s three parts, one after the
-    other, over the bare ``ParseFromString`` of the same frame (see
-    :class:`~benchmarks.common.Paired`): the lowest ratio reachable, each part done the
-    fastest way known."""
+    """The MEXC parse target's bound in one process: ``MexcDepthLowerBound``'s three parts, one
+    after the other, over the bare ``ParseFromString`` of the same frame (see
+    :class:`~benchmarks.common.Paired`): the lowest ratio reachable, each part done the fastest way
+    known."""
 
     setup = MexcDepthLowerBound.setup
     figure_batch = MexcDepthLowerBound.parts_batch

@@ -305,8 +305,8 @@ def take_turns(windows: list[Any], rotations: int) -> list[list[float]]:
 
 
 class _ParseApplyReceive(BareReceive):
-    """Goal 6's bound: the bare loop doing the work goal 6 asks of every frame and
-    nothing else: ws_stack's parser called directly and the update applied to the same
+    """The end-to-end target's bound: the bare loop doing the work that target asks of every frame
+    and nothing else: ws_stack's parser called directly and the update applied to the same
     1,000-level book as ``EndToEnd``'s. No queue, handler, callbacks or metrics.
 
     (Not a benchmark itself: ``ParseApplyOverBare`` measures it.)
@@ -326,19 +326,19 @@ class _ParseApplyReceive(BareReceive):
             count(frame)
 
 
-#: Frames per window, and pairs of windows per process, of goal 6's ratios in one process.
-#: Windows of 1,000 frames varied from 6 to 37 us a frame (bare loop, one run): the
-#: simulator sends in bursts, and a socket's buffers hold many frames.
+#: Frames per window, and pairs of windows per process, of the end-to-end ratios in one
+#: process. Windows are long because the simulator sends in bursts and a socket's buffers
+#: hold many frames: a short window measures a burst, not a rate.
 OVER_BARE_FRAMES = 5000
 OVER_BARE_PAIRS = 20
 
 
 class _OverBare:
-    """Base of goal 6's ratios in one process: a set-up's CPU time per frame over the bare
+    """Base of the end-to-end ratios in one process: a set-up's CPU time per frame over the bare
     ``websockets`` loop's (``BareReceive``), the two taking windows in turn.
 
     ``EndToEnd`` and ``BareReceive`` run in separate processes, minutes apart, and the
-    machine's load moves one against the other, as it did goals 1-5's figures (see
+    machine's load moves one against the other, as it does the parse and handler figures (see
     :class:`~benchmarks.common.Paired`). Here each set-up has its own event loop and
     simulator (paused while the other takes its window); a window is ``cpu_time_per_frame``
     over OVER_BARE_FRAMES, and each of OVER_BARE_PAIRS rotations gives one ratio (every
@@ -375,9 +375,9 @@ class _OverBare:
 
 
 class EndToEndOverBare(_OverBare):
-    """Goal 6 in one process: ``EndToEnd``'s CPU time per frame (simulator, socket, queue,
-    handler, 1,000-level book) over ``BareReceive``'s; its inverse is the ratio of frames
-    per second."""
+    """The end-to-end target in one process: ``EndToEnd``'s CPU time per frame (simulator, socket,
+    queue, handler, 1,000-level book) over ``BareReceive``'s; its inverse is the ratio of frames per
+    second."""
 
     version = 1
     figure_class = EndToEnd
@@ -385,7 +385,7 @@ class EndToEndOverBare(_OverBare):
 
 
 class ParseApplyOverBare(_OverBare):
-    """Goal 6's bound in one process: the bare loop that also parses every frame and
+    """The end-to-end target's bound in one process: the bare loop that also parses every frame and
     applies it to the book (``_ParseApplyReceive``) over the bare loop alone. What no stack
     built on ws_stack's parser and book can go below, whatever its connection layer."""
 
@@ -468,21 +468,21 @@ ROTATIONS = 25
 
 
 class SubscriptionsSpread:
-    """Goal 8's spread measured in one process: the three ``Subscriptions`` set-ups side by
-    side, each on its own event loop with its own simulator process, taking a window in
-    turn.
+    """The spread across subscription counts, measured in one process: the three ``Subscriptions``
+    set-ups side by side, each on its own event loop with its own simulator process, taking a window
+    in turn.
 
-    Measured in separate processes, minutes apart, each of the three has been the slowest
-    on identical code on this busy machine. Here each of ROTATIONS rotations measures one
+    Measured in separate processes, minutes apart, any of the three can be the slowest on
+    identical code, as the machine's load changes. Here each of ROTATIONS rotations measures one
     window of every set-up (``Subscriptions.frame_time``: CPU time per frame handled; an
     idle set-up's loop is paused and its simulator waits on full socket buffers). The
     windows of one rotation are next to each other in time, where the load of the machine
     (whose other core may share this one's caches and execution units) is most alike: for
     each two set-ups, the figure compares them rotation by rotation and takes the median
     of those ratios; the spread is the largest such median, one value per round (process),
-    and asv stores the median over the rounds. (The largest over the smallest of the three
-    medians read 1.29x for MEXC in a busy run with nine rotations, although 1 and 30
-    subscriptions are the same client work: one connection, the same replayed frames.)
+    and asv stores the median over the rounds. (Not the largest over the smallest of the
+    three medians: that is above 1 by construction on a loaded machine, even for 1 and 30
+    subscriptions, which are the same client work: one connection, the same frames.)
     Two rounds: a round sets up 330 subscriptions and three simulators.
     """
 

@@ -3,7 +3,7 @@
 ``Handle`` times the handler's whole path for one frame (detect type, route, parse,
 deliver to a callback, give pooled levels back) next to the same parser called directly,
 so the template method's overhead is the difference of the two (a target), and
-``HandleOverParser`` their ratio timed in one process (goal 4). ``Latency``
+``HandleOverParser`` their ratio timed in one process (a target). ``Latency``
 records per-message latency percentiles of the same hot paths in nanoseconds.
 """
 
@@ -78,7 +78,7 @@ class HandleInstructions(Counted):
 
 
 class HandleOverParser(Paired):
-    """Goal 4's ratio: ``Handle.time_handle`` over ``time_parse_direct`` in one process
+    """The handler-to-parser ratio: ``Handle.time_handle`` over ``time_parse_direct`` in one process
     (see :class:`~benchmarks.common.Paired`), for order books."""
 
     params = [VENUES, FORMATS, ["order_book"]]
@@ -131,8 +131,8 @@ class Latency:
 
     Each pass of 4,000 frames gives one p50 and one p99; the figure is the median over the
     passes (nine per process, from every round). A track benchmark records one value, but
-    a single process's percentiles of microsecond calls move by up to 1.5x on this busy
-    2-core machine, so the methods hand asv the passes as samples (``{"samples": [...],
+    one process's percentiles of microsecond calls move with the machine's load, so the
+    methods hand asv the passes as samples (``{"samples": [...],
     "number": 1}``, the form asv 0.6 reads timing results in): asv then stores the median
     with a confidence interval and compares with statistics, as for ``time_`` benchmarks.
     The figures include the clock's own cost (tens of ns). Lower is better.

@@ -9,9 +9,9 @@ compares the worst of them with its limit, written as in the design document: ``
 ``">= 75 %"``, ``"<= 110 % of baseline"`` (each value against the same benchmark and
 parameters at the baseline commit, see :data:`BASELINE_COMMIT`), ``"<= 0"``.
 
-The performance issue's goals are ratios measured in one run, so that they hold on any
-machine: a target with ``over`` divides each value by another benchmark's (its floor, e.g.
-a bare ``msgspec`` decode of the same bytes) at the same parameters, ``"<= 1.5x"``; one with
+The ratio targets are measured in one run, so that they hold on any machine: a target
+with ``over`` divides each value by another benchmark's (its floor, e.g. a bare
+``msgspec`` decode of the same bytes) at the same parameters, ``"<= 1.5x"``; one with
 ``spread`` compares the largest and smallest value across one parameter (flat cost). A
 ratio, spread or difference (``minus``) target may name a ``paired`` benchmark that
 measures the same figure in one process, the two sides timed in turn
@@ -183,44 +183,44 @@ TARGETS: tuple[Target, ...] = (
            "<= 105 % of baseline"),
     Target("leaks", "Leaks after connect/disconnect cycles",
            "bench_memory.ConnectionLeaks.track_objects_leaked", "<= 0"),
-    # The performance issue's goals: ratios against a bare floor measured in the same run
-    # on the same bytes (see each floor benchmark's docstring), so they hold on any machine.
-    Target("goal1_gate_parse", "Goal 1: Gate.io delta parse / bare msgspec decode",
+    # Ratios against a bare floor measured in the same run on the same bytes (see each
+    # floor benchmark's docstring), so that they hold on any machine.
+    Target("gateio_parse_ratio", "Gate.io delta parse / bare msgspec decode",
            _PARSE, "<= 1.5x", {**_GATEIO, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED),
-    Target("goal2_mexc_parse", "Goal 2: MEXC protobuf delta parse / bare protobuf",
+    Target("mexc_parse_ratio", "MEXC protobuf delta parse / bare protobuf",
            _PARSE, "<= 2x", {**_MEXC_PB, **_DELTA_20}, over=_PARSE_FLOOR, paired=_PARSE_PAIRED,
            bound="bench_codec.MexcDepthBoundOverFloor.track_ratio"),
-    Target("goal3_detect", "Goal 3: type detection / bare find of the marker",
+    Target("detect_ratio", "Type detection / bare find of the marker",
            "bench_codec.DetectType.time_detect_type", "<= 3x", {"channel": _PUSHES},
            over="bench_codec.DetectType.time_find_marker",
            paired="bench_codec.DetectTypeOverFloor.track_ratio"),
-    Target("goal4_handler", "Goal 4: handler with callbacks / parser, books",
+    Target("handler_ratio", "Handler with callbacks / parser, books",
            _HANDLE, "<= 1.2x", {"channel": "order_book"},
            over="bench_handler.Handle.time_parse_direct",
            paired="bench_handler.HandleOverParser.track_ratio"),
-    Target("goal5_apply", "Goal 5: apply delta to 1,000-level book / parse it",
+    Target("apply_ratio", "Apply delta to 1,000-level book / parse it",
            "bench_book.ApplyDelta.time_apply_delta", "<= 2x", {"levels": 20},
            over="bench_book.ParseDelta.time_parse_delta",
            paired="bench_book.ApplyDeltaOverParse.track_ratio"),
-    Target("goal6_end_to_end", "Goal 6: frames/s end to end / bare websockets",
+    Target("end_to_end_rate", "Frames/s end to end / bare websockets",
            "bench_connection.EndToEnd.time_1000_frames", ">= 70 %",
            over="bench_connection.BareReceive.time_1000_frames", inverse=True,
            paired="bench_connection.EndToEndOverBare.track_ratio",
            bound="bench_connection.ParseApplyOverBare.track_ratio"),
-    # Reported, with the 50 us per order-book message budget as its bound (figures in ns).
-    Target("goal6_latency_p99", "Goal 6: p99 handler latency end to end (ns)",
+    # The 50 us budget per order-book message, in ns (the benchmark's unit).
+    Target("end_to_end_latency_p99", "p99 handler latency end to end (ns)",
            "bench_connection.EndToEnd.track_handler_latency_p99_ns", "< 50000"),
-    Target("goal7_allocations", "Goal 7: objects per level beyond decoder output",
+    Target("allocations_per_level", "Objects per level beyond decoder output",
            "bench_memory.DeltaAllocations.track_objects_per_level", "<= 1"),
-    Target("goal7_pool_reuse", "Goal 7: level-pool reuse, steady delta stream",
+    Target("steady_pool_reuse", "Level-pool reuse, steady delta stream",
            "bench_pool.HandlerStream.track_reuse_ratio", ">= 99 %"),
-    Target("goal8_subscriptions", "Goal 8: CPU time per frame, 1 / 30 / 300 subscriptions",
+    Target("subscriptions_spread", "CPU time per frame, 1 / 30 / 300 subscriptions",
            "bench_connection.Subscriptions.track_frame_time", "<= 1.2x",
            spread="subscriptions", paired="bench_connection.SubscriptionsSpread.track_spread"),
-    Target("goal8_depth_20", "Goal 8: parse time, 20 vs 5 levels (linear: 4x)", _PARSE,
+    Target("depth_20_ratio", "Parse time, 20 vs 5 levels (linear: 4x)", _PARSE,
            "<= 4x", {"kind": "update", "depth": 20}, over=_PARSE, over_params={"depth": 5},
            paired=_DEPTH_PAIRED),
-    Target("goal8_depth_100", "Goal 8: parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
+    Target("depth_100_ratio", "Parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
            "<= 20x", {"kind": "update", "depth": 100}, over=_PARSE, over_params={"depth": 5},
            paired=_DEPTH_PAIRED),
     # Measured in one process: a stream's frames with the monitor's work of an interval
