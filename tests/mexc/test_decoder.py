@@ -23,10 +23,11 @@ from ws_stack.messages import (
     check_price,
     check_size,
 )
-from ws_stack.mexc import decoder, encoder
+from ws_stack.mexc import decoder, detect, encoder, legacy, push
 from ws_stack.mexc.encoder import Deal
 from ws_stack.mexc.proto.PublicAggreDepthsV3Api_pb2 import PublicAggreDepthV3ApiItem
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
+from ws_stack.mexc.raw_levels import levels_from_raw
 from ws_stack.pool import LevelPool
 
 from .cases import EXPECTED, MEXC, SYMBOL, T0, bad_frames, decode, good_frames
@@ -107,8 +108,8 @@ def test_detect_type_reads_the_channel_without_decoding(monkeypatch) -> None:
     def no_decoding(frame):
         raise AssertionError("detect_type decoded a frame it could classify from its head")
 
-    monkeypatch.setattr(decoder, "_parse_wrapper", no_decoding)
-    monkeypatch.setattr(decoder, "_decode_probe", no_decoding)
+    monkeypatch.setattr(detect, "_parse_wrapper", no_decoding)
+    monkeypatch.setattr(detect, "_decode_probe", no_decoding)
     frame = encoder.encode_depth(SYMBOL, [("1", "1")] * 20, [("2", "1")] * 20, 1, 2)
     assert decoder.detect_type(frame) is T.ORDER_BOOK
     assert (
@@ -175,7 +176,7 @@ def _outcome(detect, frame):
         return error.reason
 
 
-_KIND_MARKERS = [kind + ".v3.api" for kind in decoder._KIND_TYPES]
+_KIND_MARKERS = [kind + ".v3.api" for kind in detect._KIND_TYPES]
 
 
 @given(
@@ -188,43 +189,43 @@ def test_a_remembered_legacy_channel_answers_as_reading_it(marker, cut, rest, ta
     """detect_type's shortcut for text pushes it has seen agrees with reading the frame:
     for another frame that starts the same (the head) and ends otherwise."""
     frame = '{"c":"spot@public.' + marker[:cut] + rest
-    other = frame[: decoder._LEGACY_HEAD_SPAN] + tail
-    decoder._KNOWN_LEGACY_HEADS.clear()
+    other = frame[: detect._LEGACY_HEAD_SPAN] + tail
+    detect._KNOWN_LEGACY_HEADS.clear()
     read = _outcome(decoder.detect_type, other)
-    decoder._KNOWN_LEGACY_HEADS.clear()
+    detect._KNOWN_LEGACY_HEADS.clear()
     _outcome(decoder.detect_type, frame)  # remembers the head if it names a known kind
     assert _outcome(decoder.detect_type, other) == read
 
 
 @given(
-    st.sampled_from([*decoder._KIND_TYPES, "kline", "aggre"]),
+    st.sampled_from([*detect._KIND_TYPES, "kline", "aggre"]),
     st.text(alphabet="@.abpv3:BTCUSDT\n{", max_size=140),
     st.integers(0, 200),
 )
 def test_a_remembered_channel_answers_as_reading_it(kind, rest, cut) -> None:
     """detect_type's shortcut for the channels it has seen agrees with reading the channel:
     for a push, and for the same push cut anywhere (inside the channel, it is malformed)."""
-    push = PushDataV3ApiWrapper(channel="spot@public." + kind + ".v3.api" + rest)
-    push.publicAggreDeals.eventType = "x"
-    whole = push.SerializeToString()
+    wrapper = PushDataV3ApiWrapper(channel="spot@public." + kind + ".v3.api" + rest)
+    wrapper.publicAggreDeals.eventType = "x"
+    whole = wrapper.SerializeToString()
     frame = whole[:cut]
-    decoder._KNOWN_HEADS.clear()
+    detect._KNOWN_HEADS.clear()
     read = _outcome(decoder.detect_type, frame)
     _outcome(decoder.detect_type, whole)  # remembers the channel if it is a known kind
     assert _outcome(decoder.detect_type, frame) == read
 
 
 def test_detect_type_remembers_a_bounded_number_of_channels(monkeypatch) -> None:
-    monkeypatch.setattr(decoder, "_KNOWN_HEADS", {})
-    monkeypatch.setattr(decoder, "_KNOWN_LEGACY_HEADS", {})
-    monkeypatch.setattr(decoder, "_KNOWN_HEADS_LIMIT", 2)
+    monkeypatch.setattr(detect, "_KNOWN_HEADS", {})
+    monkeypatch.setattr(detect, "_KNOWN_LEGACY_HEADS", {})
+    monkeypatch.setattr(detect, "_KNOWN_HEADS_LIMIT", 2)
     symbols = ("A", "B", "C")
     frames = [encoder.encode_book_ticker(symbol, 1, 1, 2, 1) for symbol in symbols]
     assert [decoder.detect_type(frame) for frame in frames * 2] == [T.BOOK_TICKER] * 6
-    assert sorted(decoder._KNOWN_HEADS) == sorted(frame[: 2 + frame[1]] for frame in frames[:2])
+    assert sorted(detect._KNOWN_HEADS) == sorted(frame[: 2 + frame[1]] for frame in frames[:2])
     texts = [encoder.encode_legacy_book_ticker(symbol, 1, 1, 2, 1) for symbol in symbols]
     assert [decoder.detect_type(text) for text in texts * 2] == [T.BOOK_TICKER] * 6
-    assert len(decoder._KNOWN_LEGACY_HEADS) == 2
+    assert len(detect._KNOWN_LEGACY_HEADS) == 2
 
 
 def test_detect_type_falls_back_when_the_body_comes_first() -> None:
@@ -488,8 +489,8 @@ def test_parse_legacy_errors(frame: str, reason: FrameErrorReason, detail: str) 
 
 def test_legacy_decoders_build_no_dicts() -> None:
     """The per-kind decoders target Structs all the way down (no ``dict``/``Any`` fields)."""
-    for push in (decoder._JsonDealsPush, decoder._JsonDepthPush, decoder._JsonTickerPush):
-        info = msgspec.inspect.type_info(push)
+    for struct in (legacy._JsonDealsPush, legacy._JsonDepthPush, legacy._JsonTickerPush):
+        info = msgspec.inspect.type_info(struct)
         stack = [info]
         while stack:
             node = stack.pop()
@@ -577,7 +578,7 @@ def test_nesting_deeper_than_msgspec_recurses_is_malformed_json(frame) -> None:
     assert info.value.reason is FrameErrorReason.MALFORMED_JSON
 
 
-# -- the raw-level fast path (PushDataV3ApiView + decoder._levels_from_raw) ------------
+# -- the raw-level fast path (PushDataV3ApiView + raw_levels.levels_from_raw) ------
 
 _NUMBER_BYTES = b"0123456789.eE+-"
 
@@ -645,7 +646,7 @@ raw_level = canonical_level | _mutated_level() | st.binary(max_size=12)
 
 
 def _check_raw_levels(asks: list[bytes], bids: list[bytes]) -> None:
-    fast = decoder._levels_from_raw(asks, bids)
+    fast = levels_from_raw(asks, bids)
     if fast is not None:
         assert _reference_levels(asks) == fast[0]
         assert _reference_levels(bids) == fast[1]
@@ -670,7 +671,7 @@ def test_a_separator_read_as_a_length_is_refused() -> None:
     number_44 = b"0." + b"0" * 41 + b"1"
     items = [b"\n\x015\x12", number_44 + b",\n\x017\x12\x011"]
     assert _reference_levels(items) is None
-    assert decoder._levels_from_raw(items, []) is None
+    assert levels_from_raw(items, []) is None
 
 
 #: Decimal strings as venues write them (no exponent, no leading zero, no sign).
@@ -682,7 +683,7 @@ plain_level = st.builds(_raw_level, plain_decimal, plain_decimal)
 
 @given(st.lists(plain_level, max_size=5), st.lists(plain_level, max_size=5))
 def test_plain_decimal_levels_take_the_fast_path(asks: list[bytes], bids: list[bytes]) -> None:
-    fast = decoder._levels_from_raw(asks, bids)
+    fast = levels_from_raw(asks, bids)
     expected = (_reference_levels(asks), _reference_levels(bids))
     if fast is not None:
         assert fast == expected
@@ -704,7 +705,7 @@ def test_typical_depth_frames_take_the_fast_path(monkeypatch, price: str, quanti
         raise AssertionError("the frame took the real schema's path")
 
     expected = decoder.parse_push(encoder.encode_depth(SYMBOL, [(price, quantity)], [], 1, 2))
-    monkeypatch.setattr(decoder, "_parse_push_schema", no_safe_path)
+    monkeypatch.setattr(push, "_parse_push_schema", no_safe_path)
     for frame in (
         encoder.encode_depth(SYMBOL, [(price, quantity)] * 3, [(price, quantity)], 1, 2),
         encoder.encode_increase_depth(SYMBOL, [(price, quantity)], [], 5),
@@ -731,7 +732,7 @@ def test_frames_the_fast_path_refuses_decode_as_the_real_schema_does(bids, asks)
         encoder.encode_limit_depth(SYMBOL, bids, asks, 3),
     ):
         try:
-            expected = decoder._parse_push_schema(frame, None)
+            expected = push._parse_push_schema(frame, None)
         except FrameError as error:
             assert _reason(decoder.parse_push, frame) is error.reason
         else:
@@ -742,5 +743,5 @@ def test_a_level_with_an_unknown_field_is_decoded_by_the_real_schema() -> None:
     wrapper = PushDataV3ApiWrapper.FromString(encoder.encode_depth(SYMBOL, [("5", "1")], [], 1, 1))
     wrapper.publicAggreDepths.bids[0].MergeFromString(b"\x30\x31")  # field 6 = 49
     frame = wrapper.SerializeToString()
-    assert decoder.parse_push(frame) == decoder._parse_push_schema(frame, None)
+    assert decoder.parse_push(frame) == push._parse_push_schema(frame, None)
     assert decoder.parse_push(frame).bids == [Level(5.0, 1.0)]

@@ -132,7 +132,7 @@ class MexcProtocol(VenueProtocol):
             raise FrameError(
                 FrameErrorReason.INVALID_FIELD, f"depth snapshot: {exc}", body, Venue.MEXC
             ) from None
-        except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:  # see the decoder
+        except (msgspec.DecodeError, UnicodeError, RecursionError) as exc:  # as detect._JSON_ERRORS
             raise FrameError(
                 FrameErrorReason.MALFORMED_JSON, f"depth snapshot: {exc}", body, Venue.MEXC
             ) from None
