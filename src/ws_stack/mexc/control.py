@@ -11,8 +11,6 @@ from ws_stack.mexc.detect import _JSON_ERRORS, _control_type
 __all__ = ["parse_control"]
 
 _MEXC = Venue.MEXC
-_R = FrameErrorReason
-_T = WebSocketMessageType
 
 
 class _Control(msgspec.Struct, gc=False):
@@ -29,15 +27,17 @@ def parse_control(frame: bytes | str) -> SubscriptionAck | Pong | VenueError:
     try:
         control = _decode_control(frame)
     except msgspec.ValidationError as exc:
-        raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.INVALID_FIELD, str(exc), frame, _MEXC) from None
     except _JSON_ERRORS as exc:
-        raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.MALFORMED_JSON, str(exc), frame, _MEXC) from None
     if control.code is None:
-        raise FrameError(_R.UNKNOWN_MESSAGE, "control message without 'code'", frame, _MEXC)
+        raise FrameError(
+            FrameErrorReason.UNKNOWN_MESSAGE, "control message without 'code'", frame, _MEXC
+        )
     msg_type = _control_type(control.code, control.msg)
-    if msg_type is _T.PONG:
+    if msg_type is WebSocketMessageType.PONG:
         return Pong(_MEXC)
-    if msg_type is _T.SUBSCRIPTION:
+    if msg_type is WebSocketMessageType.SUBSCRIPTION:
         return SubscriptionAck(_MEXC, control.msg, request_id=control.id)
     return VenueError(
         _MEXC, control.code, control.msg, _bracketed(control.msg), request_id=control.id

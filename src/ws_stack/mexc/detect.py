@@ -20,19 +20,17 @@ from ws_stack.mexc.push import _parse_wrapper
 __all__ = ["detect_type", "is_json_frame"]
 
 _MEXC = Venue.MEXC
-_R = FrameErrorReason
-_T = WebSocketMessageType
 
 #: Channel kind (the text between ``spot@public.`` and ``.v3.api``) -> message type.
 #: Keyed by both ``str`` and ``bytes`` so text and binary frames share one lookup.
 _KIND_TYPES: dict[str, WebSocketMessageType] = {
-    "deals": _T.TRADE,
-    "aggre.deals": _T.TRADE,
-    "increase.depth": _T.ORDER_BOOK,
-    "aggre.depth": _T.ORDER_BOOK,
-    "limit.depth": _T.ORDER_BOOK,
-    "bookTicker": _T.BOOK_TICKER,
-    "aggre.bookTicker": _T.BOOK_TICKER,
+    "deals": WebSocketMessageType.TRADE,
+    "aggre.deals": WebSocketMessageType.TRADE,
+    "increase.depth": WebSocketMessageType.ORDER_BOOK,
+    "aggre.depth": WebSocketMessageType.ORDER_BOOK,
+    "limit.depth": WebSocketMessageType.ORDER_BOOK,
+    "bookTicker": WebSocketMessageType.BOOK_TICKER,
+    "aggre.bookTicker": WebSocketMessageType.BOOK_TICKER,
 }
 _TYPE_BY_KIND: dict[str | bytes, WebSocketMessageType] = {
     **_KIND_TYPES,
@@ -72,12 +70,12 @@ _KNOWN_LEGACY_HEADS: dict[str, WebSocketMessageType] = {}
 
 #: Wrapper body (oneof member) -> message type, for frames whose channel is unusable.
 _TYPE_BY_BODY: dict[str, WebSocketMessageType] = {
-    "publicDeals": _T.TRADE,
-    "publicAggreDeals": _T.TRADE,
-    "publicIncreaseDepths": _T.ORDER_BOOK,
-    "publicAggreDepths": _T.ORDER_BOOK,
-    "publicLimitDepths": _T.ORDER_BOOK,
-    "publicAggreBookTicker": _T.BOOK_TICKER,
+    "publicDeals": WebSocketMessageType.TRADE,
+    "publicAggreDeals": WebSocketMessageType.TRADE,
+    "publicIncreaseDepths": WebSocketMessageType.ORDER_BOOK,
+    "publicAggreDepths": WebSocketMessageType.ORDER_BOOK,
+    "publicLimitDepths": WebSocketMessageType.ORDER_BOOK,
+    "publicAggreBookTicker": WebSocketMessageType.BOOK_TICKER,
 }
 
 
@@ -121,7 +119,7 @@ def detect_type(frame: bytes | str) -> WebSocketMessageType:
         if msg_type is not None:
             return msg_type
     if not frame:
-        raise FrameError(_R.EMPTY_FRAME, "empty frame", frame, _MEXC)
+        raise FrameError(FrameErrorReason.EMPTY_FRAME, "empty frame", frame, _MEXC)
     if isinstance(frame, str):
         return _detect_json(frame)
     first = frame[0]
@@ -201,7 +199,7 @@ def _unknown_channel(kind: str | bytes, frame: bytes | str) -> FrameError:
     if isinstance(kind, bytes):
         kind = kind.decode("utf-8", "replace")
     detail = f"unknown channel kind {kind!r}" if kind else "not a public spot v3 channel"
-    return FrameError(_R.UNKNOWN_CHANNEL, detail, frame, _MEXC)
+    return FrameError(FrameErrorReason.UNKNOWN_CHANNEL, detail, frame, _MEXC)
 
 
 def _channel_kind(name: str) -> str:
@@ -237,7 +235,9 @@ def _detect_json(frame: bytes | str) -> WebSocketMessageType:
         return _type_of_kind(_channel_kind(probe.c), frame)
     if probe.code is not None:
         return _control_type(probe.code, probe.msg or "")
-    raise FrameError(_R.UNKNOWN_MESSAGE, "JSON frame with neither 'c' nor 'code'", frame, _MEXC)
+    raise FrameError(
+        FrameErrorReason.UNKNOWN_MESSAGE, "JSON frame with neither 'c' nor 'code'", frame, _MEXC
+    )
 
 
 def _probe(frame: bytes | str) -> _Probe:
@@ -245,16 +245,18 @@ def _probe(frame: bytes | str) -> _Probe:
         return _decode_probe(frame)
     except msgspec.ValidationError as exc:
         if frame.lstrip()[:1] not in ("{", b"{"):  # valid JSON, but an array, a string...
-            raise FrameError(_R.UNKNOWN_MESSAGE, "not a JSON object", frame, _MEXC) from None
-        raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
+            raise FrameError(
+                FrameErrorReason.UNKNOWN_MESSAGE, "not a JSON object", frame, _MEXC
+            ) from None
+        raise FrameError(FrameErrorReason.INVALID_FIELD, str(exc), frame, _MEXC) from None
     except _JSON_ERRORS as exc:
-        raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.MALFORMED_JSON, str(exc), frame, _MEXC) from None
 
 
 def _control_type(code: int, msg: str) -> WebSocketMessageType:
     if code != 0 or msg.startswith(_REFUSED):
-        return _T.ERROR
-    return _T.PONG if msg == "PONG" else _T.SUBSCRIPTION
+        return WebSocketMessageType.ERROR
+    return WebSocketMessageType.PONG if msg == "PONG" else WebSocketMessageType.SUBSCRIPTION
 
 
 def _detect_binary_slow(frame: bytes) -> WebSocketMessageType:
@@ -265,5 +267,8 @@ def _detect_binary_slow(frame: bytes) -> WebSocketMessageType:
     if body is not None:
         return _TYPE_BY_BODY[body]
     raise FrameError(
-        _R.MALFORMED_PROTOBUF, "binary frame is not a push (no channel, no body)", frame, _MEXC
+        FrameErrorReason.MALFORMED_PROTOBUF,
+        "binary frame is not a push (no channel, no body)",
+        frame,
+        _MEXC,
     )

@@ -38,7 +38,6 @@ from ws_stack.pool import LevelPool
 __all__ = ["parse_legacy"]
 
 _MEXC = Venue.MEXC
-_R = FrameErrorReason
 
 
 class _JsonDeal(msgspec.Struct, gc=False):
@@ -107,11 +106,11 @@ def parse_legacy(frame: bytes | str, pool: LevelPool | None = None) -> Message |
     try:
         return build(frame, pool)
     except msgspec.ValidationError as exc:
-        raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.INVALID_FIELD, str(exc), frame, _MEXC) from None
     except _JSON_ERRORS as exc:
-        raise FrameError(_R.MALFORMED_JSON, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.MALFORMED_JSON, str(exc), frame, _MEXC) from None
     except ValueError as exc:  # no symbol anywhere
-        raise FrameError(_R.INVALID_FIELD, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.INVALID_FIELD, str(exc), frame, _MEXC) from None
 
 
 def _legacy_kind(frame: bytes | str) -> str | bytes:

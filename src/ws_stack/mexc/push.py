@@ -42,7 +42,6 @@ from ws_stack.pool import LevelPool
 __all__ = ["parse_push"]
 
 _MEXC = Venue.MEXC
-_R = FrameErrorReason
 
 _SIDES = {1: Side.BUY, 2: Side.SELL}
 _DETAIL_CHARS = 120
@@ -71,7 +70,7 @@ def _parse_wrapper(frame: bytes) -> PushDataV3ApiWrapper:
     try:
         wrapper.ParseFromString(frame)
     except DecodeError as exc:
-        raise FrameError(_R.MALFORMED_PROTOBUF, str(exc), frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.MALFORMED_PROTOBUF, str(exc), frame, _MEXC) from None
     return wrapper
 
 
@@ -108,7 +107,9 @@ def _parse_push_schema(frame: bytes, pool: LevelPool | None) -> Message | list[M
     wrapper = _parse_wrapper(frame)
     build = _PUSH_BUILDERS.get(wrapper.WhichOneof("body") or "")
     if build is None:
-        raise FrameError(_R.UNKNOWN_MESSAGE, "push without a body ws_stack decodes", frame, _MEXC)
+        raise FrameError(
+            FrameErrorReason.UNKNOWN_MESSAGE, "push without a body ws_stack decodes", frame, _MEXC
+        )
     return _build(build, wrapper, pool, frame)  # type: ignore[return-value]  # never None
 
 
@@ -121,7 +122,7 @@ def _build(
         detail = str(exc)
         if len(detail) > _DETAIL_CHARS:  # float() quotes the whole (maybe hostile) string
             detail = detail[:_DETAIL_CHARS] + "..."
-        raise FrameError(_R.INVALID_FIELD, detail, frame, _MEXC) from None
+        raise FrameError(FrameErrorReason.INVALID_FIELD, detail, frame, _MEXC) from None
 
 
 def _push_symbol(wrapper: PushDataV3ApiWrapper, depth_suffix: bool = False) -> str:
