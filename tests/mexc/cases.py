@@ -1,14 +1,17 @@
-"""The MEXC fixture frames, their case names, and what each good one decodes to."""
+"""The MEXC fixture frames, what each good one decodes to, and helpers the tests share."""
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import NamedTuple
 
 import msgspec
+import pytest
 
+from ws_stack.exceptions import FrameError, FrameErrorReason
 from ws_stack.frames import read_frames
 from ws_stack.messages import (
     BookTicker,
@@ -76,6 +79,14 @@ def decode(frame: bytes | str, pool: LevelPool | None = None) -> list[Message]:
     else:
         result = decoder.parse_push(frame, pool)  # type: ignore[arg-type]
     return result if isinstance(result, list) else [result]
+
+
+def reason_of(call: Callable[..., object], *args: object) -> FrameErrorReason:
+    """The reason of the MEXC :class:`FrameError` that ``call(*args)`` raises."""
+    with pytest.raises(FrameError) as info:
+        call(*args)
+    assert info.value.venue is Venue.MEXC
+    return info.value.reason
 
 
 def _levels(pairs: list[tuple[str, str]]) -> list[Level]:
