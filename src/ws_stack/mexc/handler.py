@@ -43,14 +43,13 @@ class MexcHandler(MessageHandler):
         # by the enum's value: Enum.__hash__ is Python code, a str's hash is cached.
         push = (self._parse_push, self._parse_legacy)
         control = (decoder.parse_control, decoder.parse_control)
-        T = WebSocketMessageType
         self._routes: dict[str, tuple[Parser, Parser]] = {
-            T.TRADE._value_: push,
-            T.ORDER_BOOK._value_: push,
-            T.BOOK_TICKER._value_: push,
-            T.SUBSCRIPTION._value_: control,
-            T.PONG._value_: control,
-            T.ERROR._value_: control,
+            WebSocketMessageType.TRADE._value_: push,
+            WebSocketMessageType.ORDER_BOOK._value_: push,
+            WebSocketMessageType.BOOK_TICKER._value_: push,
+            WebSocketMessageType.SUBSCRIPTION._value_: control,
+            WebSocketMessageType.PONG._value_: control,
+            WebSocketMessageType.ERROR._value_: control,
         }
 
     # A plain function, not a method: one call frame less per frame on the hot path.
