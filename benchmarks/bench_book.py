@@ -7,7 +7,8 @@ pair in one process.
 
 from __future__ import annotations
 
-from .common import CALLS, Batched, Paired, direct_parser, gateio_delta_frame, ladder, require
+from .asv_support import CALLS, Batched, Paired, require
+from .common import direct_parser, gateio_delta_frame, ladder
 from .instructions import Counted
 
 BOOK_LEVELS = 1000
@@ -107,7 +108,7 @@ class ParseDeltaInstructions(Counted):
 
 class ApplyDeltaOverParse(Paired):
     """The apply-to-parse ratio: ``ApplyDelta.time_apply_delta`` over
-    ``ParseDelta.time_parse_delta`` in one process (see :class:`~benchmarks.common.Paired`)."""
+    ``ParseDelta.time_parse_delta`` in one process (see :class:`~benchmarks.asv_support.Paired`)."""
 
     params = [20]
     param_names = ["levels"]

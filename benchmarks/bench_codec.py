@@ -21,22 +21,19 @@ from typing import Any
 
 import msgspec
 
+from .asv_support import CALLS, Batched, Paired, require
 from .common import (
-    CALLS,
     CHANNEL_MARKERS,
     CHANNELS,
     DEPTHS,
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
-    Batched,
-    Paired,
     default_pool,
     detector,
     direct_parser,
     floor_parser,
     frame,
-    require,
 )
 from .instructions import Counted
 
@@ -80,7 +77,7 @@ class DetectTypeInstructions(Counted):
 
 class DetectTypeOverFloor(Paired):
     """The detection-to-marker ratio: ``DetectType.time_detect_type`` over ``time_find_marker`` in
-    one process (see :class:`~benchmarks.common.Paired`), for the pushes."""
+    one process (see :class:`~benchmarks.asv_support.Paired`), for the pushes."""
 
     params = [VENUES, FORMATS, CHANNELS]
     param_names = ["venue", "format", "channel"]
@@ -138,7 +135,7 @@ class ParseSmallDeltaInstructions(Counted):
 
 class ParseOrderBookOverFloor(Paired):
     """The parse-to-floor ratio: ``ParseOrderBook.time_parse`` over ``time_floor`` in one
-    process (see :class:`~benchmarks.common.Paired`), for the targets' 20-level delta."""
+    process (see :class:`~benchmarks.asv_support.Paired`), for the targets' 20-level delta."""
 
     params = [VENUES, FORMATS, ["update"], [HANDLER_DEPTH]]
     param_names = ["venue", "format", "kind", "depth"]
@@ -151,7 +148,7 @@ class ParseOrderBookOverFloor(Paired):
 class ParseOrderBookOverFiveLevels(Paired):
     """Growth with depth in one process: ``ParseOrderBook.time_parse`` of a 20- or
     100-level delta over the same parse of a 5-level one (see
-    :class:`~benchmarks.common.Paired`). Linear growth is 4x and 20x."""
+    :class:`~benchmarks.asv_support.Paired`). Linear growth is 4x and 20x."""
 
     params = [VENUES, FORMATS, ["update"], [20, 100]]
     param_names = ["venue", "format", "kind", "depth"]
@@ -317,8 +314,8 @@ class MexcDepthLowerBoundInstructions(Counted):
 class MexcDepthBoundOverFloor(Paired):
     """The MEXC parse target's bound in one process: ``MexcDepthLowerBound``'s three parts, one
     after the other, over the bare ``ParseFromString`` of the same frame (see
-    :class:`~benchmarks.common.Paired`): the lowest ratio reachable, each part done the fastest way
-    known."""
+    :class:`~benchmarks.asv_support.Paired`): the lowest ratio reachable, each part done the
+    fastest way known."""
 
     setup = MexcDepthLowerBound.setup
     figure_batch = MexcDepthLowerBound.parts_batch

@@ -20,12 +20,11 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
+from .asv_support import CALLS, Batched, require
 from .common import (
-    CALLS,
     CHANNELS,
     SYMBOLS,
     VENUES,
-    Batched,
     BookFollower,
     MessageCounter,
     SimProcess,
@@ -35,7 +34,6 @@ from .common import (
     direct_parser,
     make_handler,
     new_connection,
-    require,
     require_connection_layer,
     write_deltas,
 )
@@ -339,7 +337,7 @@ class _OverBare:
 
     ``EndToEnd`` and ``BareReceive`` run in separate processes, minutes apart, and the
     machine's load moves one against the other, as it does the parse and handler figures (see
-    :class:`~benchmarks.common.Paired`). Here each set-up has its own event loop and
+    :class:`~benchmarks.asv_support.Paired`). Here each set-up has its own event loop and
     simulator (paused while the other takes its window); a window is ``cpu_time_per_frame``
     over OVER_BARE_FRAMES, and each of OVER_BARE_PAIRS rotations gives one ratio (every
     other one the bare loop first); asv stores their median. The CPU time of a process

@@ -12,19 +12,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .asv_support import CALLS, Batched, Paired, require
 from .common import (
-    CALLS,
     CHANNELS,
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
-    Batched,
-    Paired,
     check_combination,
     direct_parser,
     frame,
     make_handler,
-    require,
 )
 from .instructions import Counted
 
@@ -79,7 +76,7 @@ class HandleInstructions(Counted):
 
 class HandleOverParser(Paired):
     """The handler-to-parser ratio: ``Handle.time_handle`` over ``time_parse_direct`` in one process
-    (see :class:`~benchmarks.common.Paired`), for order books."""
+    (see :class:`~benchmarks.asv_support.Paired`), for order books."""
 
     params = [VENUES, FORMATS, ["order_book"]]
     param_names = ["venue", "format", "channel"]
@@ -91,7 +88,8 @@ class HandleOverParser(Paired):
 
 class HandleMinusParser(Paired):
     """The template method's overhead: ``Handle.time_handle`` minus ``time_parse_direct``
-    per call, in one process (see :class:`~benchmarks.common.Paired`), for every frame."""
+    per call, in one process (see :class:`~benchmarks.asv_support.Paired`), for every
+    frame."""
 
     params = Handle.params
     param_names = Handle.param_names

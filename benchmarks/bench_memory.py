@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .asv_support import require
 from .common import (
     CHANNELS,
     FORMATS,
@@ -28,7 +29,6 @@ from .common import (
     frame,
     make_handler,
     new_connection,
-    require,
     require_connection_layer,
     write_deltas,
 )

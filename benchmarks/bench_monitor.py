@@ -14,18 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .common import (
-    BATCH,
-    CALLS,
-    SYMBOLS,
-    VENUES,
-    Batched,
-    Paired,
-    frame,
-    new_connection,
-    require,
-    require_connection_layer,
-)
+from .asv_support import BATCH, CALLS, Batched, Paired, require
+from .common import SYMBOLS, VENUES, frame, new_connection, require_connection_layer
 from .instructions import Counted
 
 #: Connections a monitor watches in ``MonitorInterval``.

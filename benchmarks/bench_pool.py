@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import CALLS, Batched, frame, require
+from .asv_support import CALLS, Batched, require
+from .common import frame
 from .instructions import Counted
 
 DEPTHS = [5, 20, 100]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .common import CALLS, Batched, require
+from .asv_support import CALLS, Batched, require
 from .instructions import Counted
 
 

@@ -1,10 +1,5 @@
 """Fixtures and helpers shared by the benchmark suites.
 
-asv benchmarks the current ``benchmarks/`` against the ws_stack installed from every
-commit of the history, so a suite must cope with a package that lacks what it measures:
-:func:`require` turns a missing module or name into ``NotImplementedError``, which asv
-records as "n/a" for that commit instead of a failure.
-
 The frames are built here from the venues' documented wire formats (JSON by hand, MEXC
 protobuf with the generated ``_pb2`` modules), not with ``ws_stack``'s encoders: a change
 to an encoder must not shift the history of the parsers.
@@ -12,12 +7,12 @@ to an encoder must not shift the history of the parsers.
 
 from __future__ import annotations
 
-import importlib
 import json
-import time
 from typing import Any
 
 import msgspec
+
+from .asv_support import require
 
 #: Parameter axes shared by the codec and handler suites.
 VENUES = ["mexc", "gateio"]
@@ -31,107 +26,6 @@ MEXC_SYMBOL = "BTCUSDT"
 GATEIO_SYMBOL = "BTC_USDT"
 SYMBOLS = {"mexc": MEXC_SYMBOL, "gateio": GATEIO_SYMBOL}
 TIME_MS = 1_700_000_000_123
-
-
-def require(module: str, *names: str) -> Any:
-    """Import ``module`` (and check ``names`` in it) or raise ``NotImplementedError``."""
-    try:
-        loaded = importlib.import_module(module)
-    except ImportError as exc:
-        raise NotImplementedError(f"{module} is not in this commit: {exc}") from None
-    missing = [name for name in names if not hasattr(loaded, name)]
-    if missing:
-        raise NotImplementedError(f"{module} lacks {', '.join(missing)} in this commit")
-    return loaded
-
-
-#: How many calls a short benchmark times as one sample (see :class:`Batched`).
-BATCH = 1000
-#: Its loop: ``for _ in CALLS: ...`` in the body of a batched ``time_`` method. The
-#: instruction counter (:mod:`benchmarks.instructions`) runs the same method with
-#: ``CALLS`` set to fewer calls.
-CALLS = range(BATCH)
-
-
-def _per_call_clock() -> float:
-    """``perf_counter`` in units of BATCH seconds: a batch's duration reads as one call's."""
-    return time.perf_counter() / BATCH
-
-
-class Batched:
-    """Base of the benchmarks of one short call (under ~100 us): BATCH calls per sample.
-
-    asv_runner 0.3 (pinned in ``asv.conf.json``) times a benchmark that has a ``setup()``
-    one call per sample and runs ``setup()`` again before every sample: a sub-microsecond
-    call then reads the clock's own cost with it, each sample starts with caches left cold
-    by ``setup()``, and single calls are noisy. A subclass's ``time_`` methods make BATCH
-    calls in a loop (``for _ in CALLS``), and ``timer`` (an asv benchmark attribute) counts
-    in units of BATCH seconds, so asv stores the time of one call, averaged over the batch,
-    as ``timeit`` would. The loop is the same for a figure and its floor.
-
-    Four rounds (asv's default is two) are four processes, minutes apart in a full run:
-    one round slowed by the machine then moves the median less (an 8.4 us handler call was
-    stored with quartiles of 8.4 and 14.8 us from two rounds). They add about 80 s per
-    commit (all batched benchmarks: 77 s in two rounds, 153 s in four).
-    """
-
-    timer = staticmethod(_per_call_clock)
-    rounds = 4
-
-
-#: Pairs of batches a :class:`Paired` benchmark times in each process.
-PAIRS = 30
-
-
-class Paired:
-    """Base of the ratio benchmarks of the performance goals: a figure over its floor,
-    measured in alternating batches in one process.
-
-    A goal's figure and floor are also timed by their own ``time_`` benchmarks, but those
-    run in separate processes, minutes apart in a full run, and the load of this 2-core
-    machine moves one against the other (goal 4 read 1.13-1.77x on seven runs of the same
-    code). Here each pair of batches, BATCH calls of the figure and BATCH of the floor,
-    gives one ratio; every other pair times the floor first, so that neither always runs
-    second. The method hands asv the pairs' ratios as samples (``{"samples": [...],
-    "number": 1}``, as ``bench_handler.Latency`` does), and asv stores their median.
-
-    A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch`` (the
-    batched ``time_`` methods of the two benchmarks it pairs) and ``track_ratio =
-    Paired.ratios`` (or ``track_<what> = Paired.differences``, in seconds per call, for a
-    figure minus its floor): asv takes any ``track_`` method for a benchmark, and this
-    base class must not be one.
-    """
-
-    version = 1
-    unit = "ratio"
-    rounds = 4
-    figure_batch: Any
-    floor_batch: Any
-
-    def ratios(self, *params: Any) -> dict[str, Any]:
-        pairs = self._pairs(params)
-        return {"samples": [figure / floor for figure, floor in pairs], "number": 1}
-
-    def differences(self, *params: Any) -> dict[str, Any]:
-        pairs = self._pairs(params)
-        return {"samples": [(figure - floor) / BATCH for figure, floor in pairs], "number": 1}
-
-    def _pairs(self, params: tuple[Any, ...]) -> list[tuple[float, float]]:
-        """PAIRS (figure, floor) durations of one batch each, timed in turn."""
-        figure, floor, clock = self.figure_batch, self.floor_batch, time.perf_counter
-        figure(*params)  # both warm before the first pair
-        floor(*params)
-        pairs = []
-        for pair in range(PAIRS):
-            floor_first = pair % 2 == 1
-            first, second = (floor, figure) if floor_first else (figure, floor)
-            start = clock()
-            first(*params)
-            middle = clock()
-            second(*params)
-            earlier, later = middle - start, clock() - middle
-            pairs.append((later, earlier) if floor_first else (earlier, later))
-        return pairs
 
 
 def ladder(levels: int, start: float, step: float) -> list[tuple[float, float]]:

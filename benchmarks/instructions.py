@@ -3,7 +3,7 @@
 A time benchmark on a shared machine measures the machine's load as much as the code. The
 number of CPU instructions a call executes measures only the code: for the same commit,
 inputs and environment it is the same on every run, whatever else the machine does. So
-every CPU-bound time benchmark (a :class:`~benchmarks.common.Batched` one, or a plain
+every CPU-bound time benchmark (a :class:`~benchmarks.asv_support.Batched` one, or a plain
 ``time_`` method of one call) has a count twin here: a subclass of :class:`Counted` in
 the same module, whose ``track_`` methods report the instructions of one call of the
 twin's ``time_`` methods, on the same frames (the twin's own ``setup`` builds them).
@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import Batched
+from .asv_support import Batched
 
 #: Calls in each measured part, and how many parts: a call's count is the median part's
 #: over its calls, so that a rare costly call (a dict growing, a new memory pool) moves

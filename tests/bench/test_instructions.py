@@ -20,7 +20,7 @@ from benchmarks.instructions import Counted, measure_suite
 SUITE = Path(instructions.__file__).resolve().parent
 
 TOY_BENCHMARKS = '''
-from .common import CALLS, Batched
+from .asv_support import CALLS, Batched
 from .instructions import Counted
 
 
@@ -91,7 +91,7 @@ def toy_counts(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]
         pytest.skip(reason)
     suite = tmp_path_factory.mktemp("suite") / "benchmarks"
     suite.mkdir()
-    for name in ("__init__.py", "common.py", "instructions.py", "callgrind_requests.c"):
+    for name in ("__init__.py", "asv_support.py", "instructions.py", "callgrind_requests.c"):
         shutil.copy(SUITE / name, suite / name)
     (suite / "bench_toy.py").write_text(TOY_BENCHMARKS)
     return [{**measure_suite(suite), "suite": str(suite)}, measure_suite(suite)]

@@ -15,9 +15,9 @@ with ``over`` divides each value by another benchmark's (its floor, e.g. a bare
 ``spread`` compares the largest and smallest value across one parameter (flat cost). A
 ratio, spread or difference (``minus``) target may name a ``paired`` benchmark that
 measures the same figure in one process, the two sides timed in turn
-(``benchmarks.common.Paired``): where it has a value, that figure decides, because separate
-benchmarks run minutes apart and the machine's load moves one against the other; the
-figure of the separate benchmarks is still shown. A ratio target may also name a
+(``benchmarks.asv_support.Paired``): where it has a value, that figure decides, because
+separate benchmarks run minutes apart and the machine's load moves one against the other;
+the figure of the separate benchmarks is still shown. A ratio target may also name a
 ``bound``: the same ratio, measured in one process, of the work no implementation can
 skip over the same floor. It does not decide; the report shows it, and says a target is
 out of reach where the bound itself misses the rule.
