@@ -21,23 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from .asv_support import CALLS, Batched, require
-from .common import (
-    CHANNELS,
-    SYMBOLS,
-    VENUES,
+from .common import CHANNELS, SYMBOLS, VENUES, SimProcess, direct_parser, make_handler, write_deltas
+from .common import frame as build_frame
+from .connections import (
     BookFollower,
     MessageCounter,
-    SimProcess,
     connection_class,
     connection_config,
     counting_handler,
-    direct_parser,
-    make_handler,
     new_connection,
     require_connection_layer,
-    write_deltas,
 )
-from .common import frame as build_frame
 from .instructions import Counted
 
 

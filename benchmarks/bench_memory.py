@@ -21,17 +21,14 @@ from .common import (
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
-    BookFollower,
     SimProcess,
     check_combination,
-    counting_handler,
     direct_parser,
     frame,
     make_handler,
-    new_connection,
-    require_connection_layer,
     write_deltas,
 )
+from .connections import BookFollower, counting_handler, new_connection, require_connection_layer
 
 PARSED = 1000
 

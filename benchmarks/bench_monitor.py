@@ -15,7 +15,8 @@ import time
 from typing import Any
 
 from .asv_support import BATCH, CALLS, Batched, Paired, require
-from .common import SYMBOLS, VENUES, frame, new_connection, require_connection_layer
+from .common import SYMBOLS, VENUES, frame
+from .connections import new_connection, require_connection_layer
 from .instructions import Counted
 
 #: Connections a monitor watches in ``MonitorInterval``.
