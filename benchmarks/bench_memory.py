@@ -21,14 +21,13 @@ from .common import (
     FORMATS,
     HANDLER_DEPTH,
     VENUES,
-    SimProcess,
     check_combination,
     direct_parser,
     frame,
     make_handler,
-    write_deltas,
 )
 from .connections import BookFollower, counting_handler, new_connection, require_connection_layer
+from .sim_process import SimProcess, write_deltas
 
 PARSED = 1000
 

@@ -1,0 +1,78 @@
+"""The venue simulator (``ws_stack.sim``) as the benchmarks run it.
+
+:class:`SimProcess` runs it in a child process, for the figures that must be the
+client's alone; :func:`write_deltas` writes the order-book deltas it replays, whether it
+runs in a child or on the benchmark's own event loop.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .asv_support import require
+from .common import GATEIO_SYMBOL, MEXC_SYMBOL, frame
+
+_SIM_SCRIPT = """
+import asyncio, json, sys
+try:
+    from ws_stack.sim import SimConfig, VenueSimulator
+except ImportError as exc:
+    print("n/a", exc, flush=True)
+    sys.exit(0)
+
+async def main(options):
+    venue = options.pop("venue")
+    async with VenueSimulator(venue, SimConfig(**options)) as sim:
+        print(sim.ws_url, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+asyncio.run(main(json.loads(sys.argv[1])))
+"""
+
+
+class SimProcess:
+    """A venue simulator in a child process, stopped by :meth:`close`.
+
+    Memory, leak and subscription benchmarks use it so that the benchmark process holds
+    the client only: the simulator's objects and work would be counted with the client's.
+    ``config`` is the ``SimConfig``'s (JSON values); ``symbols`` defaults to the venue's one.
+    """
+
+    def __init__(self, venue: str, **config: Any) -> None:
+        import subprocess
+        import sys
+
+        symbol = MEXC_SYMBOL if venue == "mexc" else GATEIO_SYMBOL
+        options = {"venue": venue, "symbols": [symbol], **config}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _SIM_SCRIPT, json.dumps(options, default=str)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if line.startswith("n/a") or not line:
+            self.close()
+            raise NotImplementedError(f"no simulator in this commit ({line or 'no output'})")
+        self.ws_url = line
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+def write_deltas(path: Any, venue: str, count: int) -> None:
+    """A frames file of ``count`` 20-level order-book deltas of ``venue`` (for replay)."""
+    frames = require("ws_stack.frames", "write_frames")
+    fmt = "protobuf" if venue == "mexc" else "json"
+    with open(path, "wb") as out:
+        frames.write_frames(out, (frame(venue, fmt, "order_book", 20, n) for n in range(count)))
