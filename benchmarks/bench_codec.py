@@ -23,7 +23,6 @@ import msgspec
 
 from .asv_support import CALLS, Batched, Paired, require
 from .common import (
-    CHANNEL_MARKERS,
     CHANNELS,
     DEPTHS,
     FORMATS,
@@ -32,9 +31,9 @@ from .common import (
     default_pool,
     detector,
     direct_parser,
-    floor_parser,
     frame,
 )
+from .floors import CHANNEL_MARKERS, floor_parser
 from .instructions import Counted
 
 
