@@ -8,8 +8,9 @@ pair in one process.
 from __future__ import annotations
 
 from .asv_support import CALLS, Batched, Paired, require
-from .common import direct_parser, gateio_delta_frame, ladder
+from .common import gateio_delta_frame, ladder
 from .instructions import Counted
+from .parsers import direct_parser
 
 BOOK_LEVELS = 1000
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .asv_support import CALLS, Batched, require
-from .common import CHANNELS, SYMBOLS, VENUES, direct_parser, make_handler
+from .common import CHANNELS, SYMBOLS, VENUES
 from .common import frame as build_frame
 from .connections import (
     BookFollower,
@@ -33,6 +33,7 @@ from .connections import (
     require_connection_layer,
 )
 from .instructions import Counted
+from .parsers import direct_parser, make_handler
 from .sim_process import SimProcess, write_deltas
 
 

@@ -13,17 +13,9 @@ import time
 from typing import Any
 
 from .asv_support import CALLS, Batched, Paired, require
-from .common import (
-    CHANNELS,
-    FORMATS,
-    HANDLER_DEPTH,
-    VENUES,
-    check_combination,
-    direct_parser,
-    frame,
-    make_handler,
-)
+from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES, check_combination, frame
 from .instructions import Counted
+from .parsers import direct_parser, make_handler
 
 
 def _ignore(message: Any) -> None:

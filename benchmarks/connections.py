@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from .asv_support import require
-from .common import SYMBOLS, ladder, make_handler
+from .common import SYMBOLS, ladder
+from .parsers import make_handler
 
 
 def connection_class(venue: str) -> Any:
