@@ -8,9 +8,9 @@ pair in one process.
 from __future__ import annotations
 
 from .asv_support import CALLS, Batched, Paired, require
-from .common import gateio_delta_frame, ladder
 from .instructions import Counted
 from .parsers import direct_parser
+from .venue_frames import gateio_delta_frame, ladder
 
 BOOK_LEVELS = 1000
 

@@ -22,10 +22,11 @@ from typing import Any
 import msgspec
 
 from .asv_support import CALLS, Batched, Paired, require
-from .common import CHANNELS, DEPTHS, FORMATS, HANDLER_DEPTH, VENUES, frame
+from .common import CHANNELS, DEPTHS, FORMATS, HANDLER_DEPTH, VENUES
 from .floors import CHANNEL_MARKERS, floor_parser
 from .instructions import Counted
 from .parsers import default_pool, detector, direct_parser
+from .venue_frames import frame
 
 
 def _pool(venue: str) -> Any:

@@ -22,7 +22,6 @@ from typing import Any
 
 from .asv_support import CALLS, Batched, require
 from .common import CHANNELS, SYMBOLS, VENUES
-from .common import frame as build_frame
 from .connections import (
     BookFollower,
     MessageCounter,
@@ -35,6 +34,7 @@ from .connections import (
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
 from .sim_process import SimProcess, write_deltas
+from .venue_frames import frame as build_frame
 
 
 class SimulatedVenue:

@@ -13,9 +13,10 @@ import time
 from typing import Any
 
 from .asv_support import CALLS, Batched, Paired, require
-from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES, check_combination, frame
+from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
+from .venue_frames import check_combination, frame
 
 
 def _ignore(message: Any) -> None:

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from .asv_support import require
-from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES, check_combination, frame
+from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .connections import BookFollower, counting_handler, new_connection, require_connection_layer
 from .parsers import direct_parser, make_handler
 from .sim_process import SimProcess, write_deltas
+from .venue_frames import check_combination, frame
 
 PARSED = 1000
 

@@ -15,9 +15,10 @@ import time
 from typing import Any
 
 from .asv_support import BATCH, CALLS, Batched, Paired, require
-from .common import SYMBOLS, VENUES, frame
+from .common import SYMBOLS, VENUES
 from .connections import new_connection, require_connection_layer
 from .instructions import Counted
+from .venue_frames import frame
 
 #: Connections a monitor watches in ``MonitorInterval``.
 CONNECTIONS = [1, 10]

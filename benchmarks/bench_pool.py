@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .asv_support import CALLS, Batched, require
-from .common import frame
 from .instructions import Counted
+from .venue_frames import frame
 
 DEPTHS = [5, 20, 100]
 

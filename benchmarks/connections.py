@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from .asv_support import require
-from .common import SYMBOLS, ladder
+from .common import SYMBOLS
 from .parsers import make_handler
+from .venue_frames import ladder
 
 
 def connection_class(venue: str) -> Any:

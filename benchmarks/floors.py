@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from .asv_support import require
-from .common import check_combination
+from .venue_frames import check_combination
 
 #: The channel marker type detection looks for, per venue and format (the first 64 bytes
 #: of a frame are searched for it).

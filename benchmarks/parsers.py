@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .asv_support import require
-from .common import check_combination
+from .venue_frames import check_combination
 
 
 def make_handler(venue: str) -> Any:

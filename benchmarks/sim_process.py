@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from .asv_support import require
-from .common import GATEIO_SYMBOL, MEXC_SYMBOL, frame
+from .common import GATEIO_SYMBOL, MEXC_SYMBOL
+from .venue_frames import frame
 
 _SIM_SCRIPT = """
 import asyncio, json, sys
