@@ -55,9 +55,8 @@ class Batched:
     as ``timeit`` would. The loop is the same for a figure and its floor.
 
     Four rounds (asv's default is two) are four processes, minutes apart in a full run:
-    one round slowed by the machine then moves the median less (an 8.4 us handler call was
-    stored with quartiles of 8.4 and 14.8 us from two rounds). They add about 80 s per
-    commit (all batched benchmarks: 77 s in two rounds, 153 s in four).
+    one round slowed by a busy machine then moves the median less. The price is twice the
+    time the batched benchmarks take per commit.
     """
 
     timer = staticmethod(_per_call_clock)
@@ -69,16 +68,17 @@ PAIRS = 30
 
 
 class Paired:
-    """Base of the ratio benchmarks of the performance goals: a figure over its floor,
+    """Base of the ratio benchmarks of the performance targets: a figure over its floor,
     measured in alternating batches in one process.
 
-    A goal's figure and floor are also timed by their own ``time_`` benchmarks, but those
-    run in separate processes, minutes apart in a full run, and the load of this 2-core
-    machine moves one against the other (goal 4 read 1.13-1.77x on seven runs of the same
-    code). Here each pair of batches, BATCH calls of the figure and BATCH of the floor,
-    gives one ratio; every other pair times the floor first, so that neither always runs
-    second. The method hands asv the pairs' ratios as samples (``{"samples": [...],
-    "number": 1}``, as ``bench_handler.Latency`` does), and asv stores their median.
+    A target's figure and floor are also timed by their own ``time_`` benchmarks, but
+    those run in separate processes, minutes apart in a full run, and the machine's load
+    moves one against the other: their ratio varies from run to run on the same code.
+    Here each pair of batches, BATCH calls of the figure and BATCH of the floor, gives one
+    ratio; every other pair times the floor first, so that neither always runs second.
+    The method hands asv the pairs' ratios as samples
+    (``{"samples": [...], "number": 1}``, as ``bench_handler.Latency`` does), and asv
+    stores their median.
 
     A subclass sets ``params``, ``setup``, ``figure_batch`` and ``floor_batch`` (the
     batched ``time_`` methods of the two benchmarks it pairs) and ``track_ratio =

@@ -73,7 +73,7 @@ def default_pool(venue: str) -> Any:
     """The level pool the venue's default handler parses with (``None``: it does not pool).
 
     The codec suites parse as the handler does, so that their history follows the default:
-    MEXC handlers pooled levels by default before the performance work, and no longer do.
+    MEXC handlers used to pool levels by default, and no longer do.
     """
     if venue != "mexc":  # Gate.io never pooled
         return None
