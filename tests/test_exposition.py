@@ -4,6 +4,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
+from ws_stack.asyncio.monitor import prometheus_metric
 from ws_stack.exposition import PREFIX, metric_families
 from ws_stack.metrics import MetricsSnapshot
 from ws_stack.monitor import (
@@ -60,7 +61,8 @@ SAMPLE = Sample(
 
 class _Fixed(Collector):
     def collect(self):
-        return metric_families(SAMPLE, DEFAULT_RULES, {"connection_lost"})
+        families = metric_families(SAMPLE, DEFAULT_RULES, {"connection_lost"})
+        return [prometheus_metric(family) for family in families]
 
 
 def parsed():

@@ -35,7 +35,7 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from ws_stack.exceptions import ConfigError
-from ws_stack.exposition import metric_families
+from ws_stack.exposition import MetricFamily, metric_families
 from ws_stack.monitor import (
     DEFAULT_RULES,
     AlertEvent,
@@ -55,7 +55,7 @@ from .connection import Connection
 from .group import ConnectionGroup
 from .stream import MarketStream
 
-__all__ = ["DEFAULT_INTERVAL", "Monitor", "MonitorTarget", "process_sample"]
+__all__ = ["DEFAULT_INTERVAL", "Monitor", "MonitorTarget", "process_sample", "prometheus_metric"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,7 +292,16 @@ class _SampleCollector(Collector):
                 SCRAPE_TIMEOUT
             )
         active = {rule.name for rule in monitor.alerts.active}
-        yield from metric_families(sample, monitor.alerts.rules, active)
+        for family in metric_families(sample, monitor.alerts.rules, active):
+            yield prometheus_metric(family)
+
+
+def prometheus_metric(family: MetricFamily) -> Metric:
+    """``family`` as ``prometheus_client``'s registry takes it."""
+    metric = Metric(family.name, family.documentation, family.type)
+    for name, labels, value in family.samples:
+        metric.add_sample(name, labels, value)
+    return metric
 
 
 async def _sample_of(monitor: Monitor) -> Sample:
