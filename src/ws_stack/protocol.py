@@ -4,23 +4,23 @@
 (:class:`ws_stack.mexc.protocol.MexcProtocol`, :class:`ws_stack.gateio.protocol.GateioProtocol`):
 endpoint URLs, the text of subscribe / unsubscribe / heartbeat requests, which reply
 answers which request, how many subscriptions one connection may carry, where the REST
-order-book snapshot lives and how to read it, and the options of the WebSocket client.
+order-book snapshot lives and how to read it, and the WebSocket client's options as
+data (:class:`ConnectOptions`).
 
-Pure: values in, strings and typed messages out. The asyncio connection
-(:mod:`ws_stack.asyncio.connection`) mixes a venue protocol in and only moves the bytes.
+Pure: values in, strings and typed messages out; nothing here opens, reads or writes a
+socket. The asyncio connection (:mod:`ws_stack.asyncio.connection`) mixes a venue protocol
+in, builds the WebSocket client from the options, and only moves the bytes.
 """
 
 from __future__ import annotations
 
 import enum
 import itertools
-import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar, NamedTuple
 
 import msgspec
-from websockets.asyncio.client import connect
 
 from ws_stack.exceptions import ConfigError
 from ws_stack.messages import OrderBookUpdate, Pong, SubscriptionAck, Venue, VenueError
@@ -32,7 +32,6 @@ __all__ = [
     "Request",
     "Subscription",
     "VenueProtocol",
-    "insecure_tls_context",
     "next_request_id",
 ]
 
@@ -74,7 +73,12 @@ class Request(NamedTuple):
 
 
 class ConnectOptions(NamedTuple):
-    """The WebSocket client settings a connection asks its venue protocol to apply."""
+    """The settings of a connection's WebSocket client, as plain values.
+
+    :meth:`ws_stack.asyncio.connection.Connection.connection_context` turns them into a
+    ``websockets`` client; here they are data, so that they can be built and compared
+    without that library.
+    """
 
     open_timeout: float
     close_timeout: float
@@ -194,43 +198,6 @@ class VenueProtocol(ABC):
 
         Raises :class:`~ws_stack.exceptions.FrameError` when the body is not a snapshot.
         """
-
-    # -- WebSocket client --------------------------------------------------------
-
-    @classmethod
-    def connect_kwargs(cls, options: ConnectOptions) -> dict[str, object]:
-        """Keyword arguments for ``websockets.asyncio.client.connect``.
-
-        No permessage-deflate unless asked for: Gate.io does not negotiate it and MEXC's
-        protobuf pushes barely compress, so it would only cost CPU on the receive path.
-        TLS is websockets' default for ``wss://``: certificates and host names verified.
-        """
-        return {
-            "open_timeout": options.open_timeout,
-            "close_timeout": options.close_timeout,
-            "ping_interval": options.ping_interval,
-            "ping_timeout": options.ping_timeout,
-            "max_size": options.max_size,
-            "compression": "deflate" if options.compression else None,
-            "proxy": options.proxy,
-            "user_agent_header": USER_AGENT,
-        }
-
-    @classmethod
-    def connection_context(cls, url: str, options: ConnectOptions) -> connect:
-        """The (not yet opened) client connection: ``await`` it or ``async with`` it."""
-        kwargs = cls.connect_kwargs(options)
-        if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
-            kwargs["ssl"] = insecure_tls_context()
-        return connect(url, **kwargs)  # type: ignore[arg-type]
-
-
-def insecure_tls_context() -> ssl.SSLContext:
-    """A client TLS context that verifies nothing (``insecure_skip_tls_verify`` only)."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def join_url(base: str, path_and_query: str) -> str:

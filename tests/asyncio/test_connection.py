@@ -1,6 +1,9 @@
-"""The live connection against the venue simulator on loopback: every fault of the issue."""
+"""The live connection against the venue simulator on loopback, through every fault the
+simulator can inject (refused and slow handshakes, dropped connections, stalls,
+malformed frames, sequence gaps) and a slow or failing consumer."""
 
 import asyncio
+import ssl
 import time
 from collections import Counter
 from itertools import islice
@@ -19,7 +22,7 @@ from ws_stack.exceptions import ConfigError, ConnectionFailed, InvalidStateTrans
 from ws_stack.gateio.handler import GateioHandler
 from ws_stack.messages import Venue, WebSocketMessageType
 from ws_stack.mexc.handler import MexcHandler
-from ws_stack.protocol import ChannelKind, Subscription
+from ws_stack.protocol import ChannelKind, ConnectOptions, Subscription
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
 from ws_stack.state import ConnectionState
@@ -412,6 +415,48 @@ def test_invalid_connection_setup_is_a_config_error():
         MexcConnection(MexcHandler(), subs)
     with pytest.raises(TypeError):
         Connection(MexcHandler())  # the venue-neutral engine needs a protocol mixin
+
+
+def test_connection_context_applies_the_options(venue):
+    cls = VENUES[venue][0]
+    options = ConnectOptions(
+        open_timeout=1.5, close_timeout=0.5, ping_interval=5, ping_timeout=None, max_size=1234
+    )
+    kwargs = cls.connect_kwargs(options)
+    assert kwargs["open_timeout"] == 1.5 and kwargs["close_timeout"] == 0.5
+    assert kwargs["ping_interval"] == 5 and kwargs["ping_timeout"] is None
+    assert kwargs["max_size"] == 1234
+    assert kwargs["compression"] is None and kwargs["proxy"] is None
+    context = cls.connection_context("ws://127.0.0.1:1/ws/v4/", options)
+    assert context.uri == "ws://127.0.0.1:1/ws/v4/"  # not opened: nothing to clean up
+
+
+def test_config_becomes_the_client_options():
+    config = ConnectionConfig(connect_timeout=3, ws_ping_interval=None, max_size=None)
+    kwargs = MexcConnection.connect_kwargs(config.connect_options())
+    assert kwargs["open_timeout"] == 3 and kwargs["close_timeout"] == config.close_timeout
+    assert kwargs["ping_interval"] is None and kwargs["max_size"] is None
+
+
+def test_compression_and_tls_options():
+    """Compression is opt-in; TLS is verified unless the loud insecure option is set."""
+    plain = ConnectOptions(
+        open_timeout=1, close_timeout=1, ping_interval=None, ping_timeout=None, max_size=1 << 20
+    )
+    kwargs = MexcConnection.connect_kwargs
+    assert kwargs(plain)["compression"] is None
+    assert kwargs(plain._replace(compression=True))["compression"] == "deflate"
+    assert "ssl" not in kwargs(plain._replace(insecure_skip_tls_verify=True))
+    context = MexcConnection.connection_context
+    secure = context("wss://127.0.0.1:1/ws", plain)
+    # websockets then builds its default, verifying context itself.
+    assert secure.create_connection_kwargs.get("ssl") is None
+    insecure = context("wss://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True))
+    tls = insecure.create_connection_kwargs["ssl"]
+    assert tls.verify_mode == ssl.CERT_NONE and not tls.check_hostname
+    # A plain ws:// URL gets no TLS context at all (websockets would refuse one).
+    plain_url = context("ws://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True))
+    assert plain_url.create_connection_kwargs.get("ssl") is None
 
 
 def test_unexpected_error_in_the_receive_path_ends_in_error(run):

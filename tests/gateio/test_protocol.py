@@ -6,7 +6,7 @@ from ws_stack.exceptions import ConfigError, FrameError, FrameErrorReason
 from ws_stack.gateio import encoder
 from ws_stack.gateio.protocol import GateioProtocol
 from ws_stack.messages import Pong, SubscriptionAck, Venue, VenueError
-from ws_stack.protocol import ConnectOptions, Subscription
+from ws_stack.protocol import Subscription
 
 P = GateioProtocol
 
@@ -115,16 +115,6 @@ def test_bad_snapshot_is_a_frame_error(body, reason):
     with pytest.raises(FrameError) as info:
         P.parse_snapshot(body, "BTC_USDT")
     assert info.value.reason is reason and info.value.venue is Venue.GATEIO
-
-
-def test_connection_context_applies_the_options():
-    options = ConnectOptions(
-        open_timeout=2, close_timeout=1, ping_interval=5, ping_timeout=5, max_size=None, proxy=None
-    )
-    kwargs = P.connect_kwargs(options)
-    assert kwargs["ping_interval"] == 5 and kwargs["max_size"] is None
-    assert kwargs["compression"] is None
-    assert P.connection_context("ws://127.0.0.1:1/ws/v4/", options).uri.endswith("/ws/v4/")
 
 
 def test_subscriptions_are_hashable_values():

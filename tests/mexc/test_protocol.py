@@ -1,5 +1,4 @@
 import json
-import ssl
 
 import pytest
 
@@ -7,7 +6,7 @@ from ws_stack.exceptions import ConfigError, FrameError, FrameErrorReason
 from ws_stack.messages import Pong, SubscriptionAck, Venue, VenueError
 from ws_stack.mexc import encoder
 from ws_stack.mexc.protocol import MAX_SUBSCRIPTIONS, MexcProtocol
-from ws_stack.protocol import ChannelKind, ConnectOptions, Subscription
+from ws_stack.protocol import ChannelKind, Subscription
 
 P = MexcProtocol
 
@@ -112,42 +111,6 @@ def test_bad_snapshot_is_a_frame_error(body, reason):
     with pytest.raises(FrameError) as info:
         P.parse_snapshot(body, "BTCUSDT")
     assert info.value.reason is reason and info.value.venue is Venue.MEXC
-
-
-def test_connection_context_applies_the_options():
-    options = ConnectOptions(
-        open_timeout=1.5, close_timeout=0.5, ping_interval=None, ping_timeout=None, max_size=1234
-    )
-    kwargs = P.connect_kwargs(options)
-    assert kwargs["open_timeout"] == 1.5 and kwargs["max_size"] == 1234
-    assert kwargs["compression"] is None and kwargs["proxy"] is None
-    context = P.connection_context("ws://127.0.0.1:1/ws", options)
-    assert context.uri == "ws://127.0.0.1:1/ws"  # not opened: nothing to clean up
-
-
-def test_compression_and_tls_options():
-    """Compression is opt-in; TLS is verified unless the loud insecure option is set."""
-    plain = ConnectOptions(
-        open_timeout=1, close_timeout=1, ping_interval=None, ping_timeout=None, max_size=1 << 20
-    )
-    assert P.connect_kwargs(plain)["compression"] is None
-    assert P.connect_kwargs(plain._replace(compression=True))["compression"] == "deflate"
-    assert "ssl" not in P.connect_kwargs(plain._replace(insecure_skip_tls_verify=True))
-    secure = P.connection_context("wss://127.0.0.1:1/ws", plain)
-    # websockets then builds its default, verifying context itself.
-    assert secure.create_connection_kwargs.get("ssl") is None
-    insecure = P.connection_context(
-        "wss://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True)
-    )
-    context = insecure.create_connection_kwargs["ssl"]
-    assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
-    # A plain ws:// URL gets no TLS context at all (websockets would refuse one).
-    assert (
-        P.connection_context(
-            "ws://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True)
-        ).create_connection_kwargs.get("ssl")
-        is None
-    )
 
 
 @pytest.mark.parametrize("bomb", [b"[" * 100_000, b'{"a":' * 100_000])

@@ -2,7 +2,10 @@
 
 A :class:`Connection` is a venue protocol mixin (:mod:`ws_stack.mexc.protocol`,
 :mod:`ws_stack.gateio.protocol`) on top of this venue-neutral engine; use
-:class:`MexcConnection` or :class:`GateioConnection`. It runs four kinds of task:
+:class:`MexcConnection` or :class:`GateioConnection`. The protocol says what to send and
+how to read the answers; the engine builds the ``websockets`` client from the
+:class:`~ws_stack.protocol.ConnectOptions` (:meth:`Connection.connection_context`) and
+runs four kinds of task:
 
 * the *supervisor* connects, resubscribes, and reconnects per the
   :class:`~ws_stack.reconnect.ReconnectionPolicy`; after the last allowed attempt it
@@ -31,7 +34,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
 from websockets.frames import CloseCode
 from websockets.uri import parse_uri
@@ -43,11 +46,12 @@ from ws_stack.handler import MessageHandler
 from ws_stack.messages import SubscriptionAck, VenueError, WebSocketMessageType
 from ws_stack.metrics import ConnectionErrorReason, Metrics, MetricsSnapshot
 from ws_stack.mexc.protocol import MexcProtocol
-from ws_stack.protocol import ConnectOptions, Request, Subscription, VenueProtocol
+from ws_stack.protocol import USER_AGENT, ConnectOptions, Request, Subscription, VenueProtocol
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.state import ConnectionState, StateCallback, StateMachine
 
 from .queue import OverflowPolicy, QueueClosed, ReceiveQueue
+from .tls import insecure_tls_context
 
 __all__ = [
     "Connection",
@@ -167,6 +171,7 @@ class ConnectionConfig:
         return venue_interval if self.heartbeat_interval is None else self.heartbeat_interval
 
     def connect_options(self) -> ConnectOptions:
+        """The WebSocket client's settings, as :meth:`Connection.connection_context` takes them."""
         return ConnectOptions(
             open_timeout=self.connect_timeout,
             close_timeout=self.close_timeout,
@@ -304,6 +309,35 @@ class Connection(VenueProtocol):
         self._drop_callbacks: list[Callable[[int], None]] = []
         #: Backoff delays slept so far (the most recent 256), in order.
         self.reconnect_delays: deque[float] = deque(maxlen=256)
+
+    # -- the WebSocket client ----------------------------------------------------
+
+    @classmethod
+    def connect_kwargs(cls, options: ConnectOptions) -> dict[str, object]:
+        """Keyword arguments for ``websockets.asyncio.client.connect``.
+
+        No permessage-deflate unless asked for: Gate.io does not negotiate it and MEXC's
+        protobuf pushes barely compress, so it would only cost CPU on the receive path.
+        TLS is websockets' default for ``wss://``: certificates and host names verified.
+        """
+        return {
+            "open_timeout": options.open_timeout,
+            "close_timeout": options.close_timeout,
+            "ping_interval": options.ping_interval,
+            "ping_timeout": options.ping_timeout,
+            "max_size": options.max_size,
+            "compression": "deflate" if options.compression else None,
+            "proxy": options.proxy,
+            "user_agent_header": USER_AGENT,
+        }
+
+    @classmethod
+    def connection_context(cls, url: str, options: ConnectOptions) -> connect:
+        """The (not yet opened) client connection: ``await`` it or ``async with`` it."""
+        kwargs = cls.connect_kwargs(options)
+        if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
+            kwargs["ssl"] = insecure_tls_context()
+        return connect(url, **kwargs)  # type: ignore[arg-type]
 
     # -- state -------------------------------------------------------------------
 

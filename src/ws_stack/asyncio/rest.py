@@ -14,7 +14,8 @@ import ssl
 import urllib.parse
 
 from ws_stack.exceptions import WsStackError
-from ws_stack.protocol import insecure_tls_context
+
+from .tls import insecure_tls_context
 
 __all__ = ["HttpError", "http_get"]
 
