@@ -1,5 +1,9 @@
 """Venue registry: from a :class:`~ws_stack.messages.Venue` to its handler, protocol and
-connection class. Imports are lazy so that using one venue never loads the other."""
+connection class.
+
+Each venue's modules are imported when that venue is first asked for, so that using one
+venue never loads the other (``tests/test_venues.py`` checks it in a fresh interpreter).
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,10 @@ def protocol_class(venue: Venue) -> type[VenueProtocol]:
 
 def connection_class(venue: Venue) -> type[Connection]:
     """The asyncio connection class of ``venue``."""
-    from ws_stack.asyncio.connection import GateioConnection, MexcConnection
+    if venue is Venue.MEXC:
+        from ws_stack.asyncio.mexc import MexcConnection
 
-    return MexcConnection if venue is Venue.MEXC else GateioConnection
+        return MexcConnection
+    from ws_stack.asyncio.gateio import GateioConnection
+
+    return GateioConnection

@@ -11,12 +11,9 @@ from itertools import islice
 import pytest
 from conftest import fast_config, wait_until
 
-from ws_stack.asyncio.connection import (
-    Connection,
-    ConnectionConfig,
-    GateioConnection,
-    MexcConnection,
-)
+from ws_stack.asyncio.connection import Connection, ConnectionConfig
+from ws_stack.asyncio.gateio import GateioConnection
+from ws_stack.asyncio.mexc import MexcConnection
 from ws_stack.asyncio.queue import OverflowPolicy
 from ws_stack.exceptions import ConfigError, ConnectionFailed, InvalidStateTransition
 from ws_stack.gateio.handler import GateioHandler

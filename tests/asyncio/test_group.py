@@ -3,8 +3,9 @@
 import pytest
 from conftest import fast_config, wait_until
 
-from ws_stack.asyncio.connection import GateioConnection, MexcConnection
+from ws_stack.asyncio.gateio import GateioConnection
 from ws_stack.asyncio.group import ConnectionGroup
+from ws_stack.asyncio.mexc import MexcConnection
 from ws_stack.exceptions import ConfigError
 from ws_stack.gateio.handler import GateioHandler
 from ws_stack.messages import Venue, WebSocketMessageType

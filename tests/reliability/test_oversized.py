@@ -13,7 +13,7 @@ import tracemalloc
 
 import pytest
 
-from ws_stack.asyncio.connection import MexcConnection
+from ws_stack.asyncio.mexc import MexcConnection
 from ws_stack.messages import WebSocketMessageType
 from ws_stack.mexc.handler import MexcHandler
 from ws_stack.protocol import ChannelKind

@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from websockets.asyncio.server import ServerConnection, serve
 
-from ws_stack.asyncio.connection import ConnectionConfig, MexcConnection
+from ws_stack.asyncio.connection import ConnectionConfig
+from ws_stack.asyncio.mexc import MexcConnection
 from ws_stack.asyncio.rest import HttpError, http_get
 from ws_stack.asyncio.stream import MarketStream
 from ws_stack.credentials import REDACTED, Credentials
