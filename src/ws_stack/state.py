@@ -42,17 +42,28 @@ class ConnectionState(enum.Enum):
     ERROR = "error"
 
 
-_S = ConnectionState
-
 #: Every allowed change, by the state it starts from.
 TRANSITIONS: Mapping[ConnectionState, frozenset[ConnectionState]] = {
-    _S.DISCONNECTED: frozenset({_S.CONNECTING, _S.CLOSING, _S.CLOSED}),
-    _S.CONNECTING: frozenset({_S.CONNECTED, _S.RECONNECTING, _S.ERROR, _S.CLOSING}),
-    _S.CONNECTED: frozenset({_S.RECONNECTING, _S.ERROR, _S.CLOSING}),
-    _S.RECONNECTING: frozenset({_S.CONNECTING, _S.ERROR, _S.CLOSING}),
-    _S.CLOSING: frozenset({_S.CLOSED}),
-    _S.CLOSED: frozenset(),
-    _S.ERROR: frozenset({_S.CLOSING, _S.CLOSED}),
+    ConnectionState.DISCONNECTED: frozenset(
+        {ConnectionState.CONNECTING, ConnectionState.CLOSING, ConnectionState.CLOSED}
+    ),
+    ConnectionState.CONNECTING: frozenset(
+        {
+            ConnectionState.CONNECTED,
+            ConnectionState.RECONNECTING,
+            ConnectionState.ERROR,
+            ConnectionState.CLOSING,
+        }
+    ),
+    ConnectionState.CONNECTED: frozenset(
+        {ConnectionState.RECONNECTING, ConnectionState.ERROR, ConnectionState.CLOSING}
+    ),
+    ConnectionState.RECONNECTING: frozenset(
+        {ConnectionState.CONNECTING, ConnectionState.ERROR, ConnectionState.CLOSING}
+    ),
+    ConnectionState.CLOSING: frozenset({ConnectionState.CLOSED}),
+    ConnectionState.CLOSED: frozenset(),
+    ConnectionState.ERROR: frozenset({ConnectionState.CLOSING, ConnectionState.CLOSED}),
 }
 
 #: ``callback(old, new)``, called after every change.

@@ -62,8 +62,6 @@ __all__ = ["Connection", "ConnectionConfig", "FrameTap"]
 
 logger = logging.getLogger(__name__)
 
-_S = ConnectionState
-_R = ConnectionErrorReason
 
 #: Called with every frame as it comes off the socket (e.g. to record it).
 FrameTap = Callable[[bytes | str], None]
@@ -394,7 +392,7 @@ class Connection(VenueProtocol):
         """Add subscriptions; sent now if connected, else as soon as connected."""
         self._check_usable()
         new = self._add_subscriptions(subscriptions)
-        if new and self.state is _S.CONNECTED:
+        if new and self.state is ConnectionState.CONNECTED:
             await self._send_subscribe(new)
 
     async def _send_subscribe(self, subscriptions: list[Subscription]) -> None:
@@ -409,14 +407,14 @@ class Connection(VenueProtocol):
             self._active.discard(sub)
             self._pending.pop(sub, None)
             self._refused.pop(sub, None)
-        if gone and self.state is _S.CONNECTED:
+        if gone and self.state is ConnectionState.CONNECTED:
             await self._send_requests(self.unsubscribe_requests(gone))
 
     def _check_usable(self) -> None:
-        if self.state is _S.ERROR:
+        if self.state is ConnectionState.ERROR:
             assert self._failure is not None
             raise self._failure
-        if self.state in (_S.CLOSING, _S.CLOSED):
+        if self.state in (ConnectionState.CLOSING, ConnectionState.CLOSED):
             raise ConnectionFailed(f"{self.name}: the connection is closed")
 
     async def _send_requests(self, requests: list[Request]) -> None:
@@ -431,7 +429,7 @@ class Connection(VenueProtocol):
                 await ws.send(request.text)
             except ConnectionClosed:
                 # The reader sees the same close and reconnects; everything is resent then.
-                self._metrics.count_error(_R.SEND_FAILED)
+                self._metrics.count_error(ConnectionErrorReason.SEND_FAILED)
                 return
 
     def _claim(self, reply: SubscriptionAck | VenueError) -> bool:
@@ -448,7 +446,7 @@ class Connection(VenueProtocol):
                 elif sub in self._subscriptions:
                     self._active.add(sub)
             if isinstance(reply, VenueError):
-                self._metrics.count_error(_R.VENUE_ERROR)
+                self._metrics.count_error(ConnectionErrorReason.VENUE_ERROR)
                 logger.warning(
                     "%s: venue refused %.300s: %.300s",
                     self.name,
@@ -465,7 +463,7 @@ class Connection(VenueProtocol):
 
         Raises :class:`ConnectionFailed` if the reconnection policy gives up first.
         """
-        self._machine.become(_S.CONNECTING)
+        self._machine.become(ConnectionState.CONNECTING)
         _router(self.handler).connections.append(self)
         self._consumer = asyncio.create_task(self._consume(), name=f"{self.name}-consumer")
         self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
@@ -474,36 +472,41 @@ class Connection(VenueProtocol):
 
     async def wait_connected(self) -> None:
         """Wait until connected; raise :class:`ConnectionFailed` if that cannot happen."""
-        state = await self.wait_for_state(_S.CONNECTED, _S.ERROR, _S.CLOSING, _S.CLOSED)
-        if state is _S.ERROR:
+        state = await self.wait_for_state(
+            ConnectionState.CONNECTED,
+            ConnectionState.ERROR,
+            ConnectionState.CLOSING,
+            ConnectionState.CLOSED,
+        )
+        if state is ConnectionState.ERROR:
             await self._join_supervisor()
             assert self._failure is not None
             raise self._failure
-        if state is not _S.CONNECTED:
+        if state is not ConnectionState.CONNECTED:
             raise ConnectionFailed(f"{self.name}: closed before it connected")
 
     async def wait_closed(self) -> None:
         """Wait until the connection stops; raise :class:`ConnectionFailed` if it failed."""
-        state = await self.wait_for_state(_S.CLOSED, _S.ERROR)
-        if state is _S.ERROR:
+        state = await self.wait_for_state(ConnectionState.CLOSED, ConnectionState.ERROR)
+        if state is ConnectionState.ERROR:
             await self._join_supervisor()
             assert self._failure is not None
             raise self._failure
 
     async def close(self) -> None:
         """Stop every task, close the socket, and end in ``CLOSED``. Idempotent."""
-        if self.state is _S.CLOSED:
+        if self.state is ConnectionState.CLOSED:
             return
-        if self.state is _S.CLOSING:
-            await self.wait_for_state(_S.CLOSED)
+        if self.state is ConnectionState.CLOSING:
+            await self.wait_for_state(ConnectionState.CLOSED)
             return
-        self._machine.become(_S.CLOSING)
+        self._machine.become(ConnectionState.CLOSING)
         supervisor = self._supervisor
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
         await self._join_supervisor()
         await self._stop_consumer()
-        self._machine.become(_S.CLOSED)
+        self._machine.become(ConnectionState.CLOSED)
 
     async def __aenter__(self) -> Connection:
         await self.start()
@@ -546,7 +549,11 @@ class Connection(VenueProtocol):
             try:
                 ws = await self.connection_context(self.url, options)
             except _CONNECT_ERRORS as exc:
-                reason = _R.CONNECT_TIMEOUT if isinstance(exc, TimeoutError) else _R.CONNECT_FAILED
+                reason = (
+                    ConnectionErrorReason.CONNECT_TIMEOUT
+                    if isinstance(exc, TimeoutError)
+                    else ConnectionErrorReason.CONNECT_FAILED
+                )
                 self._metrics.count_error(reason)
                 delay = backoff.failed()
                 if delay is None:
@@ -564,18 +571,18 @@ class Connection(VenueProtocol):
                     _describe(exc),
                     delay,
                 )
-                self._machine.become(_S.RECONNECTING)
+                self._machine.become(ConnectionState.RECONNECTING)
                 await self._pause(delay)
-                self._machine.become(_S.CONNECTING)
+                self._machine.become(ConnectionState.CONNECTING)
                 continue
             backoff.succeeded()
             reason = await self._session(ws)
             self._metrics.count_error(reason)
             delay = backoff.dropped()
             logger.info("%s: %s; reconnecting in %.3f s", self.name, reason.value, delay)
-            self._machine.become(_S.RECONNECTING)
+            self._machine.become(ConnectionState.RECONNECTING)
             await self._pause(delay)
-            self._machine.become(_S.CONNECTING)
+            self._machine.become(ConnectionState.CONNECTING)
 
     async def _pause(self, delay: float) -> None:
         self.reconnect_delays.append(delay)
@@ -588,8 +595,8 @@ class Connection(VenueProtocol):
         # Everything stops before ERROR is visible: a caller that sees ERROR finds no task
         # of this connection still running (the supervisor returns right after).
         await self._stop_consumer()
-        if self._machine.can_become(_S.ERROR):
-            self._machine.become(_S.ERROR)
+        if self._machine.can_become(ConnectionState.ERROR):
+            self._machine.become(ConnectionState.ERROR)
 
     async def _session(self, ws: ClientConnection) -> ConnectionErrorReason:
         """Serve one socket until it is lost; return why it was."""
@@ -603,7 +610,7 @@ class Connection(VenueProtocol):
         self._ever_connected = True
         # Requests are built in the same step as the state change: a subscribe() racing
         # with this sends only what is not in this batch.
-        self._machine.become(_S.CONNECTED)
+        self._machine.become(ConnectionState.CONNECTED)
         requests = self.subscribe_requests(list(self._subscriptions))
         tasks = [asyncio.create_task(self._read(ws), name=f"{self.name}-reader")]
         if self.config.dead_peer_timeout is not None:
@@ -660,9 +667,9 @@ class Connection(VenueProtocol):
                     self.config.max_size,
                     exc,
                 )
-                return _R.OVERSIZED_FRAME
+                return ConnectionErrorReason.OVERSIZED_FRAME
             logger.info("%s: connection closed: %s", self.name, exc)
-        return _R.CONNECTION_LOST
+        return ConnectionErrorReason.CONNECTION_LOST
 
     async def _watchdog(self) -> ConnectionErrorReason:
         timeout = self.config.dead_peer_timeout
@@ -680,7 +687,7 @@ class Connection(VenueProtocol):
                 logger.warning(
                     "%s: no frame for %.3f s: dropping the connection", self.name, now - last
                 )
-                return _R.DEAD_PEER
+                return ConnectionErrorReason.DEAD_PEER
 
     async def _heartbeat(self, ws: ClientConnection) -> None:
         interval = self._heartbeat_interval
@@ -741,7 +748,7 @@ class Connection(VenueProtocol):
     def _handler_failed(self) -> None:
         # MessageHandler.handle never raises by contract; a subclass that does is a bug,
         # counted and logged once, and the next frame is handled as usual.
-        self._metrics.count_error(_R.HANDLER_EXCEPTION)
+        self._metrics.count_error(ConnectionErrorReason.HANDLER_EXCEPTION)
         if not self._logged_handler_error:
             self._logged_handler_error = True
             logger.exception("%s: handler raised out of handle()", self.name)

@@ -22,16 +22,15 @@ from .connection import Connection, ConnectionConfig, FrameTap
 
 __all__ = ["ConnectionGroup"]
 
-_S = ConnectionState
 #: From most to least worrying: a group is as well as its worst connection.
 _SEVERITY = (
-    _S.ERROR,
-    _S.RECONNECTING,
-    _S.CONNECTING,
-    _S.CLOSING,
-    _S.DISCONNECTED,
-    _S.CONNECTED,
-    _S.CLOSED,
+    ConnectionState.ERROR,
+    ConnectionState.RECONNECTING,
+    ConnectionState.CONNECTING,
+    ConnectionState.CLOSING,
+    ConnectionState.DISCONNECTED,
+    ConnectionState.CONNECTED,
+    ConnectionState.CLOSED,
 )
 
 
@@ -95,7 +94,7 @@ class ConnectionGroup:
         for state in _SEVERITY:
             if state in states:
                 return state
-        return _S.CLOSED if self._closed else _S.DISCONNECTED
+        return ConnectionState.CLOSED if self._closed else ConnectionState.DISCONNECTED
 
     def on_state_change(self, callback: StateCallback) -> None:
         """Call ``callback(old, new)`` on every state change of any connection."""
