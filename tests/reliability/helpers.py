@@ -25,6 +25,7 @@ from typing import Any
 
 from ws_stack.asyncio.connection import ConnectionConfig
 from ws_stack.asyncio.stream import MarketStream
+from ws_stack.book_sync import SyncStats
 from ws_stack.exceptions import ConnectionFailed, FrameErrorReason
 from ws_stack.messages import OrderBookUpdate, Venue, WebSocketMessageType
 from ws_stack.metrics import MetricsSnapshot
@@ -33,7 +34,6 @@ from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
 from ws_stack.sim.protocol import StreamKind
 from ws_stack.state import ConnectionState
-from ws_stack.sync import SyncStats
 
 #: Upper bound of one reliability test's event loop, in seconds: it only stops a hang.
 TEST_TIMEOUT = 60.0

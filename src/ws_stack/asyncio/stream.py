@@ -2,7 +2,7 @@
 
 :class:`MarketStream` is what ``ws-stack stream`` and ``ws-stack record`` run. It
 subscribes to the requested channels of each symbol (sharded over as many connections as
-the venue needs), keeps one :class:`~ws_stack.sync.BookSync` per symbol when depth is
+the venue needs), keeps one :class:`~ws_stack.book_sync.BookSync` per symbol when depth is
 subscribed, fetches REST snapshots whenever a book asks for one, and reports a
 :class:`StreamSummary` on demand.
 """
@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 
 import msgspec
 
+from ws_stack.book_sync import BookSync, SyncStats
 from ws_stack.exceptions import ConfigError, FrameError
 from ws_stack.handler import MessageHandler
 from ws_stack.messages import BookTicker, OrderBookUpdate, Venue, WebSocketMessageType
 from ws_stack.metrics import MetricsSnapshot
 from ws_stack.protocol import ChannelKind, Subscription, VenueProtocol
 from ws_stack.state import ConnectionState, StateCallback
-from ws_stack.sync import BookSync, SyncStats
 from ws_stack.venues import connection_class, make_handler
 
 from .connection import Connection, ConnectionConfig, FrameTap

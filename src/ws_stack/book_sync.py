@@ -1,6 +1,6 @@
-"""Keeping a local order book in sync: snapshot, buffered deltas, live (PROTOCOLS.md).
+"""Keeping a local order book in sync with the venue: snapshot, buffered deltas, live.
 
-Both venues publish the same recipe: subscribe to the deltas, buffer them, fetch a REST
+Both venues document the same recipe: subscribe to the deltas, buffer them, fetch a REST
 snapshot, drop the buffered deltas the snapshot already contains, apply the rest, and keep
 applying as long as the sequence numbers follow on. When they do not (a gap), start over
 with a new snapshot. :class:`BookSync` is that recipe as a pure state machine:

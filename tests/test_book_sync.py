@@ -1,8 +1,8 @@
 import pytest
 
+from ws_stack.book_sync import BookSync, SyncPhase
 from ws_stack.exceptions import ConfigError
 from ws_stack.messages import Level, OrderBookUpdate, Venue
-from ws_stack.sync import BookSync, SyncPhase
 
 VENUES = [Venue.MEXC, Venue.GATEIO]
 
