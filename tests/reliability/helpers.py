@@ -32,7 +32,7 @@ from ws_stack.metrics import MetricsSnapshot
 from ws_stack.protocol import ChannelKind
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
-from ws_stack.sim.protocol import StreamKind
+from ws_stack.sim.session import StreamKind
 from ws_stack.state import ConnectionState
 
 #: Upper bound of one reliability test's event loop, in seconds: it only stops a hang.
@@ -201,8 +201,8 @@ class SessionLog:
 
     def __init__(self, sim: VenueSimulator) -> None:
         self.opened: list[set[tuple[str, StreamKind]]] = []
-        protocol = sim._protocol
-        make_session = protocol.session
+        venue = sim._simulated_venue
+        make_session = venue.session
 
         def logged_session(*args: Any, **kwargs: Any) -> Any:
             session = make_session(*args, **kwargs)
@@ -217,7 +217,7 @@ class SessionLog:
             session._open = logged_open
             return session
 
-        protocol.session = logged_session  # type: ignore[method-assign]
+        venue.session = logged_session  # type: ignore[method-assign]
 
 
 def expected_streams(stream: MarketStream) -> list[set[tuple[str, StreamKind]]]:

@@ -10,10 +10,10 @@ from ws_stack.book import ApplyResult, LocalOrderBook
 from ws_stack.messages import Message, OrderBookUpdate, Venue, WebSocketMessageType
 from ws_stack.sim.config import FaultConfig
 from ws_stack.sim.faults import FaultPlan
-from ws_stack.sim.gateio import GateioProtocol
+from ws_stack.sim.gateio import SimulatedGateio
 from ws_stack.sim.market import Market
-from ws_stack.sim.mexc import MexcProtocol
-from ws_stack.sim.protocol import Session
+from ws_stack.sim.mexc import SimulatedMexc
+from ws_stack.sim.session import Session
 from ws_stack.sim.stats import SimStats
 from ws_stack.venues import make_handler
 
@@ -44,8 +44,8 @@ def make_session(
     if market is None:
         symbols = ["BTCUSDT", "ETHUSDT"] if venue is Venue.MEXC else ["BTC_USDT", "ETH_USDT"]
         market = Market(symbols, seed=1)
-    protocol = (MexcProtocol if venue is Venue.MEXC else GateioProtocol)(market)
-    return protocol.session(
+    simulated = (SimulatedMexc if venue is Venue.MEXC else SimulatedGateio)(market)
+    return simulated.session(
         FaultPlan(faults or FaultConfig()),
         stats or SimStats(),
         conn_id=conn_id,

@@ -12,9 +12,9 @@ from ws_stack.messages import (
     VenueError,
 )
 from ws_stack.sim.config import FaultConfig
-from ws_stack.sim.gateio import GateioProtocol, parse_subscription
+from ws_stack.sim.gateio import SimulatedGateio, parse_subscription
 from ws_stack.sim.market import Market
-from ws_stack.sim.protocol import StreamKind
+from ws_stack.sim.session import StreamKind
 
 from .helpers import Decoded, make_session
 
@@ -182,7 +182,7 @@ def test_malformed_frames_rotate_and_lose_no_trade():
 
 def test_rest_snapshot():
     market = Market(["BTC_USDT"], seed=1)
-    answer = GateioProtocol(market).rest(
+    answer = SimulatedGateio(market).rest(
         "/api/v4/spot/order_book",
         {"currency_pair": "BTC_USDT", "limit": "100", "with_id": "true"},
         1_700_000_000_000,
@@ -195,7 +195,7 @@ def test_rest_snapshot():
     assert body["bids"] == [list(level) for level in bids]
     assert body["asks"] == [list(level) for level in asks]
     no_id = decode(
-        GateioProtocol(market)
+        SimulatedGateio(market)
         .rest("/api/v4/spot/order_book", {"currency_pair": "BTC_USDT"}, 0)
         .body
     )
@@ -218,11 +218,11 @@ def test_rest_snapshot():
     ],
 )
 def test_rest_errors(path, query, status, label):
-    answer = GateioProtocol(Market(["BTC_USDT"])).rest(path, query, 0)
+    answer = SimulatedGateio(Market(["BTC_USDT"])).rest(path, query, 0)
     assert answer.status == status
     assert decode(answer.body)["label"] == label
 
 
 def test_wire_symbol():
-    assert GateioProtocol.wire_symbol("BTCUSDT") == "BTC_USDT"
-    assert GateioProtocol.wire_symbol("eth_btc") == "ETH_BTC"
+    assert SimulatedGateio.wire_symbol("BTCUSDT") == "BTC_USDT"
+    assert SimulatedGateio.wire_symbol("eth_btc") == "ETH_BTC"

@@ -12,8 +12,8 @@ from ws_stack.messages import (
 )
 from ws_stack.sim.config import FaultConfig
 from ws_stack.sim.market import Market
-from ws_stack.sim.mexc import MAX_SUBSCRIPTIONS, MexcProtocol, parse_channel
-from ws_stack.sim.protocol import StreamKind
+from ws_stack.sim.mexc import MAX_SUBSCRIPTIONS, SimulatedMexc, parse_channel
+from ws_stack.sim.session import StreamKind
 
 from .helpers import Decoded, make_session
 
@@ -214,7 +214,7 @@ def test_malformed_frames_rotate_through_three_kinds():
 
 def test_rest_snapshot():
     market = Market(["BTCUSDT"], seed=1)
-    rest = MexcProtocol(market)
+    rest = SimulatedMexc(market)
     answer = rest.rest(
         "/api/v3/depth?symbol=BTCUSDT&limit=1000", {"symbol": "BTCUSDT", "limit": "1000"}, 5
     )
@@ -240,13 +240,13 @@ def test_rest_snapshot():
     ],
 )
 def test_rest_errors(path, query, status, code):
-    answer = MexcProtocol(Market(["BTCUSDT"])).rest(path, query, 0)
+    answer = SimulatedMexc(Market(["BTCUSDT"])).rest(path, query, 0)
     assert answer.status == status
     assert msgspec.json.decode(answer.body)["code"] == code
 
 
 def test_wire_symbol():
-    assert MexcProtocol.wire_symbol("btc_usdt") == "BTCUSDT"
+    assert SimulatedMexc.wire_symbol("btc_usdt") == "BTCUSDT"
 
 
 def test_subscription_ack_decodes():

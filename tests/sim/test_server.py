@@ -633,7 +633,7 @@ def test_push_loops_yield_to_other_work_every_so_many_frames(
         return await real_sleep(delay, result)
 
     async def scenario():
-        session = sim._protocol.session(
+        session = sim._simulated_venue.session(
             FaultPlan(FaultConfig()), sim.stats, conn_id=1, replay=frames, replay_loops=10_000
         )
         session.receive(mexc_request("SUBSCRIPTION", *MEXC_CHANNELS[:4]), 0)

@@ -7,8 +7,9 @@ offline::
         async with websockets.asyncio.client.connect(sim.ws_url) as ws:
             ...
 
-The market (:mod:`~ws_stack.sim.market`), the venues' protocols
-(:mod:`~ws_stack.sim.mexc`, :mod:`~ws_stack.sim.gateio`) and the fault schedule
+The market (:mod:`~ws_stack.sim.market`), the sessions and simulated venues
+(:mod:`~ws_stack.sim.session`, :mod:`~ws_stack.sim.mexc`, :mod:`~ws_stack.sim.gateio`)
+and the fault schedule
 (:mod:`~ws_stack.sim.faults`) are pure; :mod:`~ws_stack.sim.server` is the thin asyncio
 layer on top.
 """

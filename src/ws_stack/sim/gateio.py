@@ -24,14 +24,14 @@ from ws_stack.gateio.channels import (
 from ws_stack.messages import Venue
 from ws_stack.sim.faults import FaultPlan
 from ws_stack.sim.market import LevelText, Market, SimTrade, split_symbol
-from ws_stack.sim.protocol import Frame, RestResponse, Session, Stream, StreamKind, VenueProtocol
+from ws_stack.sim.session import Frame, RestResponse, Session, SimulatedVenue, Stream, StreamKind
 from ws_stack.sim.stats import SimStats
 
 __all__ = [
     "CODE_INVALID_ARGUMENT",
     "CODE_INVALID_REQUEST",
-    "GateioProtocol",
     "GateioSession",
+    "SimulatedGateio",
     "parse_subscription",
 ]
 
@@ -226,7 +226,7 @@ class GateioSession(Session):
         )
 
 
-class GateioProtocol(VenueProtocol):
+class SimulatedGateio(SimulatedVenue):
     """Gate.io's endpoint ``/ws/v4/`` and REST ``GET /api/v4/spot/order_book``."""
 
     venue = Venue.GATEIO

@@ -15,15 +15,15 @@ from ws_stack.messages import Venue
 from ws_stack.mexc import encoder
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 from ws_stack.sim.market import LevelText, SimTrade, Tick
-from ws_stack.sim.protocol import Frame, RestResponse, Session, Stream, StreamKind, VenueProtocol
+from ws_stack.sim.session import Frame, RestResponse, Session, SimulatedVenue, Stream, StreamKind
 
 __all__ = [
     "CODE_INVALID_REQUEST",
     "CODE_LIMIT",
     "CODE_REFUSED",
     "MAX_SUBSCRIPTIONS",
-    "MexcProtocol",
     "MexcSession",
+    "SimulatedMexc",
     "parse_channel",
 ]
 
@@ -255,7 +255,7 @@ class MexcSession(Session):
         return wrapper.SerializeToString()
 
 
-class MexcProtocol(VenueProtocol):
+class SimulatedMexc(SimulatedVenue):
     """MEXC's endpoint ``/ws`` and REST ``GET /api/v3/depth``."""
 
     venue = Venue.MEXC

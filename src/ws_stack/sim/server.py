@@ -1,11 +1,11 @@
 """The venue simulator's asyncio layer: a ``websockets`` server on 127.0.0.1.
 
-It only moves frames: each connection gets a :class:`~ws_stack.sim.protocol.Session`
-(the venue's protocol, sans I/O) and a :class:`~ws_stack.sim.faults.FaultPlan`; a receive
-loop feeds the client's frames to the session and sends its replies, and one push task
-per connection sends the session's pushes at ``rate_hz``. The REST snapshot is answered on
-the same port from ``process_request``; connection-level faults (abrupt close, stall,
-refusal, handshake delay) are carried out here.
+It only moves frames: each connection gets a :class:`~ws_stack.sim.session.Session` (one
+connection's side of the venue, sans I/O) and a :class:`~ws_stack.sim.faults.FaultPlan`;
+a receive loop feeds the client's frames to the session and sends its replies, and one
+push task per connection sends the session's pushes at ``rate_hz``. The REST snapshot is
+answered on the same port from ``process_request``; connection-level faults (abrupt
+close, stall, refusal, handshake delay) are carried out here.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from ws_stack.frames import FramesFileError, read_frames
 from ws_stack.messages import Venue
 from ws_stack.sim.config import FaultConfig, SimConfig
 from ws_stack.sim.faults import ConnectionAction, FaultPlan
-from ws_stack.sim.gateio import GateioProtocol
+from ws_stack.sim.gateio import SimulatedGateio
 from ws_stack.sim.market import Market
-from ws_stack.sim.mexc import MexcProtocol
-from ws_stack.sim.protocol import Frame, Session, VenueProtocol
+from ws_stack.sim.mexc import SimulatedMexc
+from ws_stack.sim.session import Frame, Session, SimulatedVenue
 from ws_stack.sim.stats import SimStats
 from ws_stack.venues import parse_venue
 
@@ -59,9 +59,9 @@ PUSHES_PER_YIELD = 256
 #: Seconds to wait for a client's closing handshake at stop() before dropping it.
 CLOSE_TIMEOUT = 2.0
 
-_PROTOCOLS: dict[Venue, type[VenueProtocol]] = {
-    Venue.MEXC: MexcProtocol,
-    Venue.GATEIO: GateioProtocol,
+_SIMULATED_VENUES: dict[Venue, type[SimulatedVenue]] = {
+    Venue.MEXC: SimulatedMexc,
+    Venue.GATEIO: SimulatedGateio,
 }
 
 
@@ -126,8 +126,8 @@ class VenueSimulator:
             )
         self.venue = venue
         self.config = config if config is not None else SimConfig()
-        protocol_class = _PROTOCOLS[venue]
-        symbols = [protocol_class.wire_symbol(s) for s in self.config.symbols]
+        venue_class = _SIMULATED_VENUES[venue]
+        symbols = [venue_class.wire_symbol(s) for s in self.config.symbols]
         if venue is Venue.GATEIO:
             for original, pair in zip(self.config.symbols, symbols, strict=True):
                 if "_" not in pair:
@@ -138,7 +138,7 @@ class VenueSimulator:
         self.symbols: tuple[str, ...] = tuple(symbols)
         self.stats = SimStats()
         self._market = Market(symbols, depth_levels=self.config.depth_levels, seed=self.config.seed)
-        self._protocol: VenueProtocol = protocol_class(self._market)
+        self._simulated_venue: SimulatedVenue = venue_class(self._market)
         self._requested_port = port
         self._port: int | None = None
         self._server: Server | None = None
@@ -160,7 +160,7 @@ class VenueSimulator:
     @property
     def ws_url(self) -> str:
         """WebSocket endpoint, e.g. ``ws://127.0.0.1:PORT/ws`` (MEXC)."""
-        return f"ws://{HOST}:{self.port}{self._protocol.ws_path}"
+        return f"ws://{HOST}:{self.port}{self._simulated_venue.ws_path}"
 
     @property
     def rest_url(self) -> str:
@@ -178,7 +178,7 @@ class VenueSimulator:
 
     def book(self, symbol: str) -> LocalOrderBook:
         """A copy of the simulator's current order book of ``symbol`` (either spelling)."""
-        wire = self._protocol.wire_symbol(symbol)
+        wire = self._simulated_venue.wire_symbol(symbol)
         if wire not in self._market:
             raise KeyError(f"{symbol!r} is not simulated; symbols: {', '.join(self.symbols)}")
         return self._market[wire].book(self.venue)
@@ -256,7 +256,7 @@ class VenueSimulator:
         if "websocket" not in request.headers.get("Upgrade", "").lower():
             self.stats.rest_requests += 1
             query = dict(parse_qsl(urlsplit(request.path).query))
-            answer = self._protocol.rest(request.path, query, _now_ms())
+            answer = self._simulated_venue.rest(request.path, query, _now_ms())
             return _json_response(answer.status, answer.body)
         if asyncio.get_running_loop().time() < self._refuse_until:
             self.stats.connections_refused += 1
@@ -265,11 +265,11 @@ class VenueSimulator:
                 http.HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable (simulated refusal)\n"
             )
         path = urlsplit(request.path).path
-        if path.rstrip("/") != self._protocol.ws_path.rstrip("/"):
+        if path.rstrip("/") != self._simulated_venue.ws_path.rstrip("/"):
             self.stats.connections_refused += 1
             return connection.respond(
                 http.HTTPStatus.NOT_FOUND,
-                f"No WebSocket endpoint at {path}; use {self._protocol.ws_path}\n",
+                f"No WebSocket endpoint at {path}; use {self._simulated_venue.ws_path}\n",
             )
         delay = self.config.faults.handshake_delay
         if delay > 0:
@@ -286,7 +286,7 @@ class VenueSimulator:
         stats.connections_accepted += 1
         stats.connections_open += 1
         plan = FaultPlan(self.config.faults)
-        session = self._protocol.session(
+        session = self._simulated_venue.session(
             plan,
             stats,
             conn_id=next(self._ids),

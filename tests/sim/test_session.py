@@ -7,7 +7,7 @@ from ws_stack.gateio import encoder as gate_encoder
 from ws_stack.messages import OrderBookUpdate, Venue
 from ws_stack.sim.config import FaultConfig
 from ws_stack.sim.market import Market
-from ws_stack.sim.protocol import REPLAY_STREAM
+from ws_stack.sim.session import REPLAY_STREAM
 from ws_stack.sim.stats import SimStats
 
 from .helpers import Decoded, apply_all, assert_same_book, make_session

@@ -3,9 +3,11 @@
 A :class:`Session` takes the client's text frames and returns the venue's replies
 (:meth:`Session.receive`), and builds the pushes of one rate tick
 (:meth:`Session.push_slot`) from the shared :class:`~ws_stack.sim.market.Market`, applying
-the connection's :class:`~ws_stack.sim.faults.FaultPlan`. Venue subclasses
-(:mod:`ws_stack.sim.mexc`, :mod:`ws_stack.sim.gateio`) parse requests and encode frames
-with the venue's own encoder; they never await or touch a socket.
+the connection's :class:`~ws_stack.sim.faults.FaultPlan`. :class:`SimulatedVenue` holds
+what is per venue rather than per connection (endpoint, symbol spelling, REST answers)
+and makes the sessions. Venue subclasses (:mod:`ws_stack.sim.mexc`,
+:mod:`ws_stack.sim.gateio`) parse requests and encode frames with the venue's own
+encoder; they never await or touch a socket.
 
 Each stream keeps a cursor: the last market version it delivered. Deltas cover exactly
 ``(cursor, version]`` so a client sees a continuous sequence; the market advances when a
@@ -30,9 +32,9 @@ __all__ = [
     "Push",
     "RestResponse",
     "Session",
+    "SimulatedVenue",
     "Stream",
     "StreamKind",
-    "VenueProtocol",
 ]
 
 #: Most frames one stream emits per rate tick (trades and per-event depth emit one frame
@@ -315,13 +317,19 @@ class Session(ABC):
         """The ``number``-th malformed frame (1-based): the kind rotates with it."""
 
 
-class VenueProtocol(ABC):
-    """What is venue-specific but not per connection: names, paths, REST snapshots."""
+class SimulatedVenue(ABC):
+    """What is venue-specific but not per connection: names, paths, REST snapshots.
+
+    The venue's side of what :class:`ws_stack.protocol.VenueProtocol` is the client's
+    side of. It reads the client's requests with its own parsers, not through the
+    client's protocol classes, so a client that sends what the venue does not expect
+    fails against it.
+    """
 
     venue: Venue
     #: Path of the WebSocket endpoint.
     ws_path: str
-    #: The per-connection protocol state of this venue.
+    #: The per-connection state of this venue.
     session_class: type[Session]
 
     def __init__(self, market: Market) -> None:
