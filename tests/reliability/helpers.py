@@ -8,7 +8,9 @@
   subscribed to (resubscription must be complete after every reconnect);
 * :func:`fault_run` runs one :class:`~ws_stack.asyncio.stream.MarketStream` against a
   faulty simulator until a condition holds, turns the faults off, lets everything settle
-  and checks every bar of the issue, returning a :class:`RunReport`.
+  and returns a :class:`RunReport`, whose :meth:`~RunReport.check` asserts the
+  reliability bars (a clear end state, no silent divergence, complete resubscription,
+  no uncounted drop, no bug-class error).
 
 The simulator's market and sessions are reached through private attributes on purpose:
 the tests watch it from outside without it knowing, so the checks cannot change it.
@@ -234,7 +236,7 @@ def expected_streams(stream: MarketStream) -> list[set[tuple[str, StreamKind]]]:
 
 @dataclass
 class RunReport:
-    """What a :func:`fault_run` saw; :meth:`check` asserts the issue's bars on it."""
+    """What a :func:`fault_run` saw; :meth:`check` asserts the reliability bars on it."""
 
     venue: Venue
     #: ``connected`` when the run settled, ``error`` when the policy gave up.
