@@ -69,7 +69,7 @@ class AlertRule(msgspec.Struct, frozen=True):
         return f"{self.measure.value} > {self.threshold:g}"
 
 
-#: The thresholds of the design document: processing time above 100 us warns and above
+#: The default rules: average processing time above 100 us warns and above
 #: 200 us alerts; an error rate above 1 % warns and above 5 % alerts; a lost connection
 #: alerts.
 DEFAULT_RULES: tuple[AlertRule, ...] = (

@@ -3,7 +3,7 @@
 Building blocks of the hostile-input tests and of the atheris harness: a tiny protobuf
 wire reader/writer (enough to add unknown fields, change wire types and forge length
 prefixes around real frames), the venues' real fixture frames, and an accounting check
-that runs frames through a handler and states what the issue requires of every frame.
+that runs frames through a handler and checks what the handler owes every frame.
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class Outcome:
 
 
 def feed(handler: MessageHandler, frames: Iterable[bytes | str]) -> Outcome:
-    """Hand every frame to ``handler`` and check the issue's bars frame by frame.
+    """Hand every frame to ``handler`` and check what it owes each frame.
 
     ``handle`` never raises; each frame is either delivered or counted once with a
     specific reason (never ``internal_error``, which would mean a ws_stack bug); the

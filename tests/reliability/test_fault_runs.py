@@ -3,7 +3,7 @@
 Each run streams trades, book tickers and depth of several symbols (MEXC: 11 symbols on
 two sharded connections; Gate.io: 4 symbols) with local order books, while the simulator
 injects one fault over and over. Then the faults stop and :func:`helpers.fault_run`
-checks the bars of the issue:
+checks what a fault must never break:
 
 * the interface ends ``CONNECTED`` again, or in ``ERROR`` with a ``ConnectionFailed``
   naming its attempts when the policy's maximum is reached;

@@ -1,11 +1,12 @@
-"""The design document's HFT targets, each mapped to the asv benchmark that measures it.
+"""The HFT targets (processing times, ratios to bare floors, memory), each mapped to the
+asv benchmark that measures it.
 
 This table is the one place the targets live: ``ws-stack-bench compliance`` checks the
 stored asv results against it and ``ws-stack-bench targets`` lists it; the README points
 here instead of repeating the numbers.
 
 A target selects the values of one benchmark (optionally only some parameter values) and
-compares the worst of them with its limit, written as in the design document: ``"< 45 us"``,
+compares the worst of them with its limit, written as a person would: ``"< 45 us"``,
 ``">= 75 %"``, ``"<= 110 % of baseline"`` (each value against the same benchmark and
 parameters at the baseline commit, see :data:`BASELINE_COMMIT`), ``"<= 0"``.
 
@@ -75,7 +76,7 @@ class Target:
     title: str
     #: asv benchmark name, ``module.Class.method``.
     benchmark: str
-    #: The design document's wording, e.g. ``"< 45 us"`` (see the module docstring).
+    #: The limit as written, e.g. ``"< 45 us"`` (see the module docstring).
     rule: str
     #: Only these parameter values count (every value of a parameter not named here); a
     #: list names several values of one parameter.

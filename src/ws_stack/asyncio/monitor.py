@@ -59,7 +59,7 @@ __all__ = ["DEFAULT_INTERVAL", "Monitor", "MonitorTarget", "process_sample", "pr
 
 logger = logging.getLogger(__name__)
 
-#: The design document's sampling interval, in seconds.
+#: The default sampling interval, in seconds: a minute, as is usual for a production monitor.
 DEFAULT_INTERVAL = 60.0
 #: How long a scrape waits for the event loop to take its sample.
 SCRAPE_TIMEOUT = 5.0

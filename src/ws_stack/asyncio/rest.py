@@ -14,6 +14,7 @@ import ssl
 import urllib.parse
 
 from ws_stack.exceptions import WsStackError
+from ws_stack.protocol import USER_AGENT
 
 from .tls import insecure_tls_context
 
@@ -47,7 +48,7 @@ async def http_get(
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     host_header = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
     request = (
-        f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: ws_stack/0.1\r\n"
+        f"GET {target} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
         "Accept: application/json\r\nConnection: close\r\n\r\n"
     ).encode("ascii")
     try:
