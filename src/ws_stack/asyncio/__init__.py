@@ -1,6 +1,7 @@
 """The asyncio connection layer: thin I/O on top of ws_stack's pure protocol classes.
 
 * :mod:`~ws_stack.asyncio.connection` - one self-healing connection, venue-neutral;
+* :mod:`~ws_stack.asyncio.config` - its settings (:class:`ConnectionConfig`);
 * :mod:`~ws_stack.asyncio.mexc`, :mod:`~ws_stack.asyncio.gateio` - the connection of
   each venue (:class:`MexcConnection`, :class:`GateioConnection`);
 * :mod:`~ws_stack.asyncio.group` - subscriptions sharded over connections;
