@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from . import bench_connection
 from .asv_support import BATCH, CALLS, Batched, Paired, require
 from .common import SYMBOLS, VENUES
 from .connections import new_connection, require_connection_layer
@@ -106,19 +107,8 @@ class MonitoredConsume:
         fmt = "protobuf" if venue == "mexc" else "json"
         self.frame = frame(venue, fmt, channel, depth=5)
 
-    def consume(self, venue: str, channel: str) -> None:
-        metrics, data = self.connection.counters, self.frame
-        handle, record, clock = (
-            self.connection.handler.handle,
-            metrics.latency.record,
-            (time.perf_counter_ns),
-        )
-        for _ in CALLS:
-            metrics.frames += 1
-            metrics.bytes += len(data)
-            start = clock()
-            handle(data)
-            record(clock() - start)
+    #: The same per-frame work ``bench_connection.ConsumeFrame`` times.
+    consume = bench_connection.ConsumeFrame.time_consume_frame
 
     def monitor_interval(self, venue: str, channel: str) -> None:
         self.monitor.tick()

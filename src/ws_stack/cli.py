@@ -41,8 +41,9 @@ from ws_stack.messages import Message, Venue, WebSocketMessageType
 from ws_stack.monitor import DEFAULT_RULES, AlertEvent, configure_rules, parse_rule_setting
 from ws_stack.protocol import ChannelKind
 from ws_stack.sim import SimConfig, VenueSimulator
+from ws_stack.sim.cli import add_fault_argument
 from ws_stack.sim.cli import add_parser as add_sim_parser
-from ws_stack.sim.config import FaultConfig, fault_usage, parse_fault
+from ws_stack.sim.config import FaultConfig, faults_from
 from ws_stack.venues import make_handler
 
 __all__ = ["main"]
@@ -169,13 +170,7 @@ def _add_stream_arguments(parser: argparse.ArgumentParser) -> None:
         default=SIM_RATE_HZ,
         help=f"embedded simulator: pushes per second per channel (default: {SIM_RATE_HZ:g})",
     )
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help=f"embedded simulator: inject a fault; repeatable; one of {fault_usage()}",
-    )
+    add_fault_argument(parser, prefix="embedded simulator: ")
     monitor = parser.add_argument_group("monitoring")
     monitor.add_argument(
         "--monitor-interval",
@@ -238,7 +233,7 @@ async def _stream(args: argparse.Namespace, *, out_path: str | None) -> int:
     kinds = [ChannelKind(name) for name in args.channels]
     # Settings fail here, before a socket is opened.
     rules = configure_rules(dict(parse_rule_setting(text) for text in args.alert))
-    faults = FaultConfig(**dict(parse_fault(text) for text in args.fault))
+    faults = faults_from(args.fault)
     if faults.any and (args.url or args.live):
         raise ConfigError("--fault applies to the embedded simulator: drop --url / --live")
     async with contextlib.AsyncExitStack() as stack:

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ws_stack.exceptions import ConfigError
 from ws_stack.messages import Venue
-from ws_stack.sim.config import FaultConfig, SimConfig, fault_usage, parse_fault
+from ws_stack.sim.config import SimConfig, fault_usage, faults_from
 from ws_stack.sim.server import VenueSimulator
 
 __all__ = ["add_parser", "config_from_args", "run"]
@@ -48,13 +48,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--depth", type=int, default=20, help="book levels per side")
     parser.add_argument("--seed", type=int, default=0, help="market seed")
-    parser.add_argument(
-        "--fault",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help=f"inject a fault; repeatable; one of {fault_usage()}",
-    )
+    add_fault_argument(parser)
     parser.add_argument(
         "--replay",
         default=None,
@@ -78,16 +72,23 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run)
 
 
+def add_fault_argument(parser: argparse.ArgumentParser, *, prefix: str = "") -> None:
+    """Add the repeatable ``--fault KEY=VALUE`` option (``prefix`` starts its help)."""
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"{prefix}inject a fault; repeatable; one of {fault_usage()}",
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> SimConfig:
     """The :class:`SimConfig` the parsed arguments describe; :class:`ConfigError` if bad."""
     venue = Venue(args.venue)
     symbols = tuple(
         s.strip() for s in (args.symbols or _DEFAULT_SYMBOL[venue]).split(",") if s.strip()
     )
-    fault_fields: dict[str, int | float] = {}
-    for text in args.fault:
-        name, value = parse_fault(text)
-        fault_fields[name] = value
     if args.duration is not None and not args.duration > 0:
         raise ConfigError(f"--duration must be a positive number of seconds, got {args.duration}")
     return SimConfig(
@@ -95,7 +96,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         rate_hz=args.rate,
         depth_levels=args.depth,
         seed=args.seed,
-        faults=FaultConfig(**fault_fields),  # type: ignore[arg-type]
+        faults=faults_from(args.fault),
         replay=args.replay,
         replay_loops=args.replay_loops,
     )

@@ -8,12 +8,20 @@ setting fails before a socket is opened.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ws_stack.exceptions import ConfigError
 
-__all__ = ["FAULT_KEYS", "FaultConfig", "SimConfig", "fault_usage", "parse_fault"]
+__all__ = [
+    "FAULT_KEYS",
+    "FaultConfig",
+    "SimConfig",
+    "fault_usage",
+    "faults_from",
+    "parse_fault",
+]
 
 #: Highest push rate accepted: beyond it the loopback socket, not the model, is measured.
 MAX_RATE_HZ = 100_000.0
@@ -184,3 +192,8 @@ def parse_fault(text: str) -> tuple[str, int | float]:
         what = "an integer" if kind is int else "a number of seconds"
         raise ConfigError(f"bad fault {text!r}: {key} takes {what}") from None
     return name, value
+
+
+def faults_from(specs: Iterable[str]) -> FaultConfig:
+    """The :class:`FaultConfig` of some ``KEY=VALUE`` specs (``--fault`` options)."""
+    return FaultConfig(**dict(parse_fault(text) for text in specs))  # type: ignore[arg-type]
