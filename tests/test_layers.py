@@ -60,7 +60,7 @@ def pure_modules() -> list[str]:
 
 def test_pure_modules_import_no_io_library():
     modules = pure_modules()
-    assert {"ws_stack.protocol", "ws_stack.mexc.protocol", "ws_stack.exposition"} <= set(modules)
+    assert {"ws_stack.protocol", "ws_stack.mexc.protocol", "ws_stack.monitor"} <= set(modules)
     path = os.pathsep.join(p for p in (str(PACKAGE.parent), os.environ.get("PYTHONPATH")) if p)
     result = subprocess.run(
         [sys.executable, "-c", _IMPORT_ALL, *modules],

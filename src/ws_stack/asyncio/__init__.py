@@ -6,6 +6,7 @@
   each venue (:class:`MexcConnection`, :class:`GateioConnection`);
 * :mod:`~ws_stack.asyncio.group` - subscriptions sharded over connections;
 * :mod:`~ws_stack.asyncio.monitor` - sampling, alerts, Prometheus metrics, export;
+* :mod:`~ws_stack.asyncio.exposition` - a monitor sample as Prometheus metric families;
 * :mod:`~ws_stack.asyncio.queue` - the bounded receive queue and its overflow policy;
 * :mod:`~ws_stack.asyncio.rest` - the HTTP GET of order-book snapshots;
 * :mod:`~ws_stack.asyncio.stream` - connections + handler + synchronised books;

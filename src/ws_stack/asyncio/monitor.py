@@ -35,7 +35,6 @@ from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
 from ws_stack.exceptions import ConfigError
-from ws_stack.exposition import MetricFamily, metric_families
 from ws_stack.monitor import (
     DEFAULT_RULES,
     AlertEvent,
@@ -52,10 +51,11 @@ from ws_stack.monitor import (
 )
 
 from .connection import Connection
+from .exposition import metric_families
 from .group import ConnectionGroup
 from .stream import MarketStream
 
-__all__ = ["DEFAULT_INTERVAL", "Monitor", "MonitorTarget", "process_sample", "prometheus_metric"]
+__all__ = ["DEFAULT_INTERVAL", "Monitor", "MonitorTarget", "process_sample"]
 
 logger = logging.getLogger(__name__)
 
@@ -292,16 +292,7 @@ class _SampleCollector(Collector):
                 SCRAPE_TIMEOUT
             )
         active = {rule.name for rule in monitor.alerts.active}
-        for family in metric_families(sample, monitor.alerts.rules, active):
-            yield prometheus_metric(family)
-
-
-def prometheus_metric(family: MetricFamily) -> Metric:
-    """``family`` as ``prometheus_client``'s registry takes it."""
-    metric = Metric(family.name, family.documentation, family.type)
-    for name, labels, value in family.samples:
-        metric.add_sample(name, labels, value)
-    return metric
+        yield from metric_families(sample, monitor.alerts.rules, active)
 
 
 async def _sample_of(monitor: Monitor) -> Sample:

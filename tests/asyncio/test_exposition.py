@@ -4,8 +4,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-from ws_stack.asyncio.monitor import prometheus_metric
-from ws_stack.exposition import PREFIX, metric_families
+from ws_stack.asyncio.exposition import PREFIX, metric_families
 from ws_stack.metrics import MetricsSnapshot
 from ws_stack.monitor import (
     DEFAULT_RULES,
@@ -61,8 +60,7 @@ SAMPLE = Sample(
 
 class _Fixed(Collector):
     def collect(self):
-        families = metric_families(SAMPLE, DEFAULT_RULES, {"connection_lost"})
-        return [prometheus_metric(family) for family in families]
+        return metric_families(SAMPLE, DEFAULT_RULES, {"connection_lost"})
 
 
 def parsed():

@@ -1,12 +1,11 @@
 """Prometheus exposition of a monitor :class:`~ws_stack.monitor.Sample`.
 
-Pure: :func:`metric_families` turns one sample (and the alert rules' state) into
-:class:`MetricFamily` values, the same names, types, labels and samples that
-``prometheus_client``'s metric families hold. That library is not imported here: importing
-any part of it starts with its HTTP server and WSGI modules. The asyncio monitor
-(:mod:`ws_stack.asyncio.monitor`) turns the families into the library's and hands them
-to its registry and server, which write the text format. Every name starts with
-``ws_stack_`` and carries its unit; counter samples end in ``_total``.
+:func:`metric_families` turns one sample (and the alert rules' state) into
+``prometheus_client`` metric families; the monitor hands them to the library's registry
+and HTTP server, which write the text format. It builds the library's own families, so a
+scrape makes no copy of them, and it lives in the I/O layer because importing any part
+of ``prometheus_client`` loads the library's HTTP server too. Every name starts with
+``ws_stack_`` and carries its unit; counters end in ``_total`` (the library adds it).
 
 Labels: ``venue`` and ``connection`` on what each connection counts (frames, bytes,
 connection errors, reconnects, queue, state, handler time); ``venue`` alone on what a
@@ -17,57 +16,25 @@ connections of a stream share one handler.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from collections.abc import Collection, Iterable
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ws_stack.metrics import CONNECTION_REASONS
 from ws_stack.monitor import AlertRule, Sample
 from ws_stack.state import ConnectionState
 
-__all__ = ["PREFIX", "MetricFamily", "MetricSample", "metric_families"]
+__all__ = ["PREFIX", "metric_families"]
 
 PREFIX = "ws_stack_"
 _CONNECTION = ["venue", "connection"]
 #: Quantiles of the handler time, over each connection's recent window of samples.
 _QUANTILES = (("0.5", "latency_p50_us"), ("0.99", "latency_p99_us"))
 
-MetricType = Literal["counter", "gauge", "summary"]
-
-
-class MetricSample(NamedTuple):
-    """One value of a family: its full name (with ``_total``, ``_count``...), labels."""
-
-    name: str
-    labels: dict[str, str]
-    value: float
-
-
-@dataclass(slots=True)
-class MetricFamily:
-    """One Prometheus metric family: name (without ``_total``), help, type, samples."""
-
-    name: str
-    documentation: str
-    type: MetricType
-    #: The label names :meth:`add_metric` takes values for, in order.
-    labels: Sequence[str] = ()
-    samples: list[MetricSample] = field(default_factory=list)
-
-    def add_metric(self, label_values: Sequence[str], value: float) -> None:
-        """A counter's or gauge's value for ``label_values`` (one per label name)."""
-        name = self.name + "_total" if self.type == "counter" else self.name
-        labels = dict(zip(self.labels, label_values, strict=True))
-        self.samples.append(MetricSample(name, labels, value))
-
-    def add_sample(self, name: str, labels: dict[str, str], value: float) -> None:
-        """A sample named in full (a summary's quantiles, ``_count`` and ``_sum``)."""
-        self.samples.append(MetricSample(name, labels, value))
-
 
 def metric_families(
     sample: Sample, rules: Iterable[AlertRule] = (), active: Collection[str] = ()
-) -> list[MetricFamily]:
+) -> list[Metric]:
     """The metric families of ``sample``; ``active`` names the alert rules raised."""
     frames = _counter("frames_received", "WebSocket frames received", _CONNECTION)
     received = _counter("received_bytes", "Bytes of WebSocket frames received", _CONNECTION)
@@ -78,14 +45,18 @@ def metric_families(
     connection_errors = _counter(
         "connection_errors", "Connection-level failures, by reason", [*_CONNECTION, "reason"]
     )
-    state = _gauge(
-        "connection_state",
+    state = GaugeMetricFamily(
+        PREFIX + "connection_state",
         "1 for the state the connection is in, 0 for the others",
-        [*_CONNECTION, "state"],
+        labels=[*_CONNECTION, "state"],
     )
-    depth = _gauge("queue_depth_frames", "Frames waiting in the receive queue", _CONNECTION)
-    capacity = _gauge("queue_capacity_frames", "Size of the receive queue", _CONNECTION)
-    latency = MetricFamily(
+    depth = GaugeMetricFamily(
+        PREFIX + "queue_depth_frames", "Frames waiting in the receive queue", labels=_CONNECTION
+    )
+    capacity = GaugeMetricFamily(
+        PREFIX + "queue_capacity_frames", "Size of the receive queue", labels=_CONNECTION
+    )
+    latency = Metric(
         PREFIX + "handler_latency_seconds",
         "Time the handler takes per frame (quantiles over the recent window)",
         "summary",
@@ -112,8 +83,8 @@ def metric_families(
             depth.add_metric(labels, m.queue_depth)
             capacity.add_metric(labels, m.queue_capacity)
             names = dict(zip(_CONNECTION, labels, strict=True))
-            for quantile, attribute in _QUANTILES:
-                value_us = getattr(m, attribute)
+            for quantile, field in _QUANTILES:
+                value_us = getattr(m, field)
                 if value_us is not None:
                     latency.add_sample(
                         latency.name, {**names, "quantile": quantile}, value_us / 1e6
@@ -128,7 +99,7 @@ def metric_families(
         books_out[venue] += stream.books_out_of_sync
         resyncs[venue] += stream.resyncs
 
-    families: list[MetricFamily] = [
+    families: list[Metric] = [
         frames,
         received,
         reconnects,
@@ -159,29 +130,44 @@ def metric_families(
             _counter("book_resyncs", "Order books rebuilt after a sequence gap", ["venue"]), resyncs
         )
     )
-    families.append(_per_venue(_gauge("books_live", "Order books in sync", ["venue"]), books_live))
     families.append(
         _per_venue(
-            _gauge(
-                "books_out_of_sync",
+            GaugeMetricFamily(PREFIX + "books_live", "Order books in sync", labels=["venue"]),
+            books_live,
+        )
+    )
+    families.append(
+        _per_venue(
+            GaugeMetricFamily(
+                PREFIX + "books_out_of_sync",
                 "Order books not in sync (waiting for a snapshot or unverified)",
-                ["venue"],
+                labels=["venue"],
             ),
             books_out,
         )
     )
-    alerts = _gauge("alert_active", "1 while the alert rule is raised", ["alert", "severity"])
+    alerts = GaugeMetricFamily(
+        PREFIX + "alert_active", "1 while the alert rule is raised", labels=["alert", "severity"]
+    )
     for rule in rules:
         alerts.add_metric([rule.name, rule.severity.value], float(rule.name in active))
     families.append(alerts)
 
     process = sample.process
-    cpu = _counter("process_cpu_seconds", "CPU time of the process (user and system)", [])
-    cpu.add_metric([], process.cpu_s)
-    families.append(cpu)
-    memory = _gauge("process_resident_memory_bytes", "Resident memory of the process", [])
-    memory.add_metric([], process.rss_bytes)
-    families.append(memory)
+    families.append(
+        CounterMetricFamily(
+            PREFIX + "process_cpu_seconds",
+            "CPU time of the process (user and system)",
+            value=process.cpu_s,
+        )
+    )
+    families.append(
+        GaugeMetricFamily(
+            PREFIX + "process_resident_memory_bytes",
+            "Resident memory of the process",
+            value=process.rss_bytes,
+        )
+    )
     gc_runs = _counter(
         "python_gc_collections", "Garbage-collector runs, by generation", ["generation"]
     )
@@ -191,21 +177,19 @@ def metric_families(
     return families
 
 
-def _counter(name: str, documentation: str, labels: list[str]) -> MetricFamily:
-    return MetricFamily(PREFIX + name, documentation, "counter", labels)
+def _counter(name: str, documentation: str, labels: list[str]) -> CounterMetricFamily:
+    return CounterMetricFamily(PREFIX + name, documentation, labels=labels)
 
 
-def _gauge(name: str, documentation: str, labels: list[str]) -> MetricFamily:
-    return MetricFamily(PREFIX + name, documentation, "gauge", labels)
-
-
-def _labelled(family: MetricFamily, values: Counter[tuple[str, str]]) -> MetricFamily:
+def _labelled(family: CounterMetricFamily, values: Counter[tuple[str, str]]) -> CounterMetricFamily:
     for labels, value in sorted(values.items()):
         family.add_metric(list(labels), value)
     return family
 
 
-def _per_venue(family: MetricFamily, values: Counter[str]) -> MetricFamily:
+def _per_venue(
+    family: CounterMetricFamily | GaugeMetricFamily, values: Counter[str]
+) -> CounterMetricFamily | GaugeMetricFamily:
     for venue, value in sorted(values.items()):
         family.add_metric([venue], value)
     return family
