@@ -158,6 +158,9 @@ EXPECTED: dict[str, Message] = {
         48776306,
         1606294781123,
     ),
+    "obu_full_50": _book(_BIDS20[:5], _ASKS20[:5], True, None, 8000, T0 + 650),
+    "obu_delta": _book([("37000.5", "0.3")], [], False, 8001, 8003, T0 + 670),
+    "obu_delta_delete": _book([("37000", "0")], [("37001.5", "2.5")], False, 9001, 9001, T0 + 690),
     "order_book": _book(_BIDS20[:5], _ASKS20[:5], True, None, 48791820, T0 + 700),
     "order_book_docs": _book(
         [("19079.55", "0.0195"), ("19079.07", "0.7341")],

@@ -99,6 +99,9 @@ def test_detect_type(name, msg_type, kind):
         "order_book_update_docs",
         "order_book",
         "order_book_docs",
+        "obu_full_50",
+        "obu_delta",
+        "obu_delta_delete",
     ],
 )
 def test_compact_updates_never_need_the_envelope_decode(monkeypatch, name, kind):
@@ -423,3 +426,28 @@ def test_nesting_deeper_than_msgspec_recurses_is_malformed_json(frame):
     with pytest.raises(FrameError) as info:
         decode(frame)
     assert info.value.reason is FrameErrorReason.MALFORMED_JSON
+
+
+def test_obu_symbol_comes_from_the_stream_whatever_the_depth():
+    for depth in (50, 400):
+        frame = enc.encode_obu("ETH_USDT", depth, [], [], 5, 1_700_000_000_000, first_id=5)
+        update = decoder.parse_obu(frame)
+        assert update.symbol == "ETH_USDT" and not update.is_snapshot
+        assert (update.first_update_id, update.last_update_id) == (5, 5)
+
+
+def test_obu_with_the_time_between_event_and_result_takes_the_slow_path():
+    frame = (
+        '{"channel":"spot.obu","event":"update","time_ms":1000,"result":{"t":1000,'
+        '"full":true,"s":"ob.BTC_USDT.50","u":7,"b":[["1","2"]],"a":[]}}'
+    )
+    assert decoder.detect_type(frame) is T.ORDER_BOOK
+    assert decoder.parse_any_order_book(frame).last_update_id == 7
+    assert decoder.parse_update(frame).is_snapshot
+
+
+def test_obu_parser_rejects_another_channel():
+    frame = enc.encode_order_book_update("BTC_USDT", [], [], 1, 2, 1_700_000_000_000)
+    with pytest.raises(FrameError) as info:
+        decoder.parse_obu(frame)
+    assert info.value.reason is FrameErrorReason.INVALID_FIELD

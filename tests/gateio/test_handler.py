@@ -79,7 +79,7 @@ def test_callbacks_get_only_their_type():
     for case in GOOD:
         handler.handle(case.frame)
     assert books and all(type(book) is OrderBookUpdate for book in books)
-    assert len(books) == sum(1 for case in GOOD if case.case.startswith("order_book"))
+    assert len(books) == sum(1 for case in GOOD if case.case.startswith(("order_book", "obu")))
 
 
 @pytest.mark.parametrize("case", BAD, ids=[case.case for case in BAD])

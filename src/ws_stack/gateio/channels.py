@@ -7,6 +7,7 @@ __all__ = [
     "EVENT_SUBSCRIBE",
     "EVENT_UNSUBSCRIBE",
     "EVENT_UPDATE",
+    "OBU",
     "ORDER_BOOK",
     "ORDER_BOOK_UPDATE",
     "PING",
@@ -18,6 +19,8 @@ TRADES = "spot.trades"
 BOOK_TICKER = "spot.book_ticker"
 ORDER_BOOK_UPDATE = "spot.order_book_update"
 ORDER_BOOK = "spot.order_book"
+#: Order book v2: full books in band, then ``U``/``u`` deltas; streams ``ob.{pair}.{depth}``.
+OBU = "spot.obu"
 PING = "spot.ping"
 PONG = "spot.pong"
 

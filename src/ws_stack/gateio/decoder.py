@@ -12,7 +12,7 @@ Two cheap steps per frame:
   moves the fields into the public message; levels are never copied. ``strict=False``
   turns Gate's numeric strings into numbers, and the ``Price``/``Size`` bounds reject
   NaN, infinity, negative and absurd values in C.
-* :func:`parse_update` does both for the four update channels in one decode (the
+* :func:`parse_update` does both for the five update channels in one decode (the
   ``channel`` tag picks the Struct inside msgspec): the handler's path for nearly all
   traffic, which leaves every other frame to the two steps above.
 
@@ -32,6 +32,7 @@ from ws_stack.gateio.channels import (
     EVENT_SUBSCRIBE,
     EVENT_UNSUBSCRIBE,
     EVENT_UPDATE,
+    OBU,
     ORDER_BOOK,
     ORDER_BOOK_UPDATE,
     PONG,
@@ -59,6 +60,7 @@ __all__ = [
     "parse_any_order_book",
     "parse_book_ticker",
     "parse_control",
+    "parse_obu",
     "parse_order_book",
     "parse_order_book_update",
     "parse_trade",
@@ -81,6 +83,7 @@ _TYPE_BY_UPDATE_CHANNEL: dict[str, WebSocketMessageType] = {
     BOOK_TICKER: WebSocketMessageType.BOOK_TICKER,
     ORDER_BOOK_UPDATE: WebSocketMessageType.ORDER_BOOK,
     ORDER_BOOK: WebSocketMessageType.ORDER_BOOK,
+    OBU: WebSocketMessageType.ORDER_BOOK,
 }
 
 _MARKER = '"channel":"'
@@ -90,9 +93,11 @@ _MARKER_LEN = len(_MARKER)
 # as the longest channel plus its event, so it never reaches past the `result` key.
 _UPDATE_TAIL = '","event":"update","result":{'
 _WINDOW = max(len(channel) for channel in _TYPE_BY_UPDATE_CHANNEL) + len('","event":"update"')
-#: The window -> the message type it names.
+#: The window -> the message type it names. ``spot.obu`` is shorter than the window, which
+#: then reaches into the result: its key holds the result's first key, ``"t"``, where Gate
+#: and ws_stack's encoder put it (a frame with another first key takes the slow path).
 _FAST_STR: dict[str, WebSocketMessageType] = {
-    (channel + _UPDATE_TAIL)[:_WINDOW]: msg_type
+    (channel + _UPDATE_TAIL + ('"t":' if channel == OBU else ""))[:_WINDOW]: msg_type
     for channel, msg_type in _TYPE_BY_UPDATE_CHANNEL.items()
 }
 _FAST_BYTES: dict[bytes, WebSocketMessageType] = {
@@ -282,7 +287,46 @@ class _OrderBookFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_B
         return self.result.to_message()
 
 
-# The update pushes of all four channels as one tagged union, for parse_update: the same
+class _ObuResult(msgspec.Struct, gc=False):
+    #: The stream, ``ob.{pair}.{depth}``.
+    s: str
+    u: int
+    #: Absent on a full push; the first id of an incremental one.
+    U: int | None = None
+    b: list[Level] | None = None
+    a: list[Level] | None = None
+    t: int | None = None
+    full: bool = False
+
+    def __post_init__(self) -> None:
+        # msgspec reports a ValueError raised here as a ValidationError of the frame.
+        if not (self.s.startswith("ob.") and self.s.count(".") >= 2):
+            raise ValueError(f"stream {self.s!r} is not ob.<pair>.<depth>")
+        if not self.full and self.U is None:
+            raise ValueError("an incremental push needs U")
+
+    def to_message(self) -> OrderBookUpdate:
+        bids, asks = self.b, self.a
+        return OrderBookUpdate(
+            _GATEIO,
+            self.s[3 : self.s.rindex(".")],
+            bids if bids is not None else [],
+            asks if asks is not None else [],
+            self.full,
+            self.U,
+            self.u,
+            self.t,
+        )
+
+
+class _ObuFrame(msgspec.Struct, gc=False, tag_field="channel", tag=OBU):
+    result: _ObuResult
+
+    def to_message(self) -> OrderBookUpdate:
+        return self.result.to_message()
+
+
+# The update pushes of all five channels as one tagged union, for parse_update: the same
 # shapes, and the event must be "update" (what detect_type requires of them too).
 class _TradePush(_TradeFrame, gc=False, tag=TRADES):
     event: Literal["update"]
@@ -297,6 +341,10 @@ class _OrderBookUpdatePush(_OrderBookUpdateFrame, gc=False, tag=ORDER_BOOK_UPDAT
 
 
 class _OrderBookPush(_OrderBookFrame, gc=False, tag=ORDER_BOOK):
+    event: Literal["update"]
+
+
+class _ObuPush(_ObuFrame, gc=False, tag=OBU):
     event: Literal["update"]
 
 
@@ -325,12 +373,13 @@ _decode_order_book_update = msgspec.json.Decoder(_OrderBookUpdateFrame, strict=F
 _decode_order_book = msgspec.json.Decoder(_OrderBookFrame, strict=False).decode
 # Both order-book channels share WebSocketMessageType.ORDER_BOOK; the channel tag picks the
 # shape inside the same single decode, so routing never has to read the channel twice.
+_decode_obu = msgspec.json.Decoder(_ObuFrame, strict=False).decode
 _decode_any_order_book = msgspec.json.Decoder(
-    _OrderBookUpdateFrame | _OrderBookFrame, strict=False
+    _OrderBookUpdateFrame | _OrderBookFrame | _ObuFrame, strict=False
 ).decode
 _decode_control = msgspec.json.Decoder(_ControlFrame, strict=False).decode
 _decode_update = msgspec.json.Decoder(
-    _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush,
+    _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush | _ObuPush,
     strict=False,
 ).decode
 
@@ -393,8 +442,21 @@ def parse_order_book(frame: bytes | str) -> OrderBookUpdate:
         raise _frame_error(ORDER_BOOK, exc, frame) from None
 
 
+def parse_obu(frame: bytes | str) -> OrderBookUpdate:
+    """A ``spot.obu`` (order book v2) push -> :class:`OrderBookUpdate`.
+
+    A full push (``"full": true``) is a whole book: ``is_snapshot``, ``last_update_id`` =
+    ``u``. An incremental one has ``first_update_id`` = ``U`` and ``last_update_id`` =
+    ``u``. The symbol is the pair of the stream ``ob.{pair}.{depth}``.
+    """
+    try:
+        return _decode_obu(frame).result.to_message()
+    except _DECODE_ERRORS as exc:
+        raise _frame_error(OBU, exc, frame) from None
+
+
 def parse_any_order_book(frame: bytes | str) -> OrderBookUpdate:
-    """Either order-book channel, told apart by its ``channel`` within the same decode.
+    """Any order-book channel, told apart by its ``channel`` within the same decode.
 
     This is the parser for frames :func:`detect_type` calls ``ORDER_BOOK``.
     """
@@ -405,7 +467,7 @@ def parse_any_order_book(frame: bytes | str) -> OrderBookUpdate:
 
 
 def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | None:
-    """An update push of any of the four channels in one decode, or ``None``.
+    """An update push of any of the five channels in one decode, or ``None``.
 
     The ``channel`` tag picks the shape inside msgspec, so a frame is detected, routed and
     parsed in one call: the handler's shortcut for the pushes that are nearly all traffic.

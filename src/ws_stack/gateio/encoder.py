@@ -24,6 +24,7 @@ from ws_stack.gateio.channels import (
     EVENT_SUBSCRIBE,
     EVENT_UNSUBSCRIBE,
     EVENT_UPDATE,
+    OBU,
     ORDER_BOOK,
     ORDER_BOOK_UPDATE,
     PING,
@@ -38,6 +39,7 @@ __all__ = [
     "encode_ack",
     "encode_book_ticker",
     "encode_error",
+    "encode_obu",
     "encode_order_book",
     "encode_order_book_update",
     "encode_ping",
@@ -184,6 +186,35 @@ def encode_order_book_update(
         }
     )
     return _push(ORDER_BOOK_UPDATE, result, time_ms if push_time_ms is None else push_time_ms)
+
+
+def encode_obu(
+    symbol: str,
+    depth: int,
+    bids: Iterable[LevelLike],
+    asks: Iterable[LevelLike],
+    last_id: int,
+    time_ms: int,
+    *,
+    first_id: int | None = None,
+    full: bool = False,
+    push_time_ms: int | None = None,
+) -> str:
+    """A ``spot.obu`` (order book v2) push of the stream ``ob.{symbol}.{depth}``.
+
+    ``full=True`` is a whole book (``"full": true``, ``u`` = ``last_id``, no ``U``);
+    otherwise an incremental push from ``first_id`` to ``last_id``.
+    """
+    result: dict[str, Any] = {"t": time_ms}
+    if full:
+        result["full"] = True
+    result["s"] = f"ob.{symbol}.{depth}"
+    if first_id is not None:
+        result["U"] = first_id
+    result["u"] = last_id
+    result["b"] = _levels(bids)
+    result["a"] = _levels(asks)
+    return _push(OBU, result, time_ms if push_time_ms is None else push_time_ms)
 
 
 def encode_order_book(
