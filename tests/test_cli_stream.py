@@ -159,3 +159,14 @@ def test_bad_monitor_or_fault_settings_exit_2(capsys, option, message):
     argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "1", *option]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_stream_keeps_an_obu_book_and_resyncs_by_resubscribing(capsys):
+    argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--channels", "obu",
+            "--duration", "2", "--fault", "gap-every=10"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    book = re.search(r"book live, (\d+) snapshots, \d+ deltas, (\d+) resyncs", out)
+    assert book is not None, out
+    snapshots, resyncs = int(book.group(1)), int(book.group(2))
+    assert resyncs >= 1 and snapshots == resyncs + 1

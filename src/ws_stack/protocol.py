@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 import itertools
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar, NamedTuple
 
 import msgspec
@@ -48,6 +48,14 @@ class ChannelKind(enum.Enum):
     DEPTH = "depth"
     #: Periodic top-N order-book snapshots (MEXC ``limit.depth``, Gate ``order_book``).
     DEPTH_SNAPSHOT = "depth_snapshot"
+    #: Order book v2 (Gate ``spot.obu``): a full book in band on subscribing, then deltas;
+    #: after a gap the stream is subscribed again for a new full book (no REST snapshot).
+    ORDER_BOOK_V2 = "obu"
+
+    @property
+    def carries_book(self) -> bool:
+        """Whether the stream's updates keep a local order book."""
+        return self is not ChannelKind.TRADES and self is not ChannelKind.BOOK_TICKER
 
 
 class Subscription(msgspec.Struct, frozen=True, order=True):
@@ -122,6 +130,8 @@ class VenueProtocol(ABC):
     max_subscriptions: ClassVar[int | None]
     #: How often the venue wants an application-level ping, in seconds.
     heartbeat_interval: ClassVar[float]
+    #: The channel kinds the venue offers.
+    channel_kinds: ClassVar[frozenset[ChannelKind]]
 
     # -- symbols and channels ----------------------------------------------------
 
@@ -143,7 +153,18 @@ class VenueProtocol(ABC):
         except ValueError:
             choices = ", ".join(k.value for k in ChannelKind)
             raise ConfigError(f"unknown channel kind {kind!r}: choose from {choices}") from None
+        cls.check_kinds([kind])
         return Subscription(cls.normalize_symbol(symbol), kind)
+
+    @classmethod
+    def check_kinds(cls, kinds: Iterable[ChannelKind]) -> None:
+        """Raise :class:`ConfigError` for a channel kind the venue does not offer."""
+        for kind in kinds:
+            if kind not in cls.channel_kinds:
+                offered = ", ".join(k.value for k in ChannelKind if k in cls.channel_kinds)
+                raise ConfigError(
+                    f"{cls.venue.value} has no {kind.value} channel: choose from {offered}"
+                )
 
     @classmethod
     def check_subscription_count(cls, count: int) -> None:

@@ -4,7 +4,7 @@ import pytest
 from conftest import fast_config, wait_until
 
 from ws_stack.asyncio.stream import MarketStream, format_status_line, format_summary
-from ws_stack.exceptions import ConnectionFailed
+from ws_stack.exceptions import ConfigError, ConnectionFailed
 from ws_stack.messages import Venue
 from ws_stack.protocol import ChannelKind
 from ws_stack.reconnect import ReconnectionPolicy
@@ -241,3 +241,51 @@ def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
             assert stream.snapshot_errors == 2 and len(calls) == 3
 
     run(test)
+
+
+def _obu_stream(sim, **kwargs):
+    return MarketStream(
+        Venue.GATEIO,
+        ["BTC_USDT"],
+        [ChannelKind.ORDER_BOOK_V2],
+        url=sim.ws_url,
+        rest_url=sim.rest_url,
+        config=fast_config(),
+        **kwargs,
+    )
+
+
+def test_obu_book_follows_the_venue_without_rest(run):
+    async def test():
+        config = SimConfig(symbols=("BTC_USDT",), rate_hz=100)
+        async with VenueSimulator(Venue.GATEIO, config) as sim, _obu_stream(sim) as stream:
+            sync = stream.books["BTC_USDT"]
+            await wait_until(lambda: in_sync_with(sync, sim) and sync.deltas_applied > 20)
+        assert sync.snapshots == 1 and sync.resyncs == 0
+        assert sim.stats.rest_requests == 0
+
+    run(test)
+
+
+def test_obu_gap_resyncs_by_subscribing_again_and_counts(run):
+    async def test():
+        faults = FaultConfig(gap_every=15)
+        config = SimConfig(symbols=("BTC_USDT",), rate_hz=100, faults=faults)
+        async with VenueSimulator(Venue.GATEIO, config) as sim, _obu_stream(sim) as stream:
+            sync = stream.books["BTC_USDT"]
+            await wait_until(lambda: sync.resyncs >= 2)
+            await wait_until(lambda: in_sync_with(sync, sim))
+            assert stream.summary().resyncs == sync.resyncs
+        assert sim.stats.faults["gap"] >= 2
+        # One full book per subscription: the first, then one per resync.
+        assert sync.snapshots >= 3 and sim.stats.unsubscriptions >= 2
+        assert sim.stats.rest_requests == 0
+
+    run(test)
+
+
+def test_obu_and_depth_for_one_book_are_refused():
+    with pytest.raises(ConfigError, match="obu channel keeps its own order book"):
+        MarketStream(Venue.GATEIO, ["BTC_USDT"], [ChannelKind.DEPTH, ChannelKind.ORDER_BOOK_V2])
+    with pytest.raises(ConfigError, match="mexc has no obu channel"):
+        MarketStream(Venue.MEXC, ["BTCUSDT"], [ChannelKind.ORDER_BOOK_V2])

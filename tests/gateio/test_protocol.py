@@ -30,6 +30,17 @@ def test_channels_and_payloads():
     assert P.channel(sub("book_ticker")) == "spot.book_ticker:BTC_USDT"
     assert P.channel(sub("depth")) == "spot.order_book_update:BTC_USDT,100ms"
     assert P.channel(sub("depth_snapshot")) == "spot.order_book:BTC_USDT,20,100ms"
+    assert P.channel(sub("obu")) == "spot.obu:ob.BTC_USDT.50"
+
+
+def test_obu_request():
+    (request,) = P.subscribe_requests([sub("obu")])
+    body = json.loads(request.text)
+    assert (body["channel"], body["event"], body["payload"]) == (
+        "spot.obu",
+        "subscribe",
+        ["ob.BTC_USDT.50"],
+    )
 
 
 def test_one_request_per_subscription_with_unique_ids():

@@ -119,3 +119,8 @@ def test_snapshot_nesting_bomb_is_malformed_json(bomb):
     with pytest.raises(FrameError) as info:
         P.parse_snapshot(body, "BTCUSDT")
     assert info.value.reason is FrameErrorReason.MALFORMED_JSON
+
+
+def test_order_book_v2_is_not_a_mexc_channel():
+    with pytest.raises(ConfigError, match="mexc has no obu channel: choose from trades, "):
+        P.subscription("BTCUSDT", "obu")

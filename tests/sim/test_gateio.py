@@ -1,6 +1,7 @@
 import msgspec
 import pytest
 
+from ws_stack.book import ApplyResult, LocalOrderBook
 from ws_stack.gateio import encoder
 from ws_stack.messages import (
     BookTicker,
@@ -16,7 +17,7 @@ from ws_stack.sim.gateio import SimulatedGateio, parse_subscription
 from ws_stack.sim.market import Market
 from ws_stack.sim.session import StreamKind
 
-from .helpers import Decoded, make_session
+from .helpers import Decoded, apply_all, assert_same_book, make_session
 
 PAIRS = ("BTC_USDT", "ETH_USDT")
 
@@ -226,3 +227,68 @@ def test_rest_errors(path, query, status, label):
 def test_wire_symbol():
     assert SimulatedGateio.wire_symbol("BTCUSDT") == "BTC_USDT"
     assert SimulatedGateio.wire_symbol("eth_btc") == "ETH_BTC"
+
+
+@pytest.mark.parametrize("depth", [50, 400])
+def test_obu_opens_with_a_full_book_then_deltas_follow_on(depth):
+    session = make_session(Venue.GATEIO)
+    (ack,) = session.receive(subscribe("spot.obu", [f"ob.BTC_USDT.{depth}"]), 0)
+    assert decode(ack)["result"] == {"status": "success"}
+    decoded = Decoded(Venue.GATEIO)
+    for slot in range(30):
+        for push in session.push_slot(1_700_000_000_000 + slot):
+            decoded.feed(push.frame)
+    assert decoded.errors == []
+    first, *deltas = decoded.of(OrderBookUpdate)
+    assert first.is_snapshot and first.first_update_id is None
+    assert deltas and not any(u.is_snapshot for u in deltas)
+    previous = first.last_update_id
+    for delta in deltas:
+        assert delta.first_update_id == previous + 1
+        previous = delta.last_update_id
+    book = LocalOrderBook(Venue.GATEIO, "BTC_USDT")
+    assert apply_all(book, [first, *deltas]) == [ApplyResult.SNAPSHOT] + [
+        ApplyResult.APPLIED
+    ] * len(deltas)
+    assert_same_book(book, session.market["BTC_USDT"].book(Venue.GATEIO))
+
+
+def test_obu_duplicate_subscription_is_refused_and_resubscribing_sends_a_new_full_book():
+    session = make_session(Venue.GATEIO)
+    session.receive(subscribe("spot.obu", ["ob.BTC_USDT.50"], 1), 0)
+    (refusal,) = session.receive(subscribe("spot.obu", ["ob.BTC_USDT.50"], 2), 0)
+    assert decode(refusal)["error"] == {"code": 2, "message": "Alert sub ob.BTC_USDT.50"}
+    decoded = Decoded(Venue.GATEIO)
+    for _ in range(3):
+        for push in session.push_slot(0):
+            decoded.feed(push.frame)
+    session.receive(subscribe("spot.obu", ["ob.BTC_USDT.50"], 3, event="unsubscribe"), 0)
+    session.receive(subscribe("spot.obu", ["ob.BTC_USDT.50"], 4), 0)
+    for push in session.push_slot(0):
+        decoded.feed(push.frame)
+    snapshots = [u.is_snapshot for u in decoded.of(OrderBookUpdate)]
+    assert snapshots[0] and snapshots[-1] and snapshots.count(True) == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "words"),
+    [
+        (["BTC_USDT"], "ob.<pair>.<depth>"),
+        (["ob.BTC_USDT.100"], "depth in"),
+        (["ob.BTC_XXX.50"], "unknown currency pair BTC_XXX"),
+        (["ob.BTC_USDT.50", "ob.ETH_USDT.50"], "ob.<pair>.<depth>"),
+    ],
+)
+def test_obu_bad_payloads(payload, words):
+    assert words in parse_subscription("spot.obu", payload, PAIRS)
+
+
+def test_obu_gap_fault_skips_ids():
+    session = make_session(Venue.GATEIO, faults=FaultConfig(gap_every=3))
+    session.receive(subscribe("spot.obu", ["ob.BTC_USDT.50"]), 0)
+    decoded = Decoded(Venue.GATEIO)
+    for _ in range(12):
+        for push in session.push_slot(0):
+            decoded.feed(push.frame)
+    book = LocalOrderBook(Venue.GATEIO, "BTC_USDT")
+    assert ApplyResult.GAP in apply_all(book, decoded.of(OrderBookUpdate))

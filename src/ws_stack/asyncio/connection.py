@@ -258,6 +258,7 @@ class Connection(VenueProtocol):
 
     def _add_subscriptions(self, subscriptions: Iterable[Subscription]) -> list[Subscription]:
         new = [sub for sub in dict.fromkeys(subscriptions) if sub not in self._subscriptions]
+        self.check_kinds(sub.kind for sub in new)
         self.check_subscription_count(len(self._subscriptions) + len(new))
         for sub in new:
             self._subscriptions[sub] = None
@@ -284,6 +285,22 @@ class Connection(VenueProtocol):
             self._refused.pop(sub, None)
         if gone and self.state is ConnectionState.CONNECTED:
             await self._send_requests(self.unsubscribe_requests(gone))
+
+    async def resubscribe(self, *subscriptions: Subscription) -> None:
+        """Unsubscribe and subscribe again, now, to streams this connection carries.
+
+        For a stream that starts with a full book (Gate.io ``spot.obu``), this is how a
+        broken book gets a new one. Not connected: nothing to do, the reconnection
+        subscribes anyway.
+        """
+        self._check_usable()
+        carried = [sub for sub in dict.fromkeys(subscriptions) if sub in self._subscriptions]
+        if carried and self.state is ConnectionState.CONNECTED:
+            for sub in carried:
+                self._active.discard(sub)
+            await self._send_requests(
+                self.unsubscribe_requests(carried) + self.subscribe_requests(carried)
+            )
 
     def _check_usable(self) -> None:
         if self.state is ConnectionState.ERROR:

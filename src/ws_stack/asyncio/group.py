@@ -176,6 +176,16 @@ class ConnectionGroup:
         for connection, subs in by_connection.items():
             await connection.unsubscribe(*subs)
 
+    async def resubscribe(self, *subscriptions: Subscription) -> None:
+        """Unsubscribe and subscribe again, on the connections that carry them."""
+        by_connection: dict[Connection, list[Subscription]] = {}
+        for subscription in dict.fromkeys(subscriptions):
+            connection = self._owner.get(subscription)
+            if connection is not None:
+                by_connection.setdefault(connection, []).append(subscription)
+        for connection, subs in by_connection.items():
+            await connection.resubscribe(*subs)
+
     async def wait_closed(self) -> None:
         """Wait until every connection stops; raise as soon as one fails."""
         waiters = [asyncio.create_task(c.wait_closed()) for c in self._connections]

@@ -2,9 +2,10 @@
 
 :class:`MarketStream` is what ``ws-stack stream`` and ``ws-stack record`` run. It
 subscribes to the requested channels of each symbol (sharded over as many connections as
-the venue needs), keeps one :class:`~ws_stack.book_sync.BookSync` per symbol when depth is
-subscribed, fetches REST snapshots whenever a book asks for one, and reports a
-:class:`StreamSummary` on demand.
+the venue needs), keeps one :class:`~ws_stack.book_sync.BookSync` per symbol when an
+order-book channel is subscribed, and reports a :class:`StreamSummary` on demand. A book
+that asks for a snapshot gets one from REST, or, on Gate.io's ``spot.obu`` (which has no
+REST snapshot), by subscribing to the stream again: its first push is a full book.
 """
 
 from __future__ import annotations
@@ -116,7 +117,15 @@ class MarketStream:
         self._snapshot_retry_delay = snapshot_retry_delay
         self._insecure_rest = self.group.config.insecure_skip_tls_verify
         self.books: dict[str, BookSync] = {}
-        if books and (ChannelKind.DEPTH in kinds or ChannelKind.DEPTH_SNAPSHOT in kinds):
+        book_kinds = [kind for kind in kinds if kind.carries_book]
+        #: Books of spot.obu are rebuilt by subscribing again, the others from REST.
+        self._in_band = ChannelKind.ORDER_BOOK_V2 in book_kinds
+        if self._in_band and len(book_kinds) > 1:
+            raise ConfigError(
+                "the obu channel keeps its own order book: subscribe to obu, or to depth "
+                "and depth_snapshot, not both"
+            )
+        if books and book_kinds:
             self.books = {symbol: BookSync(venue, symbol) for symbol in self.symbols}
             self.handler.on(WebSocketMessageType.ORDER_BOOK, self._on_book)
             for connection in self.group.connections:
@@ -197,9 +206,7 @@ class MarketStream:
     def _books_of(self, connection: Connection) -> list[BookSync]:
         """The books whose depth ``connection`` carries."""
         symbols = dict.fromkeys(
-            sub.symbol
-            for sub in connection.subscriptions
-            if sub.kind in (ChannelKind.DEPTH, ChannelKind.DEPTH_SNAPSHOT)
+            sub.symbol for sub in connection.subscriptions if sub.kind.carries_book
         )
         return [self.books[symbol] for symbol in symbols if symbol in self.books]
 
@@ -232,7 +239,29 @@ class MarketStream:
     def _on_book(self, update: OrderBookUpdate) -> None:
         sync = self.books.get(update.symbol)
         if sync is not None and sync.apply(update) and not self._closing:
-            self._fetch_snapshot(sync)
+            if self._in_band:
+                self._subscribe_again(sync)
+            else:
+                self._fetch_snapshot(sync)
+
+    def _subscribe_again(self, sync: BookSync) -> None:
+        """Ask the venue for a new full book of ``sync`` (spot.obu: no REST snapshot)."""
+        token = sync.snapshot_requested()
+        subscription = Subscription(sync.symbol, ChannelKind.ORDER_BOOK_V2)
+        task = asyncio.create_task(
+            self._renew(subscription, sync, token), name=f"resubscribe-{sync.symbol}"
+        )
+        self._fetches.add(task)
+        task.add_done_callback(self._fetches.discard)
+
+    async def _renew(self, subscription: Subscription, sync: BookSync, token: int) -> None:
+        try:
+            await self.group.resubscribe(subscription)
+        except Exception as exc:
+            self.snapshot_errors += 1
+            logger.warning("resubscribing %s failed: %s", subscription, exc)
+            await asyncio.sleep(self._snapshot_retry_delay)
+            sync.snapshot_failed(token)
 
     def _on_ticker(self, ticker: BookTicker) -> None:
         self._tickers[ticker.symbol] = ticker

@@ -16,7 +16,7 @@ import msgspec
 
 from ws_stack.exceptions import ConfigError, FrameError, FrameErrorReason
 from ws_stack.gateio import decoder
-from ws_stack.gateio.channels import BOOK_TICKER, ORDER_BOOK, ORDER_BOOK_UPDATE, TRADES
+from ws_stack.gateio.channels import BOOK_TICKER, OBU, ORDER_BOOK, ORDER_BOOK_UPDATE, TRADES
 from ws_stack.gateio.encoder import encode_ping, encode_subscribe_request
 from ws_stack.messages import Level, OrderBookUpdate, Pong, SubscriptionAck, Venue, VenueError
 from ws_stack.protocol import (
@@ -38,6 +38,7 @@ _CHANNELS: dict[ChannelKind, str] = {
     ChannelKind.BOOK_TICKER: BOOK_TICKER,
     ChannelKind.DEPTH: ORDER_BOOK_UPDATE,
     ChannelKind.DEPTH_SNAPSHOT: ORDER_BOOK,
+    ChannelKind.ORDER_BOOK_V2: OBU,
 }
 
 
@@ -63,10 +64,13 @@ class GateioProtocol(VenueProtocol):
     max_subscriptions: ClassVar[int | None] = None
     #: Gate.io closes quiet sockets after ~60 s; it answers ``spot.ping`` every ~15 s.
     heartbeat_interval: ClassVar[float] = 15.0
+    channel_kinds: ClassVar[frozenset[ChannelKind]] = frozenset(_CHANNELS)
     #: Update interval of ``spot.order_book_update`` and ``spot.order_book``.
     interval: ClassVar[str] = "100ms"
     #: Levels of the ``spot.order_book`` snapshot channel (5, 10, 20, 50 or 100).
     snapshot_depth: ClassVar[int] = 20
+    #: Levels of the ``spot.obu`` book (50, pushed every 20 ms, or 400, every 100 ms).
+    obu_depth: ClassVar[int] = 50
 
     @classmethod
     def normalize_symbol(cls, symbol: str) -> str:
@@ -94,6 +98,8 @@ class GateioProtocol(VenueProtocol):
             return [subscription.symbol, cls.interval]
         if kind is ChannelKind.DEPTH_SNAPSHOT:
             return [subscription.symbol, str(cls.snapshot_depth), cls.interval]
+        if kind is ChannelKind.ORDER_BOOK_V2:
+            return [f"ob.{subscription.symbol}.{cls.obu_depth}"]
         return [subscription.symbol]
 
     @classmethod

@@ -53,6 +53,7 @@ class MexcProtocol(VenueProtocol):
     max_subscriptions: ClassVar[int | None] = MAX_SUBSCRIPTIONS
     #: MEXC drops a connection after 60 s without traffic; it asks for a PING every ~20 s.
     heartbeat_interval: ClassVar[float] = 20.0
+    channel_kinds: ClassVar[frozenset[ChannelKind]] = frozenset(_KINDS)
     #: Push interval of the aggregated channels (``100ms`` or ``10ms``).
     interval: ClassVar[str] = "100ms"
     #: Levels of the ``limit.depth`` snapshot channel (5, 10 or 20).

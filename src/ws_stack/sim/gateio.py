@@ -16,6 +16,7 @@ from ws_stack.gateio.channels import (
     BOOK_TICKER,
     EVENT_SUBSCRIBE,
     EVENT_UNSUBSCRIBE,
+    OBU,
     ORDER_BOOK,
     ORDER_BOOK_UPDATE,
     PING,
@@ -42,6 +43,7 @@ CODE_INVALID_ARGUMENT = 2
 _UPDATE_INTERVALS = ("20ms", "100ms")
 _BOOK_LEVELS = ("5", "10", "20", "50", "100")
 _BOOK_INTERVALS = ("100ms", "1000ms")
+_OBU_DEPTHS = ("50", "400")
 _REST_MAX_LIMIT = 100
 _REST_DEFAULT_LIMIT = 10
 
@@ -94,6 +96,24 @@ def parse_subscription(
                 StreamKind.DEPTH_SNAPSHOT,
                 depth=int(payload[1]),
                 interval=payload[2],
+            )
+        ]
+    if channel == OBU:
+        if len(payload) != 1:
+            return "payload must be [ob.<pair>.<depth>]"
+        prefix, _, rest = payload[0].partition(".")
+        pair, _, depth = rest.rpartition(".")
+        if prefix != "ob" or not pair or depth not in _OBU_DEPTHS:
+            return f"payload must be [ob.<pair>.<depth>] with depth in {list(_OBU_DEPTHS)}"
+        if pair not in pairs:
+            return f"unknown currency pair {pair}"
+        return [
+            Stream(
+                f"{channel}:{payload[0]}",
+                pair,
+                StreamKind.DEPTH_DELTA,
+                depth=int(depth),
+                full_first=True,
             )
         ]
     return f"unknown channel {channel}"
@@ -153,6 +173,19 @@ class GateioSession(Session):
                     channel, event, CODE_INVALID_ARGUMENT, streams, request_id, time_ms=now_ms
                 )
             ]
+        if channel == OBU and event == EVENT_SUBSCRIBE and streams[0].key in self.streams:
+            # One subscription per stream and connection: Gate refuses the second.
+            self.stats.subscription_errors += 1
+            return [
+                encoder.encode_error(
+                    channel,
+                    event,
+                    CODE_INVALID_ARGUMENT,
+                    f"Alert sub {payload[0]}",
+                    request_id,
+                    time_ms=now_ms,
+                )
+            ]
         for stream in streams:
             if event == EVENT_SUBSCRIBE:
                 self._open(stream)
@@ -195,7 +228,23 @@ class GateioSession(Session):
         last: int,
         now_ms: int,
     ) -> Frame:
+        if stream.full_first:
+            return encoder.encode_obu(
+                stream.symbol, stream.depth, bids, asks, last, now_ms, first_id=first
+            )
         return encoder.encode_order_book_update(stream.symbol, bids, asks, first, last, now_ms)
+
+    def render_full(
+        self,
+        stream: Stream,
+        bids: list[LevelText],
+        asks: list[LevelText],
+        version: int,
+        now_ms: int,
+    ) -> Frame:
+        return encoder.encode_obu(
+            stream.symbol, stream.depth, bids, asks, version, now_ms, full=True
+        )
 
     def render_snapshot(
         self,

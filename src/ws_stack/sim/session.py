@@ -79,6 +79,10 @@ class Stream:
     cursor: int = 0
     #: Last trade delivered (``TRADE_EACH`` streams stop mid-tick on a malformed push).
     last_trade_id: int = 0
+    #: A ``DEPTH_DELTA`` stream that opens with a full book (Gate.io ``spot.obu``).
+    full_first: bool = False
+    #: Whether that full book has been sent.
+    full_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +186,14 @@ class Session(ABC):
         self, stream: Stream, market: SymbolMarket, now_ms: int, pushes: list[Push]
     ) -> None:
         kind = stream.kind
+        if stream.full_first and not stream.full_sent:
+            # The first push of such a stream is its whole book; the deltas follow on.
+            bids, asks = market.top(stream.depth)
+            frame = self.render_full(stream, bids, asks, market.version, now_ms)
+            stream.full_sent = True
+            stream.cursor = market.version
+            pushes.append(Push(stream.key, frame))
+            return
         action = self.plan.decide(kind is StreamKind.DEPTH_DELTA)
         if action is PushAction.MALFORMED:
             # The data stays pending (cursor unchanged) and goes out with the next push,
@@ -305,6 +317,17 @@ class Session(ABC):
         now_ms: int,
     ) -> Frame:
         """A ``DEPTH_SNAPSHOT`` push of the top levels at ``version``."""
+
+    def render_full(
+        self,
+        stream: Stream,
+        bids: list[LevelText],
+        asks: list[LevelText],
+        version: int,
+        now_ms: int,
+    ) -> Frame:
+        """The full book a ``full_first`` stream opens with (a venue that has one)."""
+        raise NotImplementedError(f"{self.venue.value} has no stream that opens with a full book")
 
     @abstractmethod
     def render_ticker(
