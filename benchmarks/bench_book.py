@@ -10,7 +10,7 @@ from __future__ import annotations
 from .asv_support import CALLS, Batched, Paired, require
 from .instructions import Counted
 from .parsers import direct_parser
-from .venue_frames import gateio_delta_frame, ladder
+from .venue_frames import gateio_delta_frame, gateio_obu_frame, ladder
 
 BOOK_LEVELS = 1000
 
@@ -74,6 +74,49 @@ class ApplyDelta(Batched):
             next_id += 1
             apply(delta)
         self.next_id = next_id
+
+
+class ApplyObu(Batched):
+    """Gate.io ``spot.obu`` pushes applied to a book: a full push of 50 or 400 levels a
+    side replaces the book; a 5-level delta updates the 400-level book a full push left,
+    with the sequence checked (ids increase by one per delta)."""
+
+    version = 1
+    params = [["full_50", "full_400", "delta_5"]]
+    param_names = ["push"]
+
+    def setup(self, push: str) -> None:
+        book_module = require("ws_stack.book", "LocalOrderBook")
+        decoder = require("ws_stack.gateio.decoder", "parse_obu")
+        venue = require("ws_stack.messages", "Venue").Venue.GATEIO
+        self.book = book_module.LocalOrderBook(venue, "BTC_USDT")
+        full = decoder.parse_obu(gateio_obu_frame("full_400"))
+        self.book.apply(full)
+        if push.startswith("full"):
+            self.updates = [decoder.parse_obu(gateio_obu_frame(push))] * 2
+        else:
+            # Two deltas in turn keep the book's shape (one deletes, the next re-inserts).
+            first = decoder.parse_obu(gateio_obu_frame(push))
+            refill = decoder.parse_obu(gateio_obu_frame(push))
+            for level in first.bids[::2] + first.asks[::2]:
+                level.size = 0.0
+            self.updates = [first, refill]
+        self.next_id = 2
+
+    def time_apply(self, push: str) -> None:
+        apply, updates, next_id = self.book.apply, self.updates, self.next_id
+        for _ in CALLS:
+            update = updates[next_id & 1]
+            if not update.is_snapshot:
+                update.first_update_id = update.last_update_id = next_id
+            next_id += 1
+            apply(update)
+        self.next_id = next_id
+
+
+class ApplyObuInstructions(Counted):
+    twin = ApplyObu
+    track_apply = Counted.of("time_apply")
 
 
 class ApplyDeltaInstructions(Counted):

@@ -26,7 +26,7 @@ from .common import CHANNELS, DEPTHS, FORMATS, HANDLER_DEPTH, VENUES
 from .floors import CHANNEL_MARKERS, floor_parser
 from .instructions import Counted
 from .parsers import default_pool, detector, direct_parser
-from .venue_frames import frame
+from .venue_frames import frame, gateio_obu_frame
 
 
 def _pool(venue: str) -> Any:
@@ -116,6 +116,49 @@ class ParseSmallDelta(ParseOrderBook):
 
     version = 1
     params = [VENUES, FORMATS, ["update"], [1, 3, 5]]
+
+
+#: spot.obu pushes: full books of 50 and 400 levels a side, deltas of 1, 3 and 5.
+OBU_PUSHES = ["full_50", "full_400", "delta_1", "delta_3", "delta_5"]
+
+
+class ParseObu(Batched):
+    """Gate.io ``spot.obu`` (order book v2): detect and parse a push, next to the bare
+    msgspec decode of the same frame (its floor, as for the other Gate.io books)."""
+
+    version = 1
+    params = [OBU_PUSHES]
+    param_names = ["push"]
+
+    def setup(self, push: str) -> None:
+        decoder = require("ws_stack.gateio.decoder", "parse_obu", "detect_type")
+        self.detect, self.parse = decoder.detect_type, decoder.parse_obu
+        self.floor = floor_parser("gateio", "json")
+        self.frame = gateio_obu_frame(push)
+        self.parse(self.frame)
+        self.floor(self.frame)
+
+    def time_detect(self, push: str) -> None:
+        detect, data = self.detect, self.frame
+        for _ in CALLS:
+            detect(data)
+
+    def time_parse(self, push: str) -> None:
+        parse, data = self.parse, self.frame
+        for _ in CALLS:
+            parse(data)
+
+    def time_floor(self, push: str) -> None:
+        floor, data = self.floor, self.frame
+        for _ in CALLS:
+            floor(data)
+
+
+class ParseObuInstructions(Counted):
+    twin = ParseObu
+    track_detect = Counted.of("time_detect")
+    track_parse = Counted.of("time_parse")
+    track_floor = Counted.of("time_floor")
 
 
 class ParseSmallDeltaInstructions(Counted):

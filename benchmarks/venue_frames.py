@@ -75,6 +75,24 @@ def gateio_delta_frame(
     )
 
 
+def gateio_obu_frame(push: str, seq: int = 1) -> str:
+    """A Gate.io ``spot.obu`` push: ``full_<n>`` is a whole book of ``n`` levels a side
+    (stream ``ob.BTC_USDT.<n>``), ``delta_<n>`` an incremental push of ``n`` levels a side
+    (``U`` = ``u`` = ``seq``, stream ``ob.BTC_USDT.50``)."""
+    kind, _, count = push.partition("_")
+    levels = int(count)
+    if kind == "full":
+        bids, asks = ladder(levels, 50_000.0, -0.5), ladder(levels, 50_000.5, 0.5)
+        result: dict[str, Any] = {"t": TIME_MS, "full": True, "s": f"ob.{GATEIO_SYMBOL}.{levels}"}
+    else:
+        bids, asks = ladder(levels, 49_990.0, -0.5), ladder(levels, 50_010.5, 0.5)
+        result = {"t": TIME_MS, "s": f"ob.{GATEIO_SYMBOL}.50", "U": seq}
+    result["u"] = seq
+    result["b"] = [[_text(p), _text(s)] for p, s in bids]
+    result["a"] = [[_text(p), _text(s)] for p, s in asks]
+    return _gateio_push("spot.obu", result)
+
+
 def gateio_frame(channel: str, depth: int = HANDLER_DEPTH, seq: int = 1) -> str:
     """A Gate.io frame: trade, book_ticker, order_book (a delta), snapshot or pong."""
     bids, asks = _sides(depth)

@@ -91,7 +91,7 @@ TIMED: tuple[str, ...] = (
 #: so a step in their graphs is the machine's, never a regression.
 FLOORS: tuple[str, ...] = (
     r"^bench_codec\.DetectType(Instructions)?\.(time|track)_find_marker",
-    r"^bench_codec\.(ParseOrderBook|ParseSmallDelta)(Instructions)?\.(time|track)_floor",
+    r"^bench_codec\.(ParseOrderBook|ParseSmallDelta|ParseObu)(Instructions)?\.(time|track)_floor",
     r"^bench_codec\.MexcDepthLowerBound(Instructions)?\.",
     r"^bench_connection\.BareReceive\.",
 )
