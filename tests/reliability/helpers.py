@@ -61,6 +61,7 @@ _STREAM_KINDS = {
         ChannelKind.BOOK_TICKER: StreamKind.BOOK_TICKER,
         ChannelKind.DEPTH: StreamKind.DEPTH_DELTA,
         ChannelKind.DEPTH_SNAPSHOT: StreamKind.DEPTH_SNAPSHOT,
+        ChannelKind.ORDER_BOOK_V2: StreamKind.DEPTH_DELTA,
     },
 }
 #: Frame-error reasons that mean a ws_stack bug rather than a bad frame.

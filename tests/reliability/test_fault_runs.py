@@ -26,6 +26,7 @@ from ws_stack.asyncio.queue import OverflowPolicy
 from ws_stack.asyncio.stream import MarketStream
 from ws_stack.exceptions import ConnectionFailed
 from ws_stack.messages import Venue
+from ws_stack.protocol import ChannelKind
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, VenueSimulator
 
@@ -375,6 +376,44 @@ def test_every_fault_at_once(run, venue, figures):
         finish(report, figures)
         assert report.metrics.errors["connection_lost"] >= 4 * len(report.expected)
         assert report.metrics.errors["dead_peer"] >= 4 * len(report.expected)
+
+    run(test)
+
+
+#: Gate.io's order book v2 instead of order_book_update: a gap is repaired by subscribing
+#: again, not from REST.
+OBU_KINDS = (ChannelKind.TRADES, ChannelKind.BOOK_TICKER, ChannelKind.ORDER_BOOK_V2)
+
+
+def test_obu_sequence_gaps_resync_by_subscribing_again(run, figures):
+    """Every 10th spot.obu delta skips ids: each gap is caught and a new full book asked for."""
+
+    async def test() -> None:
+        report = await fault_run(
+            Venue.GATEIO,
+            FaultConfig(gap_every=10),
+            reach(lambda stream, sim: resyncs(stream) >= 30, "30 resyncs"),
+            kinds=OBU_KINDS,
+            exact=True,
+        )
+        finish(report, figures)
+        assert report.sim_faults["gap"] >= 30
+        assert report.metrics.reconnects == 0
+
+    run(test)
+
+
+def test_obu_every_fault_at_once(run, figures):
+    """spot.obu books through abrupt closes, handshake delays, malformed frames and gaps."""
+    faults = FaultConfig(close_after_frames=60, malformed_every=11, gap_every=13,
+                         handshake_delay=0.02)  # fmt: skip
+
+    async def test() -> None:
+        report = await fault_run(
+            Venue.GATEIO, faults, reconnected(4), kinds=OBU_KINDS, config=fast_config()
+        )
+        finish(report, figures)
+        assert report.metrics.reconnects >= 4
 
     run(test)
 
