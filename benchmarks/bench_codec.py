@@ -179,6 +179,18 @@ class ParseOrderBookOverFloor(Paired):
     track_ratio = Paired.ratios
 
 
+class ParseSmallDeltaOverFloor(Paired):
+    """The parse-to-floor ratio of the 1-, 3- and 5-level deltas venues mostly send:
+    ``ParseSmallDelta.time_parse`` over ``time_floor`` in one process."""
+
+    params = ParseSmallDelta.params
+    param_names = ParseSmallDelta.param_names
+    setup = ParseSmallDelta.setup
+    figure_batch = ParseSmallDelta.time_parse
+    floor_batch = ParseSmallDelta.time_floor
+    track_ratio = Paired.ratios
+
+
 class ParseOrderBookOverFiveLevels(Paired):
     """Growth with depth in one process: ``ParseOrderBook.time_parse`` of a 20- or
     100-level delta over the same parse of a 5-level one (see

@@ -16,7 +16,7 @@ from .asv_support import CALLS, Batched, Paired, require
 from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
-from .venue_frames import check_combination, frame
+from .venue_frames import check_combination, frame, gateio_delta_frame, ladder
 
 
 def _ignore(message: Any) -> None:
@@ -95,6 +95,77 @@ class HandleMinusParser(Paired):
 
 PASSES = 9
 PASS_FRAMES = 4000
+
+
+class HandleSmallDelta(Batched):
+    """A Gate.io delta of 1, 3 or 5 levels a side through ``handle()`` with a 1,000-level
+    book applied in the callback, next to parsing the same frame alone.
+
+    The callback sets the book's id back before applying, so that the same frame applies
+    on every call (one attribute store, in the figure).
+    """
+
+    version = 1
+    params = [["gateio"], [1, 3, 5]]
+    param_names = ["venue", "levels"]
+
+    def setup(self, venue: str, levels: int) -> None:
+        book_module = require("ws_stack.book", "LocalOrderBook")
+        messages = require("ws_stack.messages", "OrderBookUpdate", "Level", "Venue")
+        level, update = messages.Level, messages.OrderBookUpdate
+        book = book_module.LocalOrderBook(messages.Venue.GATEIO, "BTC_USDT")
+        book.apply(
+            update(
+                messages.Venue.GATEIO,
+                "BTC_USDT",
+                [level(p, s) for p, s in ladder(500, 50_000.0, -0.5)],
+                [level(p, s) for p, s in ladder(500, 50_000.5, 0.5)],
+                True,
+                last_update_id=1,
+            )
+        )
+        apply = book.apply
+
+        def apply_to_book(delta: Any) -> None:
+            book.last_update_id = delta.first_update_id - 1
+            apply(delta)
+
+        self.book = book
+        self.handler = make_handler(venue)
+        self.handler.on(messages.WebSocketMessageType.ORDER_BOOK, apply_to_book)
+        self.parse = direct_parser(venue, "json", "order_book")
+        bids = [(p, 2.0) for p, _ in ladder(levels, 49_999.0, -0.5)]
+        asks = [(p, 2.0) for p, _ in ladder(levels, 50_001.5, 0.5)]
+        self.frame = gateio_delta_frame(bids, asks, seq=2)
+        if self.handler.handle(self.frame) < 1:
+            raise RuntimeError(f"handler rejected the frame: {self.handler.stats()}")
+
+    def time_handle(self, venue: str, levels: int) -> None:
+        handle, data = self.handler.handle, self.frame
+        for _ in CALLS:
+            handle(data)
+
+    def time_parse(self, venue: str, levels: int) -> None:
+        parse, data = self.parse, self.frame
+        for _ in CALLS:
+            parse(data)
+
+
+class HandleSmallDeltaInstructions(Counted):
+    twin = HandleSmallDelta
+    track_handle = Counted.of("time_handle")
+    track_parse = Counted.of("time_parse")
+
+
+class HandleSmallDeltaOverParse(Paired):
+    """``HandleSmallDelta.time_handle`` (with the book) over ``time_parse`` in one process."""
+
+    params = HandleSmallDelta.params
+    param_names = HandleSmallDelta.param_names
+    setup = HandleSmallDelta.setup
+    figure_batch = HandleSmallDelta.time_handle
+    floor_batch = HandleSmallDelta.time_parse
+    track_ratio = Paired.ratios
 
 
 def _latencies(venue: str, fmt: str, channel: str) -> tuple[list[int], list[int]]:

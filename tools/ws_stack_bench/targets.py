@@ -224,6 +224,15 @@ TARGETS: tuple[Target, ...] = (
     Target("depth_100_ratio", "Parse time, 100 vs 5 levels (linear: 20x)", _PARSE,
            "<= 20x", {"kind": "update", "depth": 100}, over=_PARSE, over_params={"depth": 5},
            paired=_DEPTH_PAIRED),
+    # The small deltas venues mostly send: near the floor too.
+    Target("mexc_small_delta_ratio", "MEXC 1-5-level delta parse / bare protobuf",
+           "bench_codec.ParseSmallDelta.time_parse", "<= 2x", {**_MEXC_PB, "kind": "update"},
+           over="bench_codec.ParseSmallDelta.time_floor",
+           paired="bench_codec.ParseSmallDeltaOverFloor.track_ratio"),
+    Target("gateio_small_delta_handled", "Gate.io 1-5-level delta handled into a book / parse",
+           "bench_handler.HandleSmallDelta.time_handle", "<= 1.5x",
+           over="bench_handler.HandleSmallDelta.time_parse",
+           paired="bench_handler.HandleSmallDeltaOverParse.track_ratio"),
     # Measured in one process: a stream's frames with the monitor's work of an interval
     # over the same frames without it, at the default settings (bench_monitor).
     Target("monitoring_cost", "Monitoring: frames with / without it (per interval)",
