@@ -236,6 +236,24 @@ _LINK_LOST = frozenset(
 )
 
 
+#: What a connection or stream new in an interval is compared with: nothing counted yet.
+_NO_METRICS = MetricsSnapshot(
+    state="disconnected",
+    uptime_s=0.0,
+    frames=0,
+    bytes=0,
+    messages_by_type={},
+    errors={},
+    reconnects=0,
+    queue_depth=0,
+    queue_capacity=0,
+    queue_dropped=0,
+    latency_p50_us=None,
+    latency_p99_us=None,
+)
+_NO_STREAM = StreamSample(venue="", connections=(), messages={}, frame_errors={})
+
+
 def interval_report(before: Sample, after: Sample) -> IntervalReport:
     """The figures of the interval from ``before`` to ``after``.
 
@@ -249,32 +267,26 @@ def interval_report(before: Sample, after: Sample) -> IntervalReport:
     connections = after.connections()
     for name, conn in connections.items():
         now = conn.metrics
-        then = old[name].metrics if name in old else None
-        frames += now.frames - (then.frames if then else 0)
-        bytes_ += now.bytes - (then.bytes if then else 0)
-        reconnects += now.reconnects - (then.reconnects if then else 0)
-        dropped += now.queue_dropped - (then.queue_dropped if then else 0)
-        latency_count += now.latency_count - (then.latency_count if then else 0)
-        latency_sum_us += now.latency_sum_us - (then.latency_sum_us if then else 0.0)
+        then = old[name].metrics if name in old else _NO_METRICS
+        frames += now.frames - then.frames
+        bytes_ += now.bytes - then.bytes
+        reconnects += now.reconnects - then.reconnects
+        dropped += now.queue_dropped - then.queue_dropped
+        latency_count += now.latency_count - then.latency_count
+        latency_sum_us += now.latency_sum_us - then.latency_sum_us
         if now.latency_p99_us is not None:
             p99s.append(now.latency_p99_us)
-        link_errors = _count(now.errors, _LINK_LOST) - (
-            _count(then.errors, _LINK_LOST) if then else 0
-        )
-        reconnected = then is not None and now.reconnects > then.reconnects
+        link_errors = _count(now.errors, _LINK_LOST) - _count(then.errors, _LINK_LOST)
+        reconnected = name in old and now.reconnects > then.reconnects
         if now.state in _DOWN or link_errors > 0 or reconnected:
             lost += 1
     messages = errors = resyncs = 0
     for index, stream in enumerate(after.streams):
         # A monitor samples the same streams, in the same order, every time.
-        previous = before.streams[index] if index < len(before.streams) else None
-        messages += sum(stream.messages.values())
-        errors += sum(stream.frame_errors.values())
-        resyncs += stream.resyncs
-        if previous is not None:
-            messages -= sum(previous.messages.values())
-            errors -= sum(previous.frame_errors.values())
-            resyncs -= previous.resyncs
+        previous = before.streams[index] if index < len(before.streams) else _NO_STREAM
+        messages += sum(stream.messages.values()) - sum(previous.messages.values())
+        errors += sum(stream.frame_errors.values()) - sum(previous.frame_errors.values())
+        resyncs += stream.resyncs - previous.resyncs
     cpu = after.process.cpu_s - before.process.cpu_s
     return IntervalReport(
         time=after.time,

@@ -158,7 +158,7 @@ class Monitor:
                     self._metrics_port, addr=METRICS_HOST, registry=self.registry
                 )
             except OSError as exc:
-                await self._close_export()
+                self._close_export()
                 if exc.errno == errno.EADDRINUSE:
                     raise ConfigError(
                         f"metrics port {self._metrics_port} is in use on "
@@ -181,9 +181,9 @@ class Monitor:
             # shutdown() waits for the serving thread's next poll: not on the loop.
             await asyncio.to_thread(server.shutdown)
             server.server_close()
-        await self._close_export()
+        self._close_export()
 
-    async def _close_export(self) -> None:
+    def _close_export(self) -> None:
         if self._export is not None:
             self._export.close()
             self._export = None

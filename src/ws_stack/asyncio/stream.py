@@ -239,38 +239,30 @@ class MarketStream:
     def _on_book(self, update: OrderBookUpdate) -> None:
         sync = self.books.get(update.symbol)
         if sync is not None and sync.apply(update) and not self._closing:
-            if self._in_band:
-                self._subscribe_again(sync)
-            else:
-                self._fetch_snapshot(sync)
-
-    def _subscribe_again(self, sync: BookSync) -> None:
-        """Ask the venue for a new full book of ``sync`` (spot.obu: no REST snapshot)."""
-        token = sync.snapshot_requested()
-        subscription = Subscription(sync.symbol, ChannelKind.ORDER_BOOK_V2)
-        task = asyncio.create_task(
-            self._renew(subscription, sync, token), name=f"resubscribe-{sync.symbol}"
-        )
-        self._fetches.add(task)
-        task.add_done_callback(self._fetches.discard)
-
-    async def _renew(self, subscription: Subscription, sync: BookSync, token: int) -> None:
-        try:
-            await self.group.resubscribe(subscription)
-        except Exception as exc:
-            self.snapshot_errors += 1
-            logger.warning("resubscribing %s failed: %s", subscription, exc)
-            await asyncio.sleep(self._snapshot_retry_delay)
-            sync.snapshot_failed(token)
+            self._request_snapshot(sync)
 
     def _on_ticker(self, ticker: BookTicker) -> None:
         self._tickers[ticker.symbol] = ticker
 
-    def _fetch_snapshot(self, sync: BookSync) -> None:
+    def _request_snapshot(self, sync: BookSync) -> None:
+        """Get ``sync`` a new snapshot: from REST, or for spot.obu (which has none) by
+        subscribing to the stream again, whose first push is a full book."""
         token = sync.snapshot_requested()
-        task = asyncio.create_task(self._snapshot(sync, token), name=f"snapshot-{sync.symbol}")
+        if self._in_band:
+            work, name = self._renew(sync, token), f"resubscribe-{sync.symbol}"
+        else:
+            work, name = self._snapshot(sync, token), f"snapshot-{sync.symbol}"
+        task = asyncio.create_task(work, name=name)
         self._fetches.add(task)
         task.add_done_callback(self._fetches.discard)
+
+    async def _renew(self, sync: BookSync, token: int) -> None:
+        subscription = Subscription(sync.symbol, ChannelKind.ORDER_BOOK_V2)
+        try:
+            await self.group.resubscribe(subscription)
+        except Exception as exc:
+            logger.warning("resubscribing %s failed: %s", subscription, exc)
+            await self._retry_later(sync, token)
 
     async def _snapshot(self, sync: BookSync, token: int) -> None:
         url = self.protocol.snapshot_url(self.rest_url, sync.symbol)
@@ -280,23 +272,26 @@ class MarketStream:
             )
             snapshot = self.protocol.parse_snapshot(body, sync.symbol)
         except Exception as exc:
-            # Whatever went wrong, the book must ask again later: a fetch that died here
-            # without snapshot_failed() would leave it buffering for good.
-            self.snapshot_errors += 1
             logger.warning(
                 "order-book snapshot of %s failed: %s",
                 sync.symbol,
                 exc,
                 exc_info=not isinstance(exc, HttpError | FrameError),
             )
-            # Retry on a later delta, but not sooner than the retry delay.
-            await asyncio.sleep(self._snapshot_retry_delay)
-            sync.snapshot_failed(token)
+            await self._retry_later(sync, token)
             return
         if not sync.apply_snapshot(snapshot, token):
             logger.info(
                 "snapshot of %s older than the buffered deltas; fetching again", sync.symbol
             )
+
+    async def _retry_later(self, sync: BookSync, token: int) -> None:
+        """A snapshot request failed: count it, and let a later delta ask again, but not
+        sooner than the retry delay. Whatever went wrong, the book must ask again: a
+        request that died without snapshot_failed() would leave it buffering for good."""
+        self.snapshot_errors += 1
+        await asyncio.sleep(self._snapshot_retry_delay)
+        sync.snapshot_failed(token)
 
     # -- reporting ---------------------------------------------------------------
 
