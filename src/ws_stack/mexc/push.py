@@ -29,12 +29,7 @@ from ws_stack.messages import (
     check_price,
     check_size,
 )
-from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import (
-    PublicAggreDepthsV3ApiView,
-    PublicIncreaseDepthsV3ApiView,
-    PublicLimitDepthsV3ApiView,
-    PushDataV3ApiWrapperView,
-)
+from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import PushDataV3ApiWrapperView
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 from ws_stack.mexc.raw_levels import levels_from_raw
 from ws_stack.pool import LevelPool
@@ -63,6 +58,7 @@ class _DealItem(Protocol):
 
 #: The real wrapper or its view: both have the same fields except the depth levels.
 _Wrapper = PushDataV3ApiWrapper | PushDataV3ApiWrapperView
+_read_view = PushDataV3ApiWrapperView.FromString
 
 
 def _parse_wrapper(frame: bytes) -> PushDataV3ApiWrapper:
@@ -88,9 +84,8 @@ def parse_push(frame: bytes, pool: LevelPool | None = None) -> Message | list[Me
     """
     if pool is not None:  # pooled levels are refilled on the real schema's path
         return _parse_push_schema(frame, pool)
-    view = PushDataV3ApiWrapperView()
     try:
-        view.ParseFromString(frame)
+        view = _read_view(frame)
     except DecodeError:
         pass  # the real schema below raises the error with its reason
     else:
@@ -270,41 +265,52 @@ def _push_book_ticker(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> 
 # -- depth bodies read through the view: levels from their raw encodings -----------
 
 
-def _view_update(
-    view: PushDataV3ApiWrapperView,
-    body: PublicAggreDepthsV3ApiView | PublicIncreaseDepthsV3ApiView | PublicLimitDepthsV3ApiView,
-    symbol: str,
-    first: int | None,
-    last: int,
-    snapshot: bool = False,
-) -> Message | None:
-    """The update of a depth body read through the view, ``None`` for the safe path."""
-    levels = levels_from_raw(body.asks[:], body.bids[:])
-    if levels is None:
-        return None
-    asks, bids = levels
-    return OrderBookUpdate(_MEXC, symbol, bids, asks, snapshot, first, last, _push_time(view))
+# Each reads its body's fields once and leaves anything it cannot settle (a level it
+# cannot prove canonical, a version that is not an integer) to the real schema's path,
+# which names the error. Small deltas are what venues mostly send, so the fixed cost per
+# frame matters: no helper calls beyond the level conversion.
 
 
 def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
     body = view.publicAggreDepths
-    symbol = _push_symbol(view)
-    first = _version(body.fromVersion, "fromVersion")
-    return _view_update(view, body, symbol, first, _version(body.toVersion, "toVersion"))
+    try:
+        first, last = int(body.fromVersion), int(body.toVersion)
+    except ValueError:
+        return None
+    levels = levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    symbol = view.symbol or _channel_symbol(view.channel)
+    time = view.sendTime or view.createTime or None
+    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], False, first, last, time)
 
 
 def _view_increase_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
     body = view.publicIncreaseDepths
-    symbol = _push_symbol(view)
-    version = _version(body.version, "version")
-    return _view_update(view, body, symbol, version, version)
+    try:
+        version = int(body.version)
+    except ValueError:
+        return None
+    levels = levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    symbol = view.symbol or _channel_symbol(view.channel)
+    time = view.sendTime or view.createTime or None
+    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], False, version, version, time)
 
 
 def _view_limit_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
     body = view.publicLimitDepths
-    symbol = _push_symbol(view, depth_suffix=True)
-    version = _version(body.version, "version")
-    return _view_update(view, body, symbol, None, version, snapshot=True)
+    try:
+        version = int(body.version)
+    except ValueError:
+        return None
+    levels = levels_from_raw(body.asks[:], body.bids[:])
+    if levels is None:
+        return None
+    symbol = view.symbol or _channel_symbol(view.channel, depth_suffix=True)
+    time = view.sendTime or view.createTime or None
+    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], True, None, version, time)
 
 
 _PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]

@@ -27,7 +27,9 @@ __all__ = ["levels_from_raw"]
 # protobuf length prefixes itself and, with strict=False, converts each string to a
 # float in C under the Price/Size bounds. The levels are joined with a "," in front of
 # each; replace(",\n") rewrites separator and price tag together (so a length byte of
-# 10 is left alone) and translate() rewrites every 0x12.
+# 10 is left alone) and translate() rewrites every 0x12. The list's own array header
+# (of n levels) goes in front; msgspec reads it first, and what follows is about the
+# bytes after it.
 #
 # Why a successful decode proves every level canonical, i.e. equal to the real schema's
 # reading (the safe path's), given the checks made first: (a) the text is ASCII, so the
@@ -59,6 +61,8 @@ _QUANTITY_TAG = b"\x12"
 _QUANTITY_TAG_TO_STR8 = bytes.maketrans(_QUANTITY_TAG, b"\xd9")
 _MISREAD_LENGTH = b"\xd9\xd9"
 _ARRAY32 = Struct(">BI").pack
+#: MessagePack fixarray headers, for the usual handful of levels (array32 beyond).
+_FIXARRAY = tuple(bytes((0x90 | n,)) for n in range(16))
 _LEVEL_ERRORS = (msgspec.DecodeError, UnicodeError)
 _decode_raw_levels = msgspec.msgpack.Decoder(list[Level], strict=False).decode
 
@@ -71,10 +75,11 @@ def levels_from_raw(asks: list[bytes], bids: list[bytes]) -> tuple[list[Level], 
     raw = b",".join([b"", *asks, *bids])
     if not raw.isascii() or raw.count(b",") != n or raw.count(_QUANTITY_TAG) != n:
         return None
-    packed = _ARRAY32(0xDD, n) + raw.replace(_PRICE_TAG_AFTER_SEP, _ARRAY_AND_STR8).translate(
+    header = _FIXARRAY[n] if n < 16 else _ARRAY32(0xDD, n)
+    packed = header + raw.replace(_PRICE_TAG_AFTER_SEP, _ARRAY_AND_STR8).translate(
         _QUANTITY_TAG_TO_STR8
     )
-    if _MISREAD_LENGTH in packed:
+    if packed.find(_MISREAD_LENGTH) != -1:  # not `in`: bytes.__contains__ tries an int first
         return None
     try:
         levels = _decode_raw_levels(packed)
