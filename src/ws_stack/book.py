@@ -37,6 +37,11 @@ class ApplyResult(enum.Enum):
     OUT_OF_SYNC = "out_of_sync"
 
 
+_APPLIED = ApplyResult.APPLIED
+_STALE = ApplyResult.STALE
+_OUT_OF_SYNC = ApplyResult.OUT_OF_SYNC
+
+
 class SequenceGap(msgspec.Struct, frozen=True):
     """The update that could not follow the book."""
 
@@ -93,30 +98,39 @@ class LocalOrderBook:
     def apply(self, update: OrderBookUpdate) -> ApplyResult:
         """Apply a snapshot or a delta; see the module docstring for the sequence rule."""
         if update.is_snapshot:
-            self._bids.replace(update.bids)
-            self._asks.replace(update.asks)
-            self.last_update_id = update.last_update_id
-            self._awaiting_first_delta = True
-            self.in_sync = True
-            return ApplyResult.SNAPSHOT
+            return self._replace(update)
         if not self.in_sync:
-            return ApplyResult.OUT_OF_SYNC
+            return _OUT_OF_SYNC
+        # The fast path of every delta: locals, results bound at import, an empty side
+        # (most deltas touch one) skipped without a call.
         first, last, current = update.first_update_id, update.last_update_id, self.last_update_id
         if first is not None and last is not None and current is not None:
             if last <= current:
-                return ApplyResult.STALE
-            expected = current + 1
-            follows = first <= expected if self._awaiting_first_delta else first == expected
-            if not follows:
-                self.in_sync = False
-                self.gaps += 1
-                self.last_gap = SequenceGap(expected, first, last)
-                return ApplyResult.GAP
+                return _STALE
+            if first != current + 1 and not (self._awaiting_first_delta and first <= current):
+                return self._gap(current + 1, first, last)
             self.last_update_id = last
         self._awaiting_first_delta = False
-        self._bids.apply(update.bids)
-        self._asks.apply(update.asks)
-        return ApplyResult.APPLIED
+        bids, asks = update.bids, update.asks
+        if bids:
+            self._bids.apply(bids)
+        if asks:
+            self._asks.apply(asks)
+        return _APPLIED
+
+    def _replace(self, snapshot: OrderBookUpdate) -> ApplyResult:
+        self._bids.replace(snapshot.bids)
+        self._asks.replace(snapshot.asks)
+        self.last_update_id = snapshot.last_update_id
+        self._awaiting_first_delta = True
+        self.in_sync = True
+        return ApplyResult.SNAPSHOT
+
+    def _gap(self, expected: int, first: int, last: int) -> ApplyResult:
+        self.in_sync = False
+        self.gaps += 1
+        self.last_gap = SequenceGap(expected, first, last)
+        return ApplyResult.GAP
 
     def invalidate(self) -> None:
         """Mark the book out of sync (e.g. the connection dropped) until a new snapshot."""

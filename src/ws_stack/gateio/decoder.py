@@ -180,6 +180,8 @@ def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
 # ---------------------------------------------------------------------------------------
 # Wire shapes: one envelope Struct per channel, tagged by channel so that a frame of the
 # wrong channel fails validation instead of half-decoding. Unknown keys are ignored.
+# Each result turns itself into ws_stack's message (``to_message``); parsers call it as
+# ``decode(frame).result.to_message()``, the frames adding no call of their own.
 # ---------------------------------------------------------------------------------------
 
 
@@ -192,21 +194,20 @@ class _TradeResult(msgspec.Struct, gc=False):
     amount: Size
     price: Price
 
+    def to_message(self) -> Trade:
+        return Trade(
+            _GATEIO,
+            self.currency_pair,
+            self.price,
+            self.amount,
+            self.side,
+            int(self.create_time_ms),
+            self.id,
+        )
+
 
 class _TradeFrame(msgspec.Struct, gc=False, tag_field="channel", tag=TRADES):
     result: _TradeResult
-
-    def to_message(self) -> Trade:
-        result = self.result
-        return Trade(
-            _GATEIO,
-            result.currency_pair,
-            result.price,
-            result.amount,
-            result.side,
-            int(result.create_time_ms),
-            result.id,
-        )
 
 
 class _BookTickerResult(msgspec.Struct, gc=False):
@@ -218,13 +219,12 @@ class _BookTickerResult(msgspec.Struct, gc=False):
     t: int | None = None
     u: int | None = None
 
+    def to_message(self) -> BookTicker:
+        return BookTicker(_GATEIO, self.s, self.b, self.B, self.a, self.A, self.t, self.u)
+
 
 class _BookTickerFrame(msgspec.Struct, gc=False, tag_field="channel", tag=BOOK_TICKER):
     result: _BookTickerResult
-
-    def to_message(self) -> BookTicker:
-        r = self.result
-        return BookTicker(_GATEIO, r.s, r.b, r.B, r.a, r.A, r.t, r.u)
 
 
 class _OrderBookUpdateResult(msgspec.Struct, gc=False):
@@ -255,9 +255,6 @@ class _OrderBookUpdateResult(msgspec.Struct, gc=False):
 class _OrderBookUpdateFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK_UPDATE):
     result: _OrderBookUpdateResult
 
-    def to_message(self) -> OrderBookUpdate:
-        return self.result.to_message()
-
 
 class _OrderBookResult(msgspec.Struct, gc=False):
     s: str
@@ -282,9 +279,6 @@ class _OrderBookResult(msgspec.Struct, gc=False):
 
 class _OrderBookFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK):
     result: _OrderBookResult
-
-    def to_message(self) -> OrderBookUpdate:
-        return self.result.to_message()
 
 
 class _ObuResult(msgspec.Struct, gc=False):
@@ -321,9 +315,6 @@ class _ObuResult(msgspec.Struct, gc=False):
 
 class _ObuFrame(msgspec.Struct, gc=False, tag_field="channel", tag=OBU):
     result: _ObuResult
-
-    def to_message(self) -> OrderBookUpdate:
-        return self.result.to_message()
 
 
 # The update pushes of all five channels as one tagged union, for parse_update: the same
@@ -410,7 +401,7 @@ def _frame_error(what: str, exc: Exception, frame: bytes | str) -> FrameError:
 def parse_trade(frame: bytes | str) -> Trade:
     """A ``spot.trades`` update -> :class:`Trade` (``time_ms`` from ``create_time_ms``)."""
     try:
-        return _decode_trade(frame).to_message()
+        return _decode_trade(frame).result.to_message()
     except _DECODE_ERRORS as exc:
         raise _frame_error(TRADES, exc, frame) from None
 
@@ -418,7 +409,7 @@ def parse_trade(frame: bytes | str) -> Trade:
 def parse_book_ticker(frame: bytes | str) -> BookTicker:
     """A ``spot.book_ticker`` update -> :class:`BookTicker` (``t``: time_ms, ``u``: update_id)."""
     try:
-        return _decode_book_ticker(frame).to_message()
+        return _decode_book_ticker(frame).result.to_message()
     except _DECODE_ERRORS as exc:
         raise _frame_error(BOOK_TICKER, exc, frame) from None
 
@@ -475,7 +466,7 @@ def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | N
     caller then detects and routes it the usual way, which names what is wrong with it.
     """
     try:
-        return _decode_update(frame).to_message()
+        return _decode_update(frame).result.to_message()
     except (*_DECODE_ERRORS, TypeError):  # TypeError: not text or bytes at all
         return None
 
