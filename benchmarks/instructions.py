@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from .asv_support import Batched
 
@@ -120,10 +120,40 @@ def _child_environment() -> dict[str, str]:
     }
 
 
-def _part_totals(output: Path) -> list[int]:
-    """Instructions of every part of a callgrind output file written with combined dumps."""
+#: What an allocation is, in callgrind's call graph: a call of CPython's object allocator
+#: (pymalloc, which every Python object and most C extensions allocate with), or of the C
+#: library's allocator by anything but CPython's raw-memory functions (those serve
+#: pymalloc's large blocks, already counted, and rare raw requests). An object taken from
+#: one of CPython's free lists (floats, tuples, lists, dicts...) is no allocation.
+ALLOCATORS = frozenset({"_PyObject_Malloc", "_PyObject_Calloc", "malloc", "calloc"})
+_RAW_MEMORY = frozenset({"_PyMem_RawMalloc", "_PyMem_RawCalloc"})
+
+
+def _part_figures(output: Path) -> list[tuple[int, int]]:
+    """``(instructions, allocations)`` of every part of a callgrind output file written
+    with combined dumps, in order (see :data:`ALLOCATORS`)."""
+    names: dict[str, str] = {}  # callgrind's compressed function names: "(id)" -> name
+    parts: list[tuple[int, int]] = []
+    caller = callee = ""
+    allocations = 0
     with output.open() as lines:
-        return [int(line.split()[1]) for line in lines if line.startswith("totals:")]
+        for line in lines:
+            if line.startswith(("fn=", "cfn=")):
+                key, _, rest = line.partition("=")
+                ident, _, name = rest.rstrip("\n").partition(" ")
+                if name:
+                    names[ident] = name
+                if key == "fn":
+                    caller = names.get(ident, ident)
+                else:
+                    callee = names.get(ident, ident)
+            elif line.startswith("calls="):
+                if callee in ALLOCATORS and caller not in _RAW_MEMORY:
+                    allocations += int(line[6:].split(maxsplit=1)[0])
+            elif line.startswith("totals:"):
+                parts.append((int(line.split()[1]), allocations))
+                allocations = 0
+    return parts
 
 
 def measure_suite(suite: Path = HERE) -> dict[str, Any]:
@@ -132,9 +162,10 @@ def measure_suite(suite: Path = HERE) -> dict[str, Any]:
     ``suite`` is the benchmark suite's directory (a package holding this module).
 
     Returns ``{"unavailable": reason}`` where counting is impossible here, else
-    ``{"counts": {key: entry}, "seconds": wall time}``, with a key per benchmark class and
-    parameter combination (:meth:`Counted.key`); an entry is ``{"n/a": reason}``,
-    ``{"error": text}`` or ``{time method: instructions per call, or {"error": text}}``.
+    ``{"counts": {key: entry}, "allocations": {key: {time method: allocations per
+    call}}, "seconds": wall time}``, with a key per benchmark class and parameter
+    combination (:meth:`Counted.key`); an entry is ``{"n/a": reason}``, ``{"error":
+    text}`` or ``{time method: instructions per call, or {"error": text}}``.
     """
     reason = unavailable()
     if reason is not None:
@@ -164,19 +195,27 @@ def measure_suite(suite: Path = HERE) -> dict[str, Any]:
             tail = "\n".join(done.stderr.strip().splitlines()[-20:])
             raise RuntimeError(f"the callgrind run failed ({done.returncode}):\n{tail}")
         entries = json.loads(manifest.read_text())
-        totals = _part_totals(output)
+        figures = _part_figures(output)
     counts: dict[str, dict[str, Any]] = {}
+    allocations: dict[str, dict[str, float]] = {}
     for entry in entries:
         key, parts = entry.pop("key"), entry.pop("parts", {})
+        calls = entry.pop("calls_per_part", CALLS_PER_PART)
         measured: dict[str, Any] = {}
         for method, numbers in parts.items():
             if isinstance(numbers, str):
                 measured[method] = {"error": numbers}
                 continue
-            *full, empty = (totals[number - 1] for number in numbers)
-            measured[method] = round((statistics.median(full) - empty) / CALLS_PER_PART)
+            *full, empty = (figures[number - 1] for number in numbers)
+            measured[method] = round((statistics.median(i for i, _ in full) - empty[0]) / calls)
+            allocated = statistics.median(a for _, a in full) - empty[1]
+            allocations.setdefault(key, {})[method] = round(allocated / calls, 2)
         counts[key] = entry or measured  # an "n/a" or "error" entry has no parts
-    return {"counts": counts, "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "counts": counts,
+        "allocations": allocations,
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 class Counted:
@@ -192,6 +231,14 @@ class Counted:
     A parameter combination the twin cannot set up at a commit (``NotImplementedError``)
     is n/a here too, as is every count where valgrind is missing (see :func:`unavailable`).
     ``version`` follows what is counted: bump it with the twin's.
+
+    A twin whose one call is long (a pass over a recorded stream) sets fewer calls
+    (:attr:`calls_per_part`, :attr:`parts`, :attr:`warm_up_calls`), and its tracks may
+    report per unit of work: ``Counted.of("time_pass", per="frames")`` divides by the
+    count benchmark's ``frames`` attribute, which its ``setup`` sets. A part of one call
+    keeps a few hundred instructions and about one allocation of its own that the empty
+    part does not cancel: nothing against a pass of a thousand frames, much against a
+    short call, which keeps the default.
     """
 
     version = 1
@@ -201,6 +248,10 @@ class Counted:
     #: The callgrind run of the whole suite, in ``setup_cache``.
     timeout = TIMEOUT_S
     twin: Any
+    #: Calls of each measured part, parts, and calls before them (see the module docstring).
+    calls_per_part: ClassVar[int] = CALLS_PER_PART
+    parts: ClassVar[int] = PARTS
+    warm_up_calls: ClassVar[int] = WARM_UP_CALLS
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -235,19 +286,30 @@ class Counted:
         if "error" in entry:
             raise RuntimeError(entry["error"])
         self.measured = entry
+        self.allocated = suite.get("allocations", {}).get(type(self).key(params), {})
 
     @staticmethod
-    def of(time_method: str) -> Any:
-        """A ``track_`` method: the instructions of one call of the twin's ``time_method``."""
+    def of(time_method: str, *, allocations: bool = False, per: str | None = None) -> Any:
+        """A ``track_`` method: the instructions of one call of the twin's ``time_method``
+        (or its allocations, see :data:`ALLOCATORS`), per call or per ``per``."""
+        what = "allocations" if allocations else "CPU instructions"
 
-        def track(self: Counted, suite: dict[str, Any], *params: Any) -> int:
+        def track(self: Counted, suite: dict[str, Any], *params: Any) -> float:
             value = self.measured[time_method]
             if isinstance(value, dict):
                 raise RuntimeError(value["error"])
-            return int(value)
+            if allocations:
+                value = self.allocated[time_method]
+            if per is None:
+                return value if allocations else int(value)
+            return round(value / getattr(self, per), 2)
 
-        track.__doc__ = f"CPU instructions of one call of the twin's ``{time_method}``."
+        track.__doc__ = f"{what} of one call of the twin's ``{time_method}``" + (
+            f", per one of its {per}." if per else "."
+        )
         track.counted = time_method  # type: ignore[attr-defined]
+        if allocations:
+            track.unit = "allocations"  # type: ignore[attr-defined]
         return track
 
 
@@ -326,16 +388,16 @@ def _runner(twin: Any, method: str, params: tuple[Any, ...]) -> Any:
     return run_loop
 
 
-def _measure(requests: _Requests, run: Any) -> list[int]:
-    """The numbers of the measured parts: PARTS parts of CALLS_PER_PART calls, then one
-    with no call (what a part costs besides its calls)."""
-    run(WARM_UP_CALLS)
+def _measure(requests: _Requests, run: Any, counted: type[Counted]) -> list[int]:
+    """The numbers of the measured parts: ``parts`` parts of ``calls_per_part`` calls, then
+    one with no call (what a part costs besides its calls)."""
+    run(counted.warm_up_calls)
     gc.collect()
     requests.start()
     try:
         requests.dump()
         numbers = []
-        for calls in [CALLS_PER_PART] * PARTS + [0]:
+        for calls in [counted.calls_per_part] * counted.parts + [0]:
             run(calls)
             numbers.append(requests.dump())
     finally:
@@ -373,7 +435,7 @@ def count_suite(library: str, manifest: str, select: str = "") -> None:
             methods = _selected(cls, params, select)
             if not methods:
                 continue
-            entry: dict[str, Any] = {"key": cls.key(params)}
+            entry: dict[str, Any] = {"key": cls.key(params), "calls_per_part": cls.calls_per_part}
             entries.append(entry)
             twin = cls.twin()
             try:
@@ -387,7 +449,7 @@ def count_suite(library: str, manifest: str, select: str = "") -> None:
             parts: dict[str, Any] = {}
             for method in methods:
                 try:
-                    parts[method] = _measure(requests, _runner(twin, method, params))
+                    parts[method] = _measure(requests, _runner(twin, method, params), cls)
                 except Exception as exc:
                     parts[method] = _error(exc)
             entry["parts"] = parts
@@ -411,8 +473,11 @@ def main() -> int:
         if "n/a" in entry or "error" in entry:
             print(f"{name}: {entry.get('n/a') or entry.get('error')}")
             continue
+        allocated = suite["allocations"].get(key, {})
         for method, value in sorted(entry.items()):
             shown = value["error"] if isinstance(value, dict) else f"{value:,}"
+            if method in allocated:
+                shown += f" ({allocated[method]:,} allocations)"
             print(f"{name} {method}: {shown}")
     print(f"({suite['seconds']} s under callgrind)", file=sys.stderr)
     return 0

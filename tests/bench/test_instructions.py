@@ -80,6 +80,32 @@ class Newer(Batched):
 class NewerInstructions(Counted):
     twin = Newer
     track_it = Counted.of("time_it")
+
+
+class Objects(Batched):
+    def setup(self):
+        pass
+
+    def time_three(self):
+        for _ in CALLS:
+            object()
+            object()
+            object()
+
+
+class ObjectsInstructions(Counted):
+    twin = Objects
+    track_three = Counted.of("time_three", allocations=True)
+
+
+class OnceInFewParts(Counted):
+    """The same call as OnceInstructions, counted in a few parts of one call."""
+
+    twin = Once
+    warm_up_calls = 1
+    calls_per_part = 1
+    parts = 3
+    track_sort = Counted.of("time_sort")
 '''
 
 
@@ -147,6 +173,50 @@ def test_a_combination_the_commit_lacks_is_na_and_a_broken_one_fails(
     broken = _count(counts, "NewerInstructions", ("broken",))
     assert "ValueError: a bug in the set-up" in broken["error"]
     assert isinstance(_count(counts, "NewerInstructions", ("here",))["time_it"], int)
+
+
+def test_allocations_are_counted_call_by_call(toy_counts: list[dict[str, Any]]) -> None:
+    # object() takes a block from CPython's allocator every time (no free list).
+    allocations = toy_counts[0]["allocations"]
+    assert allocations["benchmarks.bench_toy.ObjectsInstructions()"] == {"time_three": 3.0}
+    assert toy_counts[0]["allocations"] == toy_counts[1]["allocations"]
+
+
+def test_a_long_call_may_be_counted_in_parts_of_one_call(
+    toy_counts: list[dict[str, Any]],
+) -> None:
+    few = _count(toy_counts[0], "OnceInFewParts", ())["time_sort"]
+    many = _count(toy_counts[0], "OnceInstructions", ())["time_sort"]
+    # A part of one call keeps some of its own cost (a few hundred instructions, about
+    # one allocation) that the empty part does not cancel: nothing against a long call.
+    assert many <= few <= many * 1.05
+
+
+class _PerItem(Counted):
+    twin = type("Twin", (), {})
+
+    def setup(self, suite: dict[str, Any], *params: Any) -> None:
+        super().setup(suite, *params)
+        self.items = 4
+
+    track_per_item = Counted.of("time_pass", per="items")
+    track_allocations = Counted.of("time_pass", allocations=True)
+    track_allocations_per_item = Counted.of("time_pass", allocations=True, per="items")
+
+
+def test_a_track_reports_allocations_and_per_unit_of_work() -> None:
+    key = _PerItem.key(())
+    suite = {"counts": {key: {"time_pass": 1001}}, "allocations": {key: {"time_pass": 6.0}}}
+    bench = _PerItem()
+    bench.setup(suite)
+    assert bench.track_per_item(suite) == 250.25
+    assert bench.track_allocations(suite) == 6.0
+    assert bench.track_allocations_per_item(suite) == 1.5
+    assert _PerItem.track_allocations.unit == "allocations"
+    assert not hasattr(_PerItem.track_per_item, "unit")  # the class's: instructions
+    assert _PerItem.counted_methods() == dict.fromkeys(
+        ["track_allocations", "track_allocations_per_item", "track_per_item"], "time_pass"
+    )
 
 
 class _Toy(Counted):
