@@ -197,6 +197,22 @@ def test_a_narrowed_gate_counts_only_the_selected_calls(
     assert environments == [None]  # the whole suite: every call counted
 
 
+def test_a_gate_narrowed_to_timed_benchmarks_skips_the_counts(
+    tiny_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _suite(tiny_project, COUNT, "bench_x.Pair.track_ratio")
+    commands = _fake_asv(
+        monkeypatch, (1, "· No benchmarks selected\n"), (0, NOTHING_WORSE), (0, NOTHING_WORSE)
+    )
+    verdict = run_gate(tiny_project, bench=[r"Pair\.track_ratio"], full=True, out=io.StringIO())
+    assert verdict.outcome is Outcome.PASS, verdict.message
+    assert verdict.decided_on[0] == "counted: nothing, -b selects no counted metric"
+    assert _selected(commands[1]) == [r"^bench_x\.Pair\.track_ratio(\(|$)"]  # then timed
+    # The same asv answer without -b is the error it is.
+    _fake_asv(monkeypatch, (1, "· No benchmarks selected\n"))
+    assert run_gate(tiny_project, out=io.StringIO()).outcome is Outcome.ERROR
+
+
 def test_the_threshold_is_configurable(
     tiny_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

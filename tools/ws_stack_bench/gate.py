@@ -99,6 +99,9 @@ FLOORS: tuple[str, ...] = (
 #: (``benchmarks/instructions.py``, SELECT_VARIABLE).
 COUNT_SELECT_VARIABLE = "WS_STACK_COUNT_SELECT"
 
+#: What asv prints, exiting with status 1, when ``-b`` selects no benchmark.
+NOTHING_SELECTED = "No benchmarks selected"
+
 #: Metrics whose value is better when higher; asv would call their fall an improvement.
 HIGHER_IS_BETTER = re.compile(r"\.track_\w*(reuse_ratio|per_second)$")
 
@@ -312,6 +315,10 @@ def _counted_part(
     if user:  # the count benchmarks then count only the selected calls
         env = {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in user)}
     status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}", env=env)
+    if user and status == 1 and NOTHING_SELECTED in output:
+        # -b named timed benchmarks only: nothing to count (asv still discovered the suite).
+        verdict.decided_on.append("counted: nothing, -b selects no counted metric")
+        return True
     base, head = pair.load(pair.base), pair.load(pair.head)
     if _status_problem(status, output, verdict):
         if verdict.outcome is Outcome.BROKEN:
