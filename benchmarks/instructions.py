@@ -461,27 +461,36 @@ def count_suite(library: str, manifest: str, select: str = "") -> None:
 def main() -> int:
     """``python -m benchmarks.instructions``: count the installed package's calls now.
 
-    The same measurement as the asv benchmarks, without asv: one line per call, or why
-    nothing could be counted. For a quick look at what a change costs before committing.
+    The same measurement as the asv benchmarks, without asv: one line per ``track_``
+    method as asv would record it, or why nothing could be counted. For a quick look at
+    what a change costs before committing.
     """
     suite = measure_suite()
     if "unavailable" in suite:
         print(f"instruction counts are n/a: {suite['unavailable']}", file=sys.stderr)
         return 2
-    for key, entry in sorted(suite["counts"].items()):
-        name = key.partition(".")[2]  # without the suite's package name
-        if "n/a" in entry or "error" in entry:
-            print(f"{name}: {entry.get('n/a') or entry.get('error')}")
-            continue
-        allocated = suite["allocations"].get(key, {})
-        for method, value in sorted(entry.items()):
-            shown = value["error"] if isinstance(value, dict) else f"{value:,}"
-            if method in allocated:
-                shown += f" ({allocated[method]:,} allocations)"
-            print(f"{name} {method}: {shown}")
+    for cls in _count_classes(HERE.name):
+        for params in _param_combinations(cls):
+            key = cls.key(params)
+            if key not in suite["counts"]:  # not selected
+                continue
+            name = key.partition(".")[2]  # without the suite's package name
+            bench = cls()
+            try:
+                bench.setup(suite, *params)
+                lines = [
+                    f"{name} {track}: {getattr(bench, track)(suite, *params):,} "
+                    + getattr(getattr(cls, track), "unit", cls.unit)
+                    for track in cls.counted_methods()
+                ]
+            except (NotImplementedError, RuntimeError) as exc:
+                lines = [f"{name}: {exc}"]
+            print("\n".join(lines))
     print(f"({suite['seconds']} s under callgrind)", file=sys.stderr)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # As the package's module, not as __main__: the benchmark classes derive from that
+    # module's Counted.
+    sys.exit(importlib.import_module(f"{HERE.name}.instructions").main())

@@ -254,3 +254,19 @@ def test_without_valgrind_every_count_is_na_with_the_reason(
     suite = measure_suite()
     assert suite == {"unavailable": instructions.unavailable()}
     assert suite["unavailable"].startswith("valgrind not found: install Debian's valgrind")
+
+
+def test_the_command_prints_each_track_as_asv_would_record_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if instructions.unavailable() is not None:
+        pytest.skip(instructions.unavailable())
+    monkeypatch.setenv(instructions.SELECT_VARIABLE, r"RealisticMixInstructions.*gateio")
+    assert instructions.main() == 0
+    lines = capsys.readouterr().out.splitlines()
+    prefix = "bench_mix.RealisticMixInstructions('gateio',) "
+    assert [line.partition(":")[0] for line in lines] == [
+        prefix + "track_allocations_per_frame",
+        prefix + "track_per_frame",
+    ]
+    assert lines[0].endswith(" allocations") and lines[1].endswith(" instructions")
