@@ -29,7 +29,11 @@ from ws_stack.messages import (
     check_price,
     check_size,
 )
-from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import PushDataV3ApiWrapperView
+from ws_stack.mexc.proto.PushDataV3ApiView_pb2 import (
+    PublicIncreaseDepthsV3ApiView,
+    PublicLimitDepthsV3ApiView,
+    PushDataV3ApiWrapperView,
+)
 from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 from ws_stack.mexc.raw_levels import levels_from_raw
 from ws_stack.pool import LevelPool
@@ -267,8 +271,8 @@ def _push_book_ticker(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> 
 
 # Each reads its body's fields once and leaves anything it cannot settle (a level it
 # cannot prove canonical, a version that is not an integer) to the real schema's path,
-# which names the error. Small deltas are what venues mostly send, so the fixed cost per
-# frame matters: no helper calls beyond the level conversion.
+# which names the error. The aggregated depth is what MEXC mostly sends, small deltas
+# whose fixed cost per frame matters: its builder calls nothing but the level conversion.
 
 
 def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
@@ -286,21 +290,19 @@ def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) ->
 
 
 def _view_increase_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
-    body = view.publicIncreaseDepths
-    try:
-        version = int(body.version)
-    except ValueError:
-        return None
-    levels = levels_from_raw(body.asks[:], body.bids[:])
-    if levels is None:
-        return None
-    symbol = view.symbol or _channel_symbol(view.channel)
-    time = view.sendTime or view.createTime or None
-    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], False, version, version, time)
+    return _view_one_version(view, view.publicIncreaseDepths, snapshot=False)
 
 
 def _view_limit_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
-    body = view.publicLimitDepths
+    return _view_one_version(view, view.publicLimitDepths, snapshot=True)
+
+
+def _view_one_version(
+    view: PushDataV3ApiWrapperView,
+    body: PublicIncreaseDepthsV3ApiView | PublicLimitDepthsV3ApiView,
+    snapshot: bool,
+) -> Message | None:
+    """A body with one ``version``: an increment (first = last) or a top-N snapshot."""
     try:
         version = int(body.version)
     except ValueError:
@@ -308,9 +310,11 @@ def _view_limit_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) ->
     levels = levels_from_raw(body.asks[:], body.bids[:])
     if levels is None:
         return None
-    symbol = view.symbol or _channel_symbol(view.channel, depth_suffix=True)
+    # A snapshot's channel ends in its depth: spot@public.limit.depth.v3.api.pb@BTCUSDT@20
+    symbol = view.symbol or _channel_symbol(view.channel, depth_suffix=snapshot)
+    first = None if snapshot else version
     time = view.sendTime or view.createTime or None
-    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], True, None, version, time)
+    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], snapshot, first, version, time)
 
 
 _PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]
