@@ -300,10 +300,14 @@ class MexcDepthLowerBound(Batched):
     version = 2
 
     def setup(self) -> None:
+        self.prepare(HANDLER_DEPTH)
+
+    def prepare(self, depth: int) -> None:
+        """Set up for the delta of ``depth`` levels a side (``ParseOrderBook``'s frame)."""
         view = require("ws_stack.mexc.proto.PushDataV3ApiView_pb2", "PushDataV3ApiWrapperView")
         schema = require("ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2", "PushDataV3ApiWrapper")
         level_type = require("ws_stack.messages", "Level").Level
-        self.frame = frame("mexc", "protobuf", "order_book", HANDLER_DEPTH)
+        self.frame = frame("mexc", "protobuf", "order_book", depth)
         self.read = view.PushDataV3ApiWrapperView.FromString
         read = self.read(self.frame)
         self.side = read.WhichOneof("body")
@@ -313,8 +317,8 @@ class MexcDepthLowerBound(Batched):
         strings = [[level.price, level.quantity] for level in [*body.asks, *body.bids]]
         self.packed = msgspec.msgpack.encode(strings)
         self.make = msgspec.msgpack.Decoder(list[level_type], strict=False).decode
-        if len(self.make(self.packed)) != 2 * HANDLER_DEPTH:
-            raise RuntimeError("the frame does not hold 20 + 20 levels")
+        if len(self.make(self.packed)) != 2 * depth:
+            raise RuntimeError(f"the frame does not hold {depth} + {depth} levels")
         self.floor = floor_parser("mexc", "protobuf")
 
     def time_read_frame(self) -> None:
@@ -366,4 +370,25 @@ class MexcDepthBoundOverFloor(Paired):
     setup = MexcDepthLowerBound.setup
     figure_batch = MexcDepthLowerBound.parts_batch
     floor_batch = MexcDepthLowerBound.floor_batch
+    track_ratio = Paired.ratios
+
+
+class MexcSmallDeltaBoundOverFloor(Paired):
+    """The same bound for the 1-, 3- and 5-level deltas of ``ParseSmallDelta``: reading the
+    frame, taking its levels and making them, over the bare ``ParseFromString``, in one
+    process. It leaves out even the symbol, the versions and the update itself."""
+
+    params = [[1, 3, 5]]
+    param_names = ["depth"]
+
+    def setup(self, depth: int) -> None:
+        self.parts = MexcDepthLowerBound()
+        self.parts.prepare(depth)
+
+    def figure_batch(self, depth: int) -> None:
+        self.parts.parts_batch()
+
+    def floor_batch(self, depth: int) -> None:
+        self.parts.floor_batch()
+
     track_ratio = Paired.ratios
