@@ -101,8 +101,9 @@ class LocalOrderBook:
             return self._replace(update)
         if not self.in_sync:
             return _OUT_OF_SYNC
-        # The fast path of every delta: locals, results bound at import, an empty side
-        # (most deltas touch one) skipped without a call.
+        # The fast path of every delta: locals, results bound at import (an Enum member
+        # read through the class goes through its metaclass's attribute hook), and an
+        # empty side skipped without a call.
         first, last, current = update.first_update_id, update.last_update_id, self.last_update_id
         if first is not None and last is not None and current is not None:
             if last <= current:
