@@ -122,29 +122,27 @@ def record(venue: str) -> list[bytes | str]:
     start = snapshots(START_MS)
     stream: list[bytes | str] = []
     now_ms = START_MS
-    while len(stream) < STREAM_FRAMES:
+    for _ in range(STREAM_FRAMES):  # a slot brings several frames: far fewer slots
         now_ms += SLOT_MS
         stream += [push.frame for session in sessions for push in session.push_slot(now_ms)]
-    return start + stream + snapshots(now_ms)
+        if len(stream) >= STREAM_FRAMES:
+            return start + stream + snapshots(now_ms)
+    raise RuntimeError(f"the simulator pushed only {len(stream)} frames")
 
 
 def write(venue: str) -> Path:
-    from ws_stack.frames import write_frames
+    from ws_stack.frames import RecordedFrame, write_frames
 
     path = path_of(venue)
     path.parent.mkdir(exist_ok=True)
-    frames = record(venue)
     # A fixed receive time per line, so that writing again gives the same file.
-    stamped = [_stamped(frame, number) for number, frame in enumerate(frames)]
+    stamped = [
+        RecordedFrame(frame, START_MS * 1_000_000 + number)
+        for number, frame in enumerate(record(venue))
+    ]
     with path.open("wb") as out:
         write_frames(out, stamped)
     return path
-
-
-def _stamped(frame: bytes | str, number: int) -> object:
-    from ws_stack.frames import RecordedFrame
-
-    return RecordedFrame(frame, START_MS * 1_000_000 + number)
 
 
 if __name__ == "__main__":
