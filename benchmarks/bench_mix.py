@@ -5,8 +5,9 @@ book tickers and order-book deltas as the simulator's market model produces them
 proportions are in ``docs/benchmarks.md``) with the venue's default handler, whose
 callbacks do what a trading client does with each message: apply every delta to its
 symbol's :class:`~ws_stack.book.LocalOrderBook`, keep the latest trade and ticker per
-symbol. A pass starts by putting every book back to its first snapshot (20 applies, about
-1 % of the pass), so that each pass does the same work.
+symbol. A pass starts by putting every book back to its first snapshot (20 applies, a
+small share of the pass, stated in ``docs/benchmarks.md``), so that each pass does the
+same work.
 
 ``RealisticMix.time_pass`` is the time of a pass; frames per second are its frames over
 it. ``RealisticMixInstructions`` counts the instructions and allocations of a pass per
