@@ -272,7 +272,8 @@ def _push_book_ticker(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> 
 # Each reads its body's fields once and leaves anything it cannot settle (a level it
 # cannot prove canonical, a version that is not an integer) to the real schema's path,
 # which names the error. The aggregated depth is what MEXC mostly sends, small deltas
-# whose fixed cost per frame matters: its builder calls nothing but the level conversion.
+# whose fixed cost per frame matters: its builder calls nothing but the level conversion
+# (_push_symbol and _push_time written out in place).
 
 
 def _view_aggre_depth(view: PushDataV3ApiWrapperView, pool: LevelPool | None) -> Message | None:
@@ -311,10 +312,10 @@ def _view_one_version(
     if levels is None:
         return None
     # A snapshot's channel ends in its depth: spot@public.limit.depth.v3.api.pb@BTCUSDT@20
-    symbol = view.symbol or _channel_symbol(view.channel, depth_suffix=snapshot)
+    symbol = _push_symbol(view, depth_suffix=snapshot)
     first = None if snapshot else version
-    time = view.sendTime or view.createTime or None
-    return OrderBookUpdate(_MEXC, symbol, levels[1], levels[0], snapshot, first, version, time)
+    bids, asks = levels[1], levels[0]
+    return OrderBookUpdate(_MEXC, symbol, bids, asks, snapshot, first, version, _push_time(view))
 
 
 _PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]
