@@ -13,12 +13,14 @@ BASE ?=
 # Where `make serve` listens (on 127.0.0.1 only).
 PORT ?= 8080
 
-# ws_stack with its test tools, and the benchmark tooling (tools/, ws-stack-bench), which
-# is a distribution of its own so that the ws_stack wheel does not carry it.
+# ws_stack with its test tools and the optional picows transport (the tests run on both
+# transports; without picows its half is skipped), and the benchmark tooling (tools/,
+# ws-stack-bench), which is a distribution of its own so that the ws_stack wheel does not
+# carry it.
 $(STAMP): pyproject.toml tools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e ./tools
+	$(BIN)/python -m pip install --quiet -e '.[test,picows]' -e ./tools
 	touch $(STAMP)
 
 test: $(STAMP) browser-deps count-deps

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from transports import TRANSPORT_PARAMS
 
 from ws_stack.cli import main
 from ws_stack.frames import read_frames
@@ -59,25 +60,13 @@ def test_stream_channels_subset(capsys):
     assert "best bid - / best ask -" in out  # nothing subscribed that carries quotes
 
 
+@pytest.mark.parametrize("transport", TRANSPORT_PARAMS)
 @pytest.mark.parametrize(("venue", "symbol"), [("mexc", "BTCUSDT"), ("gateio", "BTC_USDT")])
-def test_record_writes_a_replayable_frames_file(capsys, tmp_path, venue, symbol):
+def test_record_writes_a_replayable_frames_file(capsys, tmp_path, venue, symbol, transport):
     out_file = tmp_path / "capture.jsonl"
-    assert (
-        main(
-            [
-                "record",
-                "--venue",
-                venue,
-                "--symbol",
-                symbol,
-                "--out",
-                str(out_file),
-                "--duration",
-                "1",
-            ]
-        )
-        == 0
-    )
+    argv = ["record", "--venue", venue, "--symbol", symbol, "--out", str(out_file),
+            "--duration", "1", "--transport", transport]  # fmt: skip
+    assert main(argv) == 0
     out = capsys.readouterr().out
     recorded = int(re.search(r"recorded\s+(\d+) frames to", out).group(1))
     frames = list(read_frames(out_file))
@@ -100,6 +89,7 @@ def test_record_writes_a_replayable_frames_file(capsys, tmp_path, venue, symbol)
         ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--url", "ws://x", "--live"],
         ["stream", "--venue", "kraken", "--symbol", "BTCUSDT"],
         ["record", "--venue", "mexc", "--symbol", "BTCUSDT"],
+        ["stream", "--venue", "mexc", "--symbol", "BTCUSDT", "--transport", "aiohttp"],
     ],
 )
 def test_usage_errors_exit_2(capsys, argv):
@@ -159,6 +149,20 @@ def test_bad_monitor_or_fault_settings_exit_2(capsys, option, message):
     argv = ["stream", "--venue", "gateio", "--symbol", "BTC_USDT", "--duration", "1", *option]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("transport", TRANSPORT_PARAMS)
+@pytest.mark.parametrize(("venue", "symbol"), [("mexc", "BTCUSDT"), ("gateio", "BTC_USDT")])
+def test_stream_on_either_transport_keeps_books_through_gaps(capsys, venue, symbol, transport):
+    argv = ["stream", "--venue", venue, "--symbol", symbol, "--transport", transport,
+            "--duration", "2", "--fault", "gap-every=10"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"(embedded simulator) on {transport}" in out
+    book = re.search(r"book live, (\d+) snapshots, \d+ deltas, (\d+) resyncs", out)
+    assert book is not None, out
+    assert int(book.group(2)) >= 1
+    assert re.search(r"^  errors\s+0 ", out, re.M), out
 
 
 def test_stream_keeps_an_obu_book_and_resyncs_by_resubscribing(capsys):

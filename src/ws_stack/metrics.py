@@ -41,6 +41,12 @@ class ConnectionErrorReason(enum.Enum):
     #: A frame exceeded ``max_size`` (after decompression): refused unread, and the
     #: connection closed with 1009 (message too big) and re-established.
     OVERSIZED_FRAME = "oversized_frame"
+    #: The peer broke the WebSocket protocol (a continuation of nothing, reserved bits
+    #: without an extension, a bad opcode or length): closed with 1002 and re-established.
+    PROTOCOL_ERROR = "protocol_error"
+    #: A text message that is not UTF-8: closed with 1007, as RFC 6455 (8.1) requires,
+    #: and re-established.
+    INVALID_TEXT = "invalid_text"
     #: The venue refused a request (a subscription, usually).
     VENUE_ERROR = "venue_error"
     #: A send (subscribe, heartbeat) failed on a connection that was going away.

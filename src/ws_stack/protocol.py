@@ -33,10 +33,17 @@ __all__ = [
     "Subscription",
     "VenueProtocol",
     "next_request_id",
+    "user_agent",
 ]
 
-#: Sent in the handshake so venues can tell the client apart.
-USER_AGENT = "ws_stack/0.1 (+websockets)"
+
+def user_agent(transport: str) -> str:
+    """The ``User-Agent`` a client sends in the handshake, naming its WebSocket library."""
+    return f"ws_stack/0.1 (+{transport})"
+
+
+#: Sent in the handshake (and by the REST client) so venues can tell the client apart.
+USER_AGENT = user_agent("websockets")
 
 
 class ChannelKind(enum.Enum):
@@ -83,9 +90,8 @@ class Request(NamedTuple):
 class ConnectOptions(NamedTuple):
     """The settings of a connection's WebSocket client, as plain values.
 
-    :meth:`ws_stack.asyncio.connection.Connection.connection_context` turns them into a
-    ``websockets`` client; here they are data, so that they can be built and compared
-    without that library.
+    A transport (:mod:`ws_stack.asyncio.transport`) turns them into a WebSocket client;
+    here they are data, so that they can be built and compared without any library.
     """
 
     open_timeout: float

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 from bounded_loop import run_bounded
+from transports import transport  # noqa: F401  # the fixture: every test taking it runs per transport
 
 from ws_stack.asyncio.connection import ConnectionConfig
 from ws_stack.reconnect import ReconnectionPolicy

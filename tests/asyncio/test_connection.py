@@ -3,6 +3,7 @@ simulator can inject (refused and slow handshakes, dropped connections, stalls,
 malformed frames, sequence gaps) and a slow or failing consumer."""
 
 import asyncio
+import dataclasses
 import ssl
 import time
 from collections import Counter
@@ -48,11 +49,12 @@ class Recorder:
             handler.on(msg_type, lambda message, t=msg_type: self.counts.update([t]))
 
 
-def setup(venue, *, kinds=KINDS, config=None, url=None, **kwargs):
+def setup(venue, transport, *, kinds=KINDS, config=None, url=None, **kwargs):
     cls, handler_cls, symbol = VENUES[venue]
     handler = handler_cls()
     subs = [cls.subscription(symbol, kind) for kind in kinds]
-    connection = cls(handler, subs, url=url, config=config or fast_config(), **kwargs)
+    config = dataclasses.replace(config or fast_config(), transport=transport)
+    connection = cls(handler, subs, url=url, config=config, **kwargs)
     return connection, Recorder(handler), subs
 
 
@@ -69,10 +71,10 @@ def record_states(connection):
     return states
 
 
-def test_connect_subscribe_receive(run, venue):
+def test_connect_subscribe_receive(run, venue, transport):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, subs = setup(venue, url=sim.ws_url)
+            connection, seen, subs = setup(venue, transport, url=sim.ws_url)
             states = record_states(connection)
             await connection.start()
             assert connection.state is S.CONNECTED
@@ -94,11 +96,12 @@ def test_connect_subscribe_receive(run, venue):
     run(test)
 
 
-def test_venue_heartbeat_is_answered(run, venue):
+def test_venue_heartbeat_is_answered(run, venue, transport):
     async def test():
         async with simulator(venue) as sim:
             connection, seen, _ = setup(
                 venue,
+                transport,
                 url=sim.ws_url,
                 kinds=(ChannelKind.TRADES,),
                 config=fast_config(heartbeat_interval=0.05),
@@ -109,11 +112,11 @@ def test_venue_heartbeat_is_answered(run, venue):
     run(test)
 
 
-def test_reconnects_within_the_policy_and_resubscribes(run, venue):
+def test_reconnects_within_the_policy_and_resubscribes(run, venue, transport):
     async def test():
         async with simulator(venue, close_after_frames=15) as sim:
             config = fast_config()
-            connection, seen, subs = setup(venue, url=sim.ws_url, config=config)
+            connection, seen, subs = setup(venue, transport, url=sim.ws_url, config=config)
             states = record_states(connection)
             async with connection:
                 await wait_until(lambda: connection.counters.reconnects >= 2)
@@ -139,10 +142,10 @@ def test_reconnects_within_the_policy_and_resubscribes(run, venue):
     run(test)
 
 
-def test_malformed_frames_are_counted_and_later_frames_delivered(run, venue):
+def test_malformed_frames_are_counted_and_later_frames_delivered(run, venue, transport):
     async def test():
         async with simulator(venue, malformed_every=4) as sim:
-            connection, seen, _ = setup(venue, url=sim.ws_url)
+            connection, seen, _ = setup(venue, transport, url=sim.ws_url)
             async with connection:
                 await wait_until(lambda: connection.handler.stats().failed_frames >= 3)
                 delivered = sum(seen.counts.values())
@@ -161,13 +164,15 @@ def test_malformed_frames_are_counted_and_later_frames_delivered(run, venue):
     run(test)
 
 
-def test_refused_connections_back_off_then_error(run, venue):
+def test_refused_connections_back_off_then_error(run, venue, transport):
     async def test():
         policy = ReconnectionPolicy(
             initial_delay=0.01, factor=2, max_delay=0.04, max_attempts=4, jitter=0.5, seed=11
         )
         async with simulator(venue, refuse_connections_for=60) as sim:
-            connection, _, _ = setup(venue, url=sim.ws_url, config=fast_config(reconnect=policy))
+            connection, _, _ = setup(
+                venue, transport, url=sim.ws_url, config=fast_config(reconnect=policy)
+            )
             states = record_states(connection)
             with pytest.raises(ConnectionFailed, match=r"after 4 attempts.*503"):
                 await connection.start()
@@ -186,13 +191,15 @@ def test_refused_connections_back_off_then_error(run, venue):
     run(test)
 
 
-def test_refused_for_a_while_then_connected(run, venue):
+def test_refused_for_a_while_then_connected(run, venue, transport):
     async def test():
         policy = ReconnectionPolicy(
             initial_delay=0.02, factor=1.5, max_delay=0.1, max_attempts=None, jitter=0.2, seed=5
         )
         async with simulator(venue, refuse_connections_for=0.3) as sim:
-            connection, seen, _ = setup(venue, url=sim.ws_url, config=fast_config(reconnect=policy))
+            connection, seen, _ = setup(
+                venue, transport, url=sim.ws_url, config=fast_config(reconnect=policy)
+            )
             async with connection:
                 await wait_until(lambda: seen.counts[T.TRADE] > 0)
                 delays = list(connection.reconnect_delays)
@@ -203,12 +210,13 @@ def test_refused_for_a_while_then_connected(run, venue):
     run(test)
 
 
-def test_connect_timeout(run):
+def test_connect_timeout(run, transport):
     async def test():
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=2)
         async with simulator(Venue.MEXC, handshake_delay=5) as sim:
             connection, _, _ = setup(
                 Venue.MEXC,
+                transport,
                 url=sim.ws_url,
                 config=fast_config(connect_timeout=0.1, reconnect=policy),
             )
@@ -220,11 +228,11 @@ def test_connect_timeout(run):
     run(test)
 
 
-def test_stall_is_detected_as_dead_peer_and_reconnected(run, venue):
+def test_stall_is_detected_as_dead_peer_and_reconnected(run, venue, transport):
     async def test():
         async with simulator(venue, stall_after_frames=10, stall_seconds=10) as sim:
             config = fast_config(dead_peer_timeout=0.3, heartbeat_interval=0.1)
-            connection, seen, _ = setup(venue, url=sim.ws_url, config=config)
+            connection, seen, _ = setup(venue, transport, url=sim.ws_url, config=config)
             async with connection:
                 await wait_until(
                     lambda: connection.counters.reconnects >= 1 and connection.state is S.CONNECTED
@@ -238,10 +246,12 @@ def test_stall_is_detected_as_dead_peer_and_reconnected(run, venue):
     run(test)
 
 
-def test_subscribe_and_unsubscribe_while_connected(run, venue):
+def test_subscribe_and_unsubscribe_while_connected(run, venue, transport):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, (trades,) = setup(venue, url=sim.ws_url, kinds=(ChannelKind.TRADES,))
+            connection, seen, (trades,) = setup(
+                venue, transport, url=sim.ws_url, kinds=(ChannelKind.TRADES,)
+            )
             cls, _, symbol = VENUES[venue]
             ticker = cls.subscription(symbol, ChannelKind.BOOK_TICKER)
             async with connection:
@@ -263,11 +273,14 @@ def test_subscribe_and_unsubscribe_while_connected(run, venue):
 
 
 @pytest.mark.parametrize("policy", [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST])
-def test_queue_overflow_is_counted(run, policy):
+def test_queue_overflow_is_counted(run, policy, transport):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
             connection, _, _ = setup(
-                Venue.GATEIO, url=sim.ws_url, config=fast_config(queue_size=2, overflow=policy)
+                Venue.GATEIO,
+                transport,
+                url=sim.ws_url,
+                config=fast_config(queue_size=2, overflow=policy),
             )
             # A slow handler: the reader outpaces it and the queue overflows.
             connection.handler.on(T.TRADE, lambda trade: time.sleep(0.002))
@@ -284,27 +297,40 @@ def test_queue_overflow_is_counted(run, policy):
     run(test)
 
 
-def test_block_policy_never_drops(run):
+def test_block_policy_never_drops(run, transport):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
             connection, seen, _ = setup(
                 Venue.GATEIO,
+                transport,
                 url=sim.ws_url,
                 config=fast_config(queue_size=2, overflow=OverflowPolicy.BLOCK),
             )
-            connection.handler.on(T.TRADE, lambda trade: time.sleep(0.001))
+            trade_ids = []
+
+            def slow(trade):
+                time.sleep(0.001)
+                trade_ids.append(trade.trade_id)
+
+            connection.handler.on(T.TRADE, slow)
             async with connection:
                 await wait_until(lambda: seen.counts[T.TRADE] >= 50)
+                # The reader waited for room (the queue never held more than its size).
+                assert len(connection.queue) <= 2
         assert connection.queue.dropped == 0
+        # Nothing lost or reordered while the reader waited: one trade id after the other.
+        assert trade_ids == list(range(trade_ids[0], trade_ids[0] + len(trade_ids)))
 
     run(test)
 
 
-def test_frame_tap_sees_frames_exactly_as_received(run):
+def test_frame_tap_sees_frames_exactly_as_received(run, transport):
     async def test():
         frames = []
         async with simulator(Venue.MEXC) as sim:
-            connection, seen, _ = setup(Venue.MEXC, url=sim.ws_url, frame_tap=frames.append)
+            connection, seen, _ = setup(
+                Venue.MEXC, transport, url=sim.ws_url, frame_tap=frames.append
+            )
             async with connection:
                 await wait_until(lambda: seen.counts[T.ORDER_BOOK] > 2)
         assert any(isinstance(f, str) and '"code":0' in f for f in frames)  # ack: text
@@ -314,10 +340,10 @@ def test_frame_tap_sees_frames_exactly_as_received(run):
     run(test)
 
 
-def test_handler_exception_is_counted_and_the_loop_survives(run):
+def test_handler_exception_is_counted_and_the_loop_survives(run, transport):
     async def test():
         async with simulator(Venue.GATEIO) as sim:
-            connection, _, _ = setup(Venue.GATEIO, url=sim.ws_url)
+            connection, _, _ = setup(Venue.GATEIO, transport, url=sim.ws_url)
             real = connection.handler.handle
             calls = Counter()
 
@@ -336,17 +362,19 @@ def test_handler_exception_is_counted_and_the_loop_survives(run):
     run(test)
 
 
-def test_close_while_reconnecting_or_connecting_leaves_nothing_running(run):
+def test_close_while_reconnecting_or_connecting_leaves_nothing_running(run, transport):
     async def test():
         slow = ReconnectionPolicy(initial_delay=10, max_delay=10, max_attempts=None)
         async with simulator(Venue.MEXC, refuse_connections_for=60) as sim:
-            connection, _, _ = setup(Venue.MEXC, url=sim.ws_url, config=fast_config(reconnect=slow))
+            connection, _, _ = setup(
+                Venue.MEXC, transport, url=sim.ws_url, config=fast_config(reconnect=slow)
+            )
             await connection.start(wait=False)
             await connection.wait_for_state(S.RECONNECTING)
             await connection.close()
             assert connection.state is S.CLOSED
         async with simulator(Venue.MEXC, handshake_delay=10) as sim:
-            connection, _, _ = setup(Venue.MEXC, url=sim.ws_url)
+            connection, _, _ = setup(Venue.MEXC, transport, url=sim.ws_url)
             await connection.start(wait=False)
             await asyncio.sleep(0.05)
             assert connection.state is S.CONNECTING
@@ -359,16 +387,16 @@ def test_close_while_reconnecting_or_connecting_leaves_nothing_running(run):
     run(test)
 
 
-def test_lifecycle_misuse_raises(run):
+def test_lifecycle_misuse_raises(run, transport):
     async def test():
         async with simulator(Venue.MEXC) as sim:
-            connection, _, _ = setup(Venue.MEXC, url=sim.ws_url)
+            connection, _, _ = setup(Venue.MEXC, transport, url=sim.ws_url)
             async with connection:
                 with pytest.raises(InvalidStateTransition):
                     await connection.start()
             with pytest.raises(ConnectionFailed, match="closed"):
                 await connection.subscribe(Subscription("ETHUSDT", ChannelKind.TRADES))
-        never_started, _, _ = setup(Venue.MEXC)
+        never_started, _, _ = setup(Venue.MEXC, transport)
         await never_started.close()
         assert never_started.state is S.CLOSED
 
@@ -456,13 +484,13 @@ def test_compression_and_tls_options():
     assert plain_url.create_connection_kwargs.get("ssl") is None
 
 
-def test_unexpected_error_in_the_receive_path_ends_in_error(run):
+def test_unexpected_error_in_the_receive_path_ends_in_error(run, transport):
     async def test():
         def broken_tap(frame):
             raise OSError("disk full")
 
         async with simulator(Venue.MEXC) as sim:
-            connection, _, _ = setup(Venue.MEXC, url=sim.ws_url, frame_tap=broken_tap)
+            connection, _, _ = setup(Venue.MEXC, transport, url=sim.ws_url, frame_tap=broken_tap)
             await connection.start()
             with pytest.raises(ConnectionFailed, match=r"unexpected error.*disk full"):
                 await connection.wait_closed()
@@ -472,10 +500,12 @@ def test_unexpected_error_in_the_receive_path_ends_in_error(run):
     run(test)
 
 
-def test_refused_subscription_is_reported_and_counted(run, venue):
+def test_refused_subscription_is_reported_and_counted(run, venue, transport):
     async def test():
         async with simulator(venue) as sim:
-            connection, seen, (trades,) = setup(venue, url=sim.ws_url, kinds=(ChannelKind.TRADES,))
+            connection, seen, (trades,) = setup(
+                venue, transport, url=sim.ws_url, kinds=(ChannelKind.TRADES,)
+            )
             cls = VENUES[venue][0]
             unknown = cls.subscription("NOPE_USDT", ChannelKind.TRADES)
             async with connection:
@@ -491,11 +521,14 @@ def test_refused_subscription_is_reported_and_counted(run, venue):
 
 
 @pytest.mark.parametrize("policy", [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST])
-def test_frames_dropped_callbacks_see_every_drop(run, policy):
+def test_frames_dropped_callbacks_see_every_drop(run, policy, transport):
     async def test():
         async with simulator(Venue.GATEIO, rate_hz=400) as sim:
             connection, _, _ = setup(
-                Venue.GATEIO, url=sim.ws_url, config=fast_config(queue_size=2, overflow=policy)
+                Venue.GATEIO,
+                transport,
+                url=sim.ws_url,
+                config=fast_config(queue_size=2, overflow=policy),
             )
             reported = []
             connection.on_frames_dropped(reported.append)

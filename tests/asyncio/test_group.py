@@ -23,13 +23,17 @@ def mexc_subscriptions(symbols=SYMBOLS):
     return [MexcConnection.subscription(s, kind) for s in symbols for kind in kinds]
 
 
-def test_100_mexc_subscriptions_over_4_connections(run):
+def test_100_mexc_subscriptions_over_4_connections(run, transport):
     async def test():
         subs = mexc_subscriptions()
         assert len(subs) == 100
         async with VenueSimulator(Venue.MEXC, SimConfig(symbols=SYMBOLS, rate_hz=10)) as sim:
             group = ConnectionGroup(
-                MexcConnection, MexcHandler(), subs, url=sim.ws_url, config=fast_config()
+                MexcConnection,
+                MexcHandler(),
+                subs,
+                url=sim.ws_url,
+                config=fast_config(transport=transport),
             )
             assert [len(c.subscriptions) for c in group.connections] == [30, 30, 30, 10]
             async with group:
@@ -53,13 +57,17 @@ def test_100_mexc_subscriptions_over_4_connections(run):
     run(test)
 
 
-def test_subscribing_later_fills_connections_then_opens_new_ones(run):
+def test_subscribing_later_fills_connections_then_opens_new_ones(run, transport):
     async def test():
         symbols = SYMBOLS[:9]
         subs = mexc_subscriptions(symbols)  # 36
         async with VenueSimulator(Venue.MEXC, SimConfig(symbols=symbols, rate_hz=10)) as sim:
             group = ConnectionGroup(
-                MexcConnection, MexcHandler(), subs[:28], url=sim.ws_url, config=fast_config()
+                MexcConnection,
+                MexcHandler(),
+                subs[:28],
+                url=sim.ws_url,
+                config=fast_config(transport=transport),
             )
             async with group:
                 await group.subscribe(*subs[28:])  # 2 fit, 6 need a second connection
@@ -78,7 +86,7 @@ def test_subscribing_later_fills_connections_then_opens_new_ones(run):
     run(test)
 
 
-def test_gateio_has_no_limit_one_connection(run):
+def test_gateio_has_no_limit_one_connection(run, transport):
     async def test():
         pairs = ("BTC_USDT", "ETH_USDT", "SOL_USDT")
         subs = [GateioConnection.subscription(p, k) for p in pairs for k in ChannelKind]
@@ -87,7 +95,11 @@ def test_gateio_has_no_limit_one_connection(run):
             trades = []
             handler.on(WebSocketMessageType.TRADE, trades.append)
             async with ConnectionGroup(
-                GateioConnection, handler, subs, url=sim.ws_url, config=fast_config()
+                GateioConnection,
+                handler,
+                subs,
+                url=sim.ws_url,
+                config=fast_config(transport=transport),
             ) as group:
                 assert len(group.connections) == 1
                 await wait_until(lambda: {t.symbol for t in trades} == set(pairs))

@@ -29,12 +29,17 @@ def in_sync_with(sync, sim):
     )
 
 
-def test_book_follows_the_venue(run, venue):
+def test_book_follows_the_venue(run, venue, transport):
     async def test():
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
             stream = MarketStream(
-                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+                venue,
+                [symbol],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                transport=transport,
+                config=fast_config(),
             )
             async with stream:
                 sync = stream.books[symbol]
@@ -52,13 +57,18 @@ def test_book_follows_the_venue(run, venue):
     run(test)
 
 
-def test_gap_resyncs_by_itself_and_counts(run, venue):
+def test_gap_resyncs_by_itself_and_counts(run, venue, transport):
     async def test():
         symbol = SYMBOLS[venue]
         config = SimConfig(symbols=(symbol,), rate_hz=100, faults=FaultConfig(gap_every=15))
         async with VenueSimulator(venue, config) as sim:
             stream = MarketStream(
-                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+                venue,
+                [symbol],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                transport=transport,
+                config=fast_config(),
             )
             async with stream:
                 sync = stream.books[symbol]
@@ -72,7 +82,7 @@ def test_gap_resyncs_by_itself_and_counts(run, venue):
     run(test)
 
 
-def test_book_recovers_after_reconnects(run, venue):
+def test_book_recovers_after_reconnects(run, venue, transport):
     async def test():
         symbol = SYMBOLS[venue]
         config = SimConfig(
@@ -80,7 +90,12 @@ def test_book_recovers_after_reconnects(run, venue):
         )
         async with VenueSimulator(venue, config) as sim:
             stream = MarketStream(
-                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+                venue,
+                [symbol],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                transport=transport,
+                config=fast_config(),
             )
             async with stream:
                 sync = stream.books[symbol]
@@ -90,7 +105,7 @@ def test_book_recovers_after_reconnects(run, venue):
     run(test)
 
 
-def test_pushed_snapshots_keep_a_book_without_rest(run, venue):
+def test_pushed_snapshots_keep_a_book_without_rest(run, venue, transport):
     async def test():
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
@@ -100,6 +115,7 @@ def test_pushed_snapshots_keep_a_book_without_rest(run, venue):
                 [ChannelKind.DEPTH_SNAPSHOT],
                 url=sim.ws_url,
                 rest_url="http://127.0.0.1:9",
+                transport=transport,
             )
             async with stream:
                 sync = stream.books[symbol]
@@ -109,7 +125,7 @@ def test_pushed_snapshots_keep_a_book_without_rest(run, venue):
     run(test)
 
 
-def test_failing_snapshot_is_counted_and_retried(run):
+def test_failing_snapshot_is_counted_and_retried(run, transport):
     async def test():
         async with VenueSimulator(Venue.MEXC, SimConfig(rate_hz=100)) as sim:
             # No snapshot below this base URL: every GET gets a 404.
@@ -118,6 +134,7 @@ def test_failing_snapshot_is_counted_and_retried(run):
                 ["BTCUSDT"],
                 url=sim.ws_url,
                 rest_url=f"{sim.rest_url}/nowhere",
+                transport=transport,
                 config=fast_config(),
                 snapshot_retry_delay=0.01,
             )
@@ -129,7 +146,7 @@ def test_failing_snapshot_is_counted_and_retried(run):
     run(test)
 
 
-def test_run_for_a_duration_and_report(run):
+def test_run_for_a_duration_and_report(run, transport):
     async def test():
         ticks = []
         async with VenueSimulator(
@@ -140,6 +157,7 @@ def test_run_for_a_duration_and_report(run):
                 ["eth_usdt"],
                 url=sim.ws_url,
                 rest_url=sim.rest_url,
+                transport=transport,
                 config=fast_config(),
             )
             summary = await stream.run(0.5, on_tick=ticks.append, tick_interval=0.1)
@@ -149,7 +167,7 @@ def test_run_for_a_duration_and_report(run):
     run(test)
 
 
-def test_run_raises_when_the_venue_is_unreachable(run):
+def test_run_raises_when_the_venue_is_unreachable(run, transport):
     async def test():
         async with VenueSimulator(
             Venue.MEXC, SimConfig(faults=FaultConfig(refuse_connections_for=60))
@@ -160,6 +178,7 @@ def test_run_raises_when_the_venue_is_unreachable(run):
                 ["BTCUSDT"],
                 url=sim.ws_url,
                 rest_url=sim.rest_url,
+                transport=transport,
                 config=fast_config(reconnect=policy),
             )
             with pytest.raises(ConnectionFailed):
@@ -169,7 +188,7 @@ def test_run_raises_when_the_venue_is_unreachable(run):
     run(test)
 
 
-def test_books_are_flagged_while_their_connection_is_down(run, venue):
+def test_books_are_flagged_while_their_connection_is_down(run, venue, transport):
     """A dropped connection restarts its books at once: none claims to be live until the
     new connection delivers deltas and a snapshot again."""
 
@@ -177,7 +196,12 @@ def test_books_are_flagged_while_their_connection_is_down(run, venue):
         symbol = SYMBOLS[venue]
         async with VenueSimulator(venue, SimConfig(symbols=(symbol,), rate_hz=100)) as sim:
             stream = MarketStream(
-                venue, [symbol], url=sim.ws_url, rest_url=sim.rest_url, config=fast_config()
+                venue,
+                [symbol],
+                url=sim.ws_url,
+                rest_url=sim.rest_url,
+                transport=transport,
+                config=fast_config(),
             )
             sync = stream.books[symbol]
             live_while_down = []
@@ -201,7 +225,7 @@ def test_books_are_flagged_while_their_connection_is_down(run, venue):
     run(test)
 
 
-def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
+def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch, transport):
     async def test():
         calls = []
         async with VenueSimulator(
@@ -212,6 +236,7 @@ def test_a_snapshot_fetch_that_fails_unexpectedly_is_retried(run, monkeypatch):
                 ["BTC_USDT"],
                 url=sim.ws_url,
                 rest_url=sim.rest_url,
+                transport=transport,
                 config=fast_config(),
                 snapshot_retry_delay=0.01,
             )
@@ -255,10 +280,13 @@ def _obu_stream(sim, **kwargs):
     )
 
 
-def test_obu_book_follows_the_venue_without_rest(run):
+def test_obu_book_follows_the_venue_without_rest(run, transport):
     async def test():
         config = SimConfig(symbols=("BTC_USDT",), rate_hz=100)
-        async with VenueSimulator(Venue.GATEIO, config) as sim, _obu_stream(sim) as stream:
+        async with (
+            VenueSimulator(Venue.GATEIO, config) as sim,
+            _obu_stream(sim, transport=transport) as stream,
+        ):
             sync = stream.books["BTC_USDT"]
             await wait_until(lambda: in_sync_with(sync, sim) and sync.deltas_applied > 20)
         assert sync.snapshots == 1 and sync.resyncs == 0
@@ -267,11 +295,14 @@ def test_obu_book_follows_the_venue_without_rest(run):
     run(test)
 
 
-def test_obu_gap_resyncs_by_subscribing_again_and_counts(run):
+def test_obu_gap_resyncs_by_subscribing_again_and_counts(run, transport):
     async def test():
         faults = FaultConfig(gap_every=15)
         config = SimConfig(symbols=("BTC_USDT",), rate_hz=100, faults=faults)
-        async with VenueSimulator(Venue.GATEIO, config) as sim, _obu_stream(sim) as stream:
+        async with (
+            VenueSimulator(Venue.GATEIO, config) as sim,
+            _obu_stream(sim, transport=transport) as stream,
+        ):
             sync = stream.books["BTC_USDT"]
             await wait_until(lambda: sync.resyncs >= 2)
             await wait_until(lambda: in_sync_with(sync, sim))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from bounded_loop import run_bounded
+from transports import transport  # noqa: F401  # the fixture: every test taking it runs per transport
 
 from .helpers import TEST_TIMEOUT
 

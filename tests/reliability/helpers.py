@@ -333,6 +333,7 @@ async def fault_run(
     exact: bool = False,
     slow_callback: Callable[[Any], None] | None = None,
     expect_failure: bool = False,
+    transport: str = "websockets",
 ) -> RunReport:
     """Stream from a simulator injecting ``faults`` while ``drive(stream, sim)`` runs, then settle.
 
@@ -340,7 +341,8 @@ async def fault_run(
     be connected and every book to be live, stops the market, and waits for every book
     to reach the simulator's final version (or, with a slow consumer, to be flagged). With
     ``exact``, also waits until every frame the simulator sent was read. With
-    ``expect_failure``, the run must end in ``ERROR`` (the policy gave up).
+    ``expect_failure``, the run must end in ``ERROR`` (the policy gave up). ``transport``
+    is the connections' WebSocket library.
     """
     symbols = tuple(symbols or SYMBOLS[venue])
     sim_config = SimConfig(symbols=symbols, rate_hz=rate_hz, seed=seed, faults=faults)
@@ -356,6 +358,7 @@ async def fault_run(
             rest_url=sim.rest_url,
             config=config or fast_config(),
             snapshot_retry_delay=0.02,
+            transport=transport,
         )
         expected = expected_streams(stream)
         auditor = BookAuditor(stream, truth)

@@ -183,15 +183,19 @@ async def _quiesce_and_compare(stream: MarketStream, rest_url: str) -> tuple[int
 
 
 async def run_load(
-    duration: float, symbol_count: int, rate_hz: float = SATURATING_RATE_HZ
+    duration: float,
+    symbol_count: int,
+    rate_hz: float = SATURATING_RATE_HZ,
+    transport: str = "websockets",
 ) -> LoadFigures:
-    """Run the load for ``duration`` seconds; return the figures (see the module doc)."""
+    """Run the load for ``duration`` seconds on ``transport``; return the figures (see the
+    module doc)."""
     lifetime = duration + 120  # the simulators outlive the run, then stop by themselves
     sims = {
         venue: SimProcess(venue, symbols(venue, symbol_count), rate_hz, lifetime) for venue in Venue
     }
     try:
-        config = ConnectionConfig()
+        config = ConnectionConfig(transport=transport)
         streams = {
             venue: MarketStream(
                 venue,
@@ -281,8 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         default=SATURATING_RATE_HZ,
         help="pushes/s per stream asked of the simulators",
     )
+    parser.add_argument("--transport", default="websockets", help="websockets (default) or picows")
     args = parser.parse_args(argv)
-    figures = asyncio.run(run_load(args.duration, args.symbols, args.rate))
+    figures = asyncio.run(run_load(args.duration, args.symbols, args.rate, args.transport))
     print(json.dumps(asdict(figures), indent=2))
     figures.check()
     return 0

@@ -93,6 +93,8 @@ class RawConnection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     deflate: bool
+    #: The headers of the client's upgrade request, names in lower case.
+    headers: dict[str, str] = field(default_factory=dict)
     #: The client's first text message (its subscribe request), decoded.
     request: str = ""
 
@@ -187,7 +189,7 @@ class RawServer:
         writer.write((response + "\r\n").encode())
         await writer.drain()
         self.accepted += 1
-        return RawConnection(self.accepted, reader, writer, deflate)
+        return RawConnection(self.accepted, reader, writer, deflate, headers)
 
 
 def mexc_channels(request: str) -> list[str]:

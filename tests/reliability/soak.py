@@ -163,8 +163,11 @@ def _checkpoint(frames: int, reconnects: int, started: float) -> Checkpoint:
     )
 
 
-async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> SoakFigures:
-    """Soak until ``frames`` frames were read and ``cycles`` reconnects happened."""
+async def run_soak(
+    frames: int, cycles: int, *, max_seconds: float = 1800, transport: str = "websockets"
+) -> SoakFigures:
+    """Soak until ``frames`` frames were read and ``cycles`` reconnects happened, on
+    ``transport``."""
     gc.collect()
     fds_before, sockets_before = _descriptors()
     tasks_before = len(asyncio.all_tasks())
@@ -177,7 +180,9 @@ async def run_soak(frames: int, cycles: int, *, max_seconds: float = 1800) -> So
     policy = ReconnectionPolicy(
         initial_delay=0.001, max_delay=0.01, max_attempts=None, jitter=0.5, seed=1
     )
-    config = fast_config(reconnect=policy, heartbeat_interval=1.0, dead_peer_timeout=5.0)
+    config = fast_config(
+        reconnect=policy, heartbeat_interval=1.0, dead_peer_timeout=5.0, transport=transport
+    )
     sims = {
         venue: VenueSimulator(
             venue, SimConfig(symbols=SOAK_SYMBOLS[venue], rate_hz=20_000, faults=faults)
@@ -284,8 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=1_000_000)
     parser.add_argument("--cycles", type=int, default=1_000)
+    parser.add_argument("--transport", default="websockets", help="websockets (default) or picows")
     args = parser.parse_args(argv)
-    figures = asyncio.run(run_soak(args.frames, args.cycles))
+    figures = asyncio.run(run_soak(args.frames, args.cycles, transport=args.transport))
     print(
         json.dumps(
             {**figures.summary(), "checkpoints": [asdict(c) for c in figures.checkpoints]}, indent=2

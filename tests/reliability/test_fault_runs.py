@@ -63,11 +63,13 @@ def errors(stream: MarketStream, reason: str) -> int:
     return stream.group.metrics().errors.get(reason, 0)
 
 
-def test_abrupt_close_mid_stream(run, venue, figures):
+def test_abrupt_close_mid_stream(run, venue, figures, transport):
     """The simulator drops the TCP connection (no close frame) every 25 pushes."""
 
     async def test() -> None:
-        report = await fault_run(venue, FaultConfig(close_after_frames=25), reconnected(15))
+        report = await fault_run(
+            venue, FaultConfig(close_after_frames=25), reconnected(15), transport=transport
+        )
         finish(report, figures)
         assert report.outcome == "connected"
         assert report.sim_faults["close"] >= 15 * len(report.expected)
@@ -77,7 +79,7 @@ def test_abrupt_close_mid_stream(run, venue, figures):
     run(test)
 
 
-def test_stalls_are_dropped_as_dead_peers(run, venue, figures):
+def test_stalls_are_dropped_as_dead_peers(run, venue, figures, transport):
     """The simulator goes silent (no pushes, pongs or pings) 40 pushes into every socket."""
 
     async def test() -> None:
@@ -92,6 +94,7 @@ def test_stalls_are_dropped_as_dead_peers(run, venue, figures):
                 "five dead-peer drops per connection",
             ),
             config=config,
+            transport=transport,
         )
         finish(report, figures)
         assert report.metrics.errors["dead_peer"] >= 5 * len(report.expected)
@@ -100,7 +103,7 @@ def test_stalls_are_dropped_as_dead_peers(run, venue, figures):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_refused_connections_then_connected(run, venue, seed, figures):
+def test_refused_connections_then_connected(run, venue, seed, figures, transport):
     """HTTP 503 for 0.3 s after start: the connection keeps trying and gets in."""
 
     async def test() -> None:
@@ -117,6 +120,7 @@ def test_refused_connections_then_connected(run, venue, seed, figures):
             config=fast_config(reconnect=policy),
             seed=seed,
             exact=True,
+            transport=transport,
         )
         finish(report, figures)
         assert report.metrics.errors["connect_failed"] >= 2 * len(report.expected)
@@ -126,7 +130,7 @@ def test_refused_connections_then_connected(run, venue, seed, figures):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_refused_for_good_ends_in_error(run, venue, seed, figures):
+def test_refused_for_good_ends_in_error(run, venue, seed, figures, transport):
     """Refused beyond the policy's 4 attempts: ERROR with a clear ConnectionFailed."""
 
     async def test() -> None:
@@ -140,6 +144,7 @@ def test_refused_for_good_ends_in_error(run, venue, seed, figures):
             config=fast_config(reconnect=policy),
             seed=seed,
             expect_failure=True,
+            transport=transport,
         )
         finish(report, figures)
         assert report.outcome == "error"
@@ -150,7 +155,7 @@ def test_refused_for_good_ends_in_error(run, venue, seed, figures):
     run(test)
 
 
-def test_refused_mid_session_then_back(run, venue, figures):
+def test_refused_mid_session_then_back(run, venue, figures, transport):
     """The venue goes away (drop + 0.3 s of 503s) while streaming, then comes back."""
 
     async def outage(stream: MarketStream, sim: VenueSimulator) -> None:
@@ -172,14 +177,14 @@ def test_refused_mid_session_then_back(run, venue, figures):
             sim.set_faults(FaultConfig(refuse_connections_for=0.3))
 
     async def test() -> None:
-        report = await fault_run(venue, FaultConfig(), outage)
+        report = await fault_run(venue, FaultConfig(), outage, transport=transport)
         finish(report, figures)
         assert report.metrics.reconnects >= 3 * len(report.expected)
 
     run(test)
 
 
-def test_refused_mid_session_for_good_ends_in_error(run, venue, figures):
+def test_refused_mid_session_for_good_ends_in_error(run, venue, figures, transport):
     """The venue goes away for good: ERROR after the policy's attempts, books flagged."""
 
     async def outage(stream: MarketStream, sim: VenueSimulator) -> None:
@@ -194,7 +199,12 @@ def test_refused_mid_session_for_good_ends_in_error(run, venue, figures):
             initial_delay=0.01, factor=2, max_delay=0.04, max_attempts=3, jitter=0.5, seed=7
         )
         report = await fault_run(
-            venue, FaultConfig(), outage, config=fast_config(reconnect=policy), expect_failure=True
+            venue,
+            FaultConfig(),
+            outage,
+            config=fast_config(reconnect=policy),
+            expect_failure=True,
+            transport=transport,
         )
         finish(report, figures)
         assert "after 3 attempts" in str(report.failure)
@@ -203,12 +213,15 @@ def test_refused_mid_session_for_good_ends_in_error(run, venue, figures):
     run(test)
 
 
-def test_handshake_delays(run, venue, figures):
+def test_handshake_delays(run, venue, figures, transport):
     """Every handshake waits 50 ms, and every socket is dropped after 40 pushes."""
 
     async def test() -> None:
         report = await fault_run(
-            venue, FaultConfig(handshake_delay=0.05, close_after_frames=40), reconnected(8)
+            venue,
+            FaultConfig(handshake_delay=0.05, close_after_frames=40),
+            reconnected(8),
+            transport=transport,
         )
         finish(report, figures)
         assert report.sim_faults["handshake_delay"] >= 9 * len(report.expected)
@@ -216,7 +229,7 @@ def test_handshake_delays(run, venue, figures):
     run(test)
 
 
-def test_handshake_slower_than_the_timeout_then_faster(run, venue, figures):
+def test_handshake_slower_than_the_timeout_then_faster(run, venue, figures, transport):
     """Handshakes time out for a while (counted), then succeed again."""
 
     async def slow_then_fast(stream: MarketStream, sim: VenueSimulator) -> None:
@@ -230,7 +243,11 @@ def test_handshake_slower_than_the_timeout_then_faster(run, venue, figures):
         policy = ReconnectionPolicy(initial_delay=0.01, max_delay=0.01, max_attempts=None)
         config = fast_config(connect_timeout=0.1, reconnect=policy)
         report = await fault_run(
-            venue, FaultConfig(handshake_delay=0.3), slow_then_fast, config=config
+            venue,
+            FaultConfig(handshake_delay=0.3),
+            slow_then_fast,
+            config=config,
+            transport=transport,
         )
         finish(report, figures)
         assert report.metrics.errors["connect_timeout"] >= 3
@@ -238,7 +255,7 @@ def test_handshake_slower_than_the_timeout_then_faster(run, venue, figures):
     run(test)
 
 
-def test_handshake_timeouts_end_in_error(run, venue, figures):
+def test_handshake_timeouts_end_in_error(run, venue, figures, transport):
     """Handshakes that never finish within the timeout: ERROR after 3 attempts."""
 
     async def test() -> None:
@@ -249,6 +266,7 @@ def test_handshake_timeouts_end_in_error(run, venue, figures):
             reach(lambda stream, sim: False, "the policy to give up"),
             config=fast_config(connect_timeout=0.1, reconnect=policy),
             expect_failure=True,
+            transport=transport,
         )
         finish(report, figures)
         assert "after 3 attempts" in str(report.failure)
@@ -257,7 +275,7 @@ def test_handshake_timeouts_end_in_error(run, venue, figures):
     run(test)
 
 
-def test_sequence_gaps_resync(run, venue, figures):
+def test_sequence_gaps_resync(run, venue, figures, transport):
     """Every 10th depth delta skips versions: each gap is caught and the book rebuilt."""
 
     async def test() -> None:
@@ -266,6 +284,7 @@ def test_sequence_gaps_resync(run, venue, figures):
             FaultConfig(gap_every=10),
             reach(lambda stream, sim: resyncs(stream) >= 30, "30 resyncs"),
             exact=True,
+            transport=transport,
         )
         finish(report, figures)
         assert report.sim_faults["gap"] >= 30
@@ -274,7 +293,7 @@ def test_sequence_gaps_resync(run, venue, figures):
     run(test)
 
 
-def test_malformed_frames_are_counted(run, venue, figures):
+def test_malformed_frames_are_counted(run, venue, figures, transport):
     """Every 7th push is malformed: each one counted with a reason, nothing else lost."""
 
     async def test() -> None:
@@ -286,6 +305,7 @@ def test_malformed_frames_are_counted(run, venue, figures):
                 "100 malformed frames",
             ),
             exact=True,
+            transport=transport,
         )
         finish(report, figures)
         failed = sum(
@@ -311,7 +331,7 @@ def test_malformed_frames_are_counted(run, venue, figures):
     [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST, OverflowPolicy.BLOCK],
     ids=lambda p: p.value,
 )
-def test_slow_consumer_fills_the_queue(run, venue, policy, figures):
+def test_slow_consumer_fills_the_queue(run, venue, policy, figures, transport):
     """A callback that blocks 2 ms per trade: the queue fills; drops are counted, and the
     books of the connection that dropped frames stop claiming to be live until a delta
     proves they lost nothing."""
@@ -335,6 +355,7 @@ def test_slow_consumer_fills_the_queue(run, venue, policy, figures):
             exact=True,
             config=fast_config(queue_size=64, overflow=policy),
             slow_callback=slow,
+            transport=transport,
         )
         finish(report, figures)
         if policy is OverflowPolicy.BLOCK:
@@ -345,7 +366,7 @@ def test_slow_consumer_fills_the_queue(run, venue, policy, figures):
     run(test)
 
 
-def test_every_fault_at_once(run, venue, figures):
+def test_every_fault_at_once(run, venue, figures, transport):
     """Abrupt closes and stalls in turn, each with handshake delays, malformed frames,
     sequence gaps and a slow consumer."""
 
@@ -372,7 +393,9 @@ def test_every_fault_at_once(run, venue, figures):
 
     async def test() -> None:
         config = fast_config(heartbeat_interval=0.05, dead_peer_timeout=0.15, queue_size=32)
-        report = await fault_run(venue, mixes[0], chaos, config=config, slow_callback=slow)
+        report = await fault_run(
+            venue, mixes[0], chaos, config=config, slow_callback=slow, transport=transport
+        )
         finish(report, figures)
         assert report.metrics.errors["connection_lost"] >= 4 * len(report.expected)
         assert report.metrics.errors["dead_peer"] >= 4 * len(report.expected)
@@ -385,7 +408,7 @@ def test_every_fault_at_once(run, venue, figures):
 OBU_KINDS = (ChannelKind.TRADES, ChannelKind.BOOK_TICKER, ChannelKind.ORDER_BOOK_V2)
 
 
-def test_obu_sequence_gaps_resync_by_subscribing_again(run, figures):
+def test_obu_sequence_gaps_resync_by_subscribing_again(run, figures, transport):
     """Every 10th spot.obu delta skips ids: each gap is caught and a new full book asked for."""
 
     async def test() -> None:
@@ -395,6 +418,7 @@ def test_obu_sequence_gaps_resync_by_subscribing_again(run, figures):
             reach(lambda stream, sim: resyncs(stream) >= 30, "30 resyncs"),
             kinds=OBU_KINDS,
             exact=True,
+            transport=transport,
         )
         finish(report, figures)
         assert report.sim_faults["gap"] >= 30
@@ -403,14 +427,19 @@ def test_obu_sequence_gaps_resync_by_subscribing_again(run, figures):
     run(test)
 
 
-def test_obu_every_fault_at_once(run, figures):
+def test_obu_every_fault_at_once(run, figures, transport):
     """spot.obu books through abrupt closes, handshake delays, malformed frames and gaps."""
     faults = FaultConfig(close_after_frames=60, malformed_every=11, gap_every=13,
                          handshake_delay=0.02)  # fmt: skip
 
     async def test() -> None:
         report = await fault_run(
-            Venue.GATEIO, faults, reconnected(4), kinds=OBU_KINDS, config=fast_config()
+            Venue.GATEIO,
+            faults,
+            reconnected(4),
+            kinds=OBU_KINDS,
+            config=fast_config(),
+            transport=transport,
         )
         finish(report, figures)
         assert report.metrics.reconnects >= 4

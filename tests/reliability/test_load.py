@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 DURATION = float(os.environ.get("WS_STACK_LOAD_SECONDS", "6"))
 
 
-def test_load_200_symbols_per_venue(figures):
-    result = asyncio.run(run_load(DURATION, symbol_count=200))
+def test_load_200_symbols_per_venue(figures, transport):
+    result = asyncio.run(run_load(DURATION, symbol_count=200, transport=transport))
     summary = asdict(result)
     figures(summary)
     result.check()

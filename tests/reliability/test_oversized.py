@@ -1,9 +1,11 @@
 """Frames over ``max_size`` and compression bombs, against a live MexcConnection.
 
-``max_size`` is enforced by websockets on the message as delivered (after inflating it,
-while inflating it): a frame over the limit closes the connection with 1009, which the
-connection counts as ``oversized_frame`` before it reconnects and resubscribes. The
-servers here are :mod:`rawws`, which sends what a well-behaved server never would.
+``max_size`` bounds the message as delivered (websockets: after inflating it, while
+inflating it; picows: from each frame's header, before reading it, and the fragments of a
+message together): a message over the limit closes the connection with 1009, which the
+connection counts as ``oversized_frame`` before it reconnects and resubscribes, on both
+transports. The servers here are :mod:`rawws`, which sends what a well-behaved server
+never would. Compression is websockets' alone (picows has none).
 """
 
 from __future__ import annotations
@@ -13,16 +15,9 @@ import tracemalloc
 
 import pytest
 
-from ws_stack.asyncio.mexc import MexcConnection
-from ws_stack.messages import WebSocketMessageType
-from ws_stack.mexc.handler import MexcHandler
-from ws_stack.protocol import ChannelKind
-from ws_stack.state import ConnectionState
-
-from .helpers import fast_config, wait_until
+from .rawclient import LIMIT, Client, bad_first
 from .rawws import BINARY, TEXT, RawConnection, RawServer, deflate_bomb, frame, ticker
 
-LIMIT = 64 << 10
 #: Inflates to 256 MiB, 4096 times the limit; about 256 kB on the wire.
 BOMB_SIZE = 256 << 20
 
@@ -32,65 +27,21 @@ def bomb() -> bytes:
     return deflate_bomb(BOMB_SIZE)
 
 
-class Client:
-    """A MexcConnection subscribed to one book ticker, counting what it delivers."""
-
-    def __init__(self, url: str, **config: object) -> None:
-        self.handler = MexcHandler()
-        self.tickers = 0
-        self.handler.on(WebSocketMessageType.BOOK_TICKER, self._count)
-        sub = MexcConnection.subscription("BTCUSDT", ChannelKind.BOOK_TICKER)
-        self.subscriptions = {sub}
-        self.connection = MexcConnection(
-            self.handler, [sub], url=url, config=fast_config(max_size=LIMIT, **config)
-        )
-
-    def _count(self, ticker: object) -> None:
-        self.tickers += 1
-
-    @property
-    def errors(self) -> dict[str, int]:
-        return self.connection.metrics().errors
-
-    async def recovered(self, tickers: int) -> None:
-        """Wait until reconnected, resubscribed and receiving again."""
-        connection = self.connection
-        await wait_until(
-            lambda: (
-                connection.state is ConnectionState.CONNECTED
-                and connection.active_subscriptions == self.subscriptions
-                and self.tickers >= tickers
-            ),
-            "the connection to recover",
-        )
-
-
-def oversized_first(make_bad: object, times: int = 1) -> object:
-    """A script: the first ``times`` connections get a bad frame, later ones tickers."""
-
-    async def script(connection: RawConnection) -> None:
-        if connection.index <= times:
-            await make_bad(connection)  # type: ignore[operator]
-            return
-        for number in range(5):
-            await connection.send_message(BINARY, ticker(number))
-
-    return script
-
-
-def test_frame_over_max_size_is_refused_counted_and_survived(run, figures):
+def test_frame_over_max_size_is_refused_counted_and_survived(run, figures, transport):
     async def too_big(connection: RawConnection) -> None:
         await connection.send_message(BINARY, b"\x0a" + bytes(LIMIT))
 
     async def test() -> None:
-        async with RawServer(oversized_first(too_big, times=10), deflate=False) as server:
-            client = Client(server.url)
+        async with RawServer(bad_first(too_big, times=10), deflate=False) as server:
+            client = Client(server.url, transport)
             async with client.connection:
                 await client.recovered(tickers=5)
                 assert client.errors["oversized_frame"] == 10
                 assert client.connection.counters.reconnects == 10
                 assert server.accepted == 11
-        figures({"oversized_frames": 10, "reconnects": 10, "recovered": True})
+        figures(
+            {"oversized_frames": 10, "reconnects": 10, "recovered": True, "transport": transport}
+        )
 
     run(test)
 
@@ -103,7 +54,7 @@ def test_compression_bomb_is_refused_without_inflating_it(run, bomb, figures):
         await connection.send(frame(BINARY, bomb, rsv1=True))
 
     async def test() -> None:
-        async with RawServer(oversized_first(send_bomb, times=3)) as server:
+        async with RawServer(bad_first(send_bomb, times=3)) as server:
             client = Client(server.url, compression=True)
             tracemalloc.start()
             try:
@@ -129,7 +80,7 @@ def test_compression_bomb_is_refused_without_inflating_it(run, bomb, figures):
     run(test)
 
 
-def test_fragmented_message_over_max_size_is_refused(run):
+def test_fragmented_message_over_max_size_is_refused(run, transport):
     """Fragments each under the limit, together over it: refused as one message."""
 
     async def fragments(connection: RawConnection) -> None:
@@ -140,8 +91,8 @@ def test_fragmented_message_over_max_size_is_refused(run):
         await connection.send(frame(0x0, piece))
 
     async def test() -> None:
-        async with RawServer(oversized_first(fragments), deflate=False) as server:
-            client = Client(server.url)
+        async with RawServer(bad_first(fragments), deflate=False) as server:
+            client = Client(server.url, transport)
             async with client.connection:
                 await client.recovered(tickers=5)
                 assert client.errors["oversized_frame"] == 1
@@ -149,15 +100,15 @@ def test_fragmented_message_over_max_size_is_refused(run):
     run(test)
 
 
-def test_lying_length_header_is_refused_before_reading(run):
+def test_lying_length_header_is_refused_before_reading(run, transport):
     """A header announcing 2**62 bytes: refused at once, nothing allocated for it."""
 
     async def liar(connection: RawConnection) -> None:
         await connection.send(frame(BINARY, b"\x0a\x00", declared=1 << 62))
 
     async def test() -> None:
-        async with RawServer(oversized_first(liar, times=3), deflate=False) as server:
-            client = Client(server.url)
+        async with RawServer(bad_first(liar, times=3), deflate=False) as server:
+            client = Client(server.url, transport)
             async with client.connection:
                 await client.recovered(tickers=5)
                 assert client.errors["oversized_frame"] == 3
@@ -165,7 +116,7 @@ def test_lying_length_header_is_refused_before_reading(run):
     run(test)
 
 
-def test_compressed_frame_without_negotiation_is_a_protocol_error(run):
+def test_compressed_frame_without_negotiation_is_a_protocol_error(run, transport):
     """Compression off (the default): a compressed frame is never inflated at all."""
     small_bomb = deflate_bomb(32 << 20)  # under the limit on the wire, 512x over inflated
     assert len(small_bomb) < LIMIT
@@ -175,8 +126,8 @@ def test_compressed_frame_without_negotiation_is_a_protocol_error(run):
         await connection.send(frame(BINARY, small_bomb, rsv1=True))
 
     async def test() -> None:
-        async with RawServer(oversized_first(unasked, times=2)) as server:
-            client = Client(server.url)  # compression=False
+        async with RawServer(bad_first(unasked, times=2)) as server:
+            client = Client(server.url, transport)  # compression=False
             tracemalloc.start()
             try:
                 async with client.connection:
@@ -184,8 +135,9 @@ def test_compressed_frame_without_negotiation_is_a_protocol_error(run):
                     _, peak = tracemalloc.get_traced_memory()
             finally:
                 tracemalloc.stop()
-            # websockets fails the connection (1002, protocol error): a lost connection.
-            assert client.errors == {"connection_lost": 2}
+            # Reserved bit 1 without a negotiated extension: the client fails the
+            # connection with 1002 (protocol error), and reconnects.
+            assert client.errors == {"protocol_error": 2}
         assert peak < 16 << 20
 
     run(test)

@@ -93,7 +93,7 @@ def _tls_server_context(cert: tuple[Path, Path]) -> ssl.SSLContext:
     return context
 
 
-def test_wss_refuses_a_self_signed_certificate_by_default(run, self_signed, caplog):
+def test_wss_refuses_a_self_signed_certificate_by_default(run, self_signed, caplog, transport):
     async def test() -> None:
         tls = _tls_server_context(self_signed)
         async with serve(_mexc_like, "127.0.0.1", 0, ssl=tls) as server:
@@ -102,7 +102,7 @@ def test_wss_refuses_a_self_signed_certificate_by_default(run, self_signed, capl
                 MexcHandler(),
                 [MexcConnection.subscription("BTCUSDT", "book_ticker")],
                 url=f"wss://127.0.0.1:{port}/ws",
-                config=fast_config(reconnect=TWO_ATTEMPTS),
+                config=fast_config(reconnect=TWO_ATTEMPTS, transport=transport),
             )
             with pytest.raises(ConnectionFailed, match="CERTIFICATE_VERIFY_FAILED"):
                 await connection.start()
@@ -113,7 +113,7 @@ def test_wss_refuses_a_self_signed_certificate_by_default(run, self_signed, capl
     run(test)
 
 
-def test_wss_connects_only_with_the_loud_insecure_option(run, self_signed, caplog):
+def test_wss_connects_only_with_the_loud_insecure_option(run, self_signed, caplog, transport):
     async def test() -> None:
         caplog.set_level(logging.WARNING, logger="ws_stack")
         tls = _tls_server_context(self_signed)
@@ -126,7 +126,9 @@ def test_wss_connects_only_with_the_loud_insecure_option(run, self_signed, caplo
                 handler,
                 [MexcConnection.subscription("BTCUSDT", "book_ticker")],
                 url=f"wss://127.0.0.1:{port}/ws",
-                config=fast_config(reconnect=TWO_ATTEMPTS, insecure_skip_tls_verify=True),
+                config=fast_config(
+                    reconnect=TWO_ATTEMPTS, insecure_skip_tls_verify=True, transport=transport
+                ),
             )
             async with connection:
                 await wait_until(lambda: len(tickers) == 3, "three tickers over TLS")
@@ -214,7 +216,7 @@ def test_misplaced_secrets_are_not_echoed_in_errors():
     assert not _leaks(str(info.value))
 
 
-def test_logs_never_print_credentials(run, caplog):
+def test_logs_never_print_credentials(run, caplog, transport):
     """A whole life of connections carrying credentials, logged at DEBUG by every library
     (websockets included): neither the key nor the secret appears anywhere."""
 
@@ -231,6 +233,7 @@ def test_logs_never_print_credentials(run, caplog):
                 url=sim.ws_url,
                 rest_url=sim.rest_url,
                 config=fast_config(credentials=credentials),
+                transport=transport,
             )
             async with stream:
                 await wait_until(
@@ -241,7 +244,9 @@ def test_logs_never_print_credentials(run, caplog):
             failing = MexcConnection(
                 MexcHandler(),
                 url=sim.ws_url,
-                config=fast_config(credentials=credentials, reconnect=TWO_ATTEMPTS),
+                config=fast_config(
+                    credentials=credentials, reconnect=TWO_ATTEMPTS, transport=transport
+                ),
             )
             with pytest.raises(ConnectionFailed) as info:
                 await failing.start()

@@ -16,7 +16,7 @@ FRAMES = int(os.environ.get("WS_STACK_SOAK_FRAMES", "50000"))
 CYCLES = int(os.environ.get("WS_STACK_SOAK_CYCLES", "50"))
 
 
-def test_soak_stays_flat_and_leaks_nothing(figures):
-    result = asyncio.run(run_soak(FRAMES, CYCLES))
+def test_soak_stays_flat_and_leaks_nothing(figures, transport):
+    result = asyncio.run(run_soak(FRAMES, CYCLES, transport=transport))
     figures(result.summary())
     result.check(FRAMES, CYCLES)

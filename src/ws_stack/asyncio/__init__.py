@@ -2,6 +2,11 @@
 
 * :mod:`~ws_stack.asyncio.connection` - one self-healing connection, venue-neutral;
 * :mod:`~ws_stack.asyncio.config` - its settings (:class:`ConnectionConfig`);
+* :mod:`~ws_stack.asyncio.transport` - the WebSocket library under it, chosen per
+  connection: :mod:`~ws_stack.asyncio.transport_websockets` (the default) or
+  :mod:`~ws_stack.asyncio.transport_picows`;
+* :mod:`~ws_stack.asyncio.consumer` - the queued frames into the handler, timed;
+* :mod:`~ws_stack.asyncio.replies` - which subscriptions the venue acknowledged;
 * :mod:`~ws_stack.asyncio.mexc`, :mod:`~ws_stack.asyncio.gateio` - the connection of
   each venue (:class:`MexcConnection`, :class:`GateioConnection`);
 * :mod:`~ws_stack.asyncio.group` - subscriptions sharded over connections;

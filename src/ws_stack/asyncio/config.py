@@ -15,6 +15,7 @@ from ws_stack.protocol import ConnectOptions
 from ws_stack.reconnect import ReconnectionPolicy
 
 from .queue import OverflowPolicy
+from .transport import DEFAULT_TRANSPORT, check_transport
 
 __all__ = ["ConnectionConfig"]
 
@@ -61,6 +62,10 @@ class ConnectionConfig:
     insecure_skip_tls_verify: bool = False
     #: API credentials for a private channel, if any; never printed (see Credentials).
     credentials: Credentials | None = None
+    #: The WebSocket library: ``"websockets"`` (the default, pure Python) or ``"picows"``
+    #: (Cython, several times cheaper per frame; ``pip install 'ws_stack[picows]'``).
+    #: Both behave the same (see :mod:`ws_stack.asyncio.transport`).
+    transport: str = DEFAULT_TRANSPORT
 
     def __post_init__(self) -> None:
         _positive("connect_timeout", self.connect_timeout)
@@ -108,6 +113,25 @@ class ConnectionConfig:
             raise ConfigError(
                 f"ConnectionConfig.credentials must be a Credentials or None, "
                 f"got a {type(self.credentials).__name__}"
+            )
+
+        check_transport(self.transport)
+        if self.transport == "picows":
+            self._check_picows()
+
+    def _check_picows(self) -> None:
+        """What picows cannot do, refused before a socket opens."""
+        if self.compression:
+            raise ConfigError(
+                "ConnectionConfig.compression: picows has no permessage-deflate; "
+                "use transport='websockets' or compression=False"
+            )
+        interval, timeout = self.ws_ping_interval, self.ws_ping_timeout
+        if interval is not None and (timeout is None or timeout > interval):
+            raise ConfigError(
+                f"ConnectionConfig.ws_ping_timeout ({timeout}) must be at most "
+                f"ws_ping_interval ({interval:g} s) on picows, which waits for a pong no "
+                f"longer than the next ping"
             )
 
     def heartbeat_every(self, venue_interval: float) -> float | None:

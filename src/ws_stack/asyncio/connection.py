@@ -1,24 +1,25 @@
-"""One live venue connection on ``websockets``' asyncio client.
+"""One live venue connection: the engine, over a transport chosen per connection.
 
 A :class:`Connection` is a venue protocol mixin (:mod:`ws_stack.mexc.protocol`,
 :mod:`ws_stack.gateio.protocol`) on top of this venue-neutral engine; use
 :class:`~ws_stack.asyncio.mexc.MexcConnection` or
 :class:`~ws_stack.asyncio.gateio.GateioConnection`, each in its venue's module. The
-protocol says what to send and how to read the answers; the engine builds the
-``websockets`` client from the :class:`~ws_stack.protocol.ConnectOptions`
-(:meth:`Connection.connection_context`) and runs four kinds of task:
+protocol says what to send and how to read the answers; a *transport*
+(:mod:`ws_stack.asyncio.transport`: ``websockets`` by default, or ``picows``) opens the
+socket with the protocol's :class:`~ws_stack.protocol.ConnectOptions` and moves its
+messages; the engine runs four kinds of task:
 
 * the *supervisor* connects, resubscribes, and reconnects per the
   :class:`~ws_stack.reconnect.ReconnectionPolicy`; after the last allowed attempt it
   stops everything and enters ``ERROR``, and :meth:`Connection.start` or
   :meth:`Connection.wait_closed` raise :class:`~ws_stack.exceptions.ConnectionFailed`;
-* per socket, a *reader* moves frames from the socket into a bounded
+* per socket, the transport's *receiver* moves messages from the socket into a bounded
   :class:`~ws_stack.asyncio.queue.ReceiveQueue`, a *heartbeat* sends the venue's ping,
   and a *watchdog* drops the socket when no frame arrived for ``dead_peer_timeout``;
 * a *consumer* hands each frame to the :class:`~ws_stack.handler.MessageHandler` and
   records how long that took.
 
-The reader does nothing per frame but count it and queue it; everything else (decoding,
+The receiver does nothing per frame but count it and queue it; everything else (decoding,
 books, callbacks) happens in the consumer, so a slow handler shows up as queue depth and
 counted drops, never as a stalled socket. :meth:`Connection.close` stops every task,
 closes the socket and unhooks the connection from its handler.
@@ -30,72 +31,33 @@ import asyncio
 import importlib
 import logging
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
-
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
-from websockets.frames import CloseCode
-from websockets.uri import parse_uri
+from urllib.parse import urlsplit
 
 from ws_stack.exceptions import ConfigError, ConnectionFailed
 from ws_stack.handler import MessageHandler
-from ws_stack.messages import SubscriptionAck, VenueError, WebSocketMessageType
+from ws_stack.messages import VenueError
 from ws_stack.metrics import ConnectionErrorReason, Metrics, MetricsSnapshot
-from ws_stack.protocol import USER_AGENT, ConnectOptions, Request, Subscription, VenueProtocol
+from ws_stack.protocol import ConnectOptions, Request, Subscription, VenueProtocol
 from ws_stack.state import ConnectionState, StateCallback, StateMachine
 
 from .config import ConnectionConfig
-from .queue import OverflowPolicy, QueueClosed, ReceiveQueue
-from .tls import insecure_tls_context
+from .consumer import Consumer
+from .queue import ReceiveQueue
+from .replies import Replies, router
+from .transport import FrameSink, FrameTap, Socket, SocketClosed, transport_class
 
 if TYPE_CHECKING:
+    from websockets.asyncio.client import connect
+
     from ws_stack.asyncio.gateio import GateioConnection as GateioConnection
     from ws_stack.asyncio.mexc import MexcConnection as MexcConnection
 
 __all__ = ["Connection", "ConnectionConfig", "FrameTap"]
 
 logger = logging.getLogger(__name__)
-
-
-#: Called with every frame as it comes off the socket (e.g. to record it).
-FrameTap = Callable[[bytes | str], None]
-
-#: What a failed connection attempt raises: refused, reset, bad handshake, timeout.
-_CONNECT_ERRORS = (OSError, TimeoutError, WebSocketException)
-
-
-class _ReplyRouter:
-    """Hands the acks and venue errors of one handler to the connections that asked.
-
-    Registered on a handler once, however many connections share it; a connection joins
-    while it runs and leaves on close, so nothing of a closed connection stays hooked.
-    """
-
-    def __init__(self, handler: MessageHandler) -> None:
-        self.connections: list[Connection] = []
-        handler.on(WebSocketMessageType.SUBSCRIPTION, self.route)
-        handler.on(WebSocketMessageType.ERROR, self.route)
-
-    def route(self, reply: SubscriptionAck | VenueError) -> None:
-        for connection in self.connections:
-            if connection._claim(reply):
-                return
-        if isinstance(reply, VenueError):
-            # Bounded: the venue's message is frame content, as long as a frame may be.
-            logger.warning("venue error that answers no pending request: %.300s", reply)
-
-
-_routers: weakref.WeakKeyDictionary[MessageHandler, _ReplyRouter] = weakref.WeakKeyDictionary()
-
-
-def _router(handler: MessageHandler) -> _ReplyRouter:
-    router = _routers.get(handler)
-    if router is None:
-        router = _routers[handler] = _ReplyRouter(handler)
-    return router
 
 
 class Connection(VenueProtocol):
@@ -107,7 +69,8 @@ class Connection(VenueProtocol):
             ...  # the handler's callbacks receive messages
 
     Subscriptions made before :meth:`start` are sent once connected; all subscriptions
-    are sent again after every reconnect.
+    are sent again after every reconnect. ``config.transport`` chooses the WebSocket
+    library (:mod:`ws_stack.asyncio.transport`); everything else behaves the same on both.
     """
 
     def __init__(
@@ -122,19 +85,9 @@ class Connection(VenueProtocol):
     ) -> None:
         self.config = config = ConnectionConfig() if config is None else config
         self.url = self.default_url if url is None else url
-        try:
-            uri = parse_uri(self.url)
-        except InvalidURI as exc:
-            raise ConfigError(f"bad WebSocket URL {self.url!r}: {exc}") from None
-        if uri.user_info is not None:
-            # websockets would send them as HTTP basic auth, and the URL is in every log
-            # line and error of this connection: refuse, without echoing the URL.
-            raise ConfigError(
-                "credentials in the WebSocket URL are refused: put them in "
-                "ConnectionConfig.credentials"
-            )
+        secure = _check_url(self.url)
         self.name = name or self.venue.value
-        if config.insecure_skip_tls_verify and uri.secure:
+        if config.insecure_skip_tls_verify and secure:
             logger.warning(
                 "%s: TLS CERTIFICATE VERIFICATION IS OFF for %s "
                 "(insecure_skip_tls_verify=True): anyone on the network path can "
@@ -159,57 +112,49 @@ class Connection(VenueProtocol):
                 f"({self._heartbeat_interval:g} s): a quiet stream's only traffic is the pong"
             )
         self.handler = handler
+        self._transport = transport_class(config.transport)()
         self._subscriptions: dict[Subscription, None] = {}
         self._add_subscriptions(subscriptions)
-        self._frame_tap = frame_tap
         self._machine = StateMachine(self.name)
         self._machine.on_change(self._on_state_change)
         self._state_changed = asyncio.Event()
         self._queue = ReceiveQueue(config.queue_size, config.overflow)
         self._metrics = Metrics(config.latency_window)
+        self._sink = FrameSink(self._metrics, self._queue, frame_tap, self.name)
+        self._replies = Replies(self.name, self.answered, self._subscriptions, self._metrics)
         self._backoff = config.reconnect.backoff()
-        self._ws: ClientConnection | None = None
+        self._socket: Socket | None = None
         self._supervisor: asyncio.Task[None] | None = None
-        self._consumer: asyncio.Task[None] | None = None
+        self._consumer = Consumer(self.name, self._queue, handler, self._metrics)
+        self._consuming: asyncio.Task[None] | None = None
         self._failure: ConnectionFailed | None = None
         self._connected_at: float | None = None
         self._ever_connected = False
-        self._pending: dict[Subscription, Request] = {}
-        self._active: set[Subscription] = set()
-        self._refused: dict[Subscription, VenueError] = {}
-        self._logged_handler_error = False
-        self._drop_callbacks: list[Callable[[int], None]] = []
         #: Backoff delays slept so far (the most recent 256), in order.
         self.reconnect_delays: deque[float] = deque(maxlen=256)
 
-    # -- the WebSocket client ----------------------------------------------------
+    @property
+    def transport(self) -> str:
+        """The WebSocket library this connection runs on (``config.transport``)."""
+        return self._transport.name
+
+    # -- the websockets client (kept for callers of earlier versions) ------------
 
     @classmethod
     def connect_kwargs(cls, options: ConnectOptions) -> dict[str, object]:
-        """Keyword arguments for ``websockets.asyncio.client.connect``.
+        """Keyword arguments for ``websockets.asyncio.client.connect`` (the default
+        transport; see :func:`ws_stack.asyncio.transport_websockets.connect_kwargs`)."""
+        from .transport_websockets import connect_kwargs
 
-        No permessage-deflate unless asked for: Gate.io does not negotiate it and MEXC's
-        protobuf pushes barely compress, so it would only cost CPU on the receive path.
-        TLS is websockets' default for ``wss://``: certificates and host names verified.
-        """
-        return {
-            "open_timeout": options.open_timeout,
-            "close_timeout": options.close_timeout,
-            "ping_interval": options.ping_interval,
-            "ping_timeout": options.ping_timeout,
-            "max_size": options.max_size,
-            "compression": "deflate" if options.compression else None,
-            "proxy": options.proxy,
-            "user_agent_header": USER_AGENT,
-        }
+        return connect_kwargs(options)
 
     @classmethod
     def connection_context(cls, url: str, options: ConnectOptions) -> connect:
-        """The (not yet opened) client connection: ``await`` it or ``async with`` it."""
-        kwargs = cls.connect_kwargs(options)
-        if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
-            kwargs["ssl"] = insecure_tls_context()
-        return connect(url, **kwargs)  # type: ignore[arg-type]
+        """The (not yet opened) ``websockets`` client connection of the default transport:
+        ``await`` it or ``async with`` it."""
+        from .transport_websockets import client
+
+        return client(url, options)
 
     # -- state -------------------------------------------------------------------
 
@@ -243,12 +188,12 @@ class Connection(VenueProtocol):
     @property
     def active_subscriptions(self) -> frozenset[Subscription]:
         """The subscriptions the venue acknowledged on the current socket."""
-        return frozenset(self._active)
+        return frozenset(self._replies.active)
 
     @property
     def refused_subscriptions(self) -> dict[Subscription, VenueError]:
         """Subscriptions the venue refused on the current socket, with its answer."""
-        return dict(self._refused)
+        return dict(self._replies.refused)
 
     @property
     def room(self) -> int | None:
@@ -280,9 +225,7 @@ class Connection(VenueProtocol):
         gone = [sub for sub in dict.fromkeys(subscriptions) if sub in self._subscriptions]
         for sub in gone:
             del self._subscriptions[sub]
-            self._active.discard(sub)
-            self._pending.pop(sub, None)
-            self._refused.pop(sub, None)
+            self._replies.forget(sub)
         if gone and self.state is ConnectionState.CONNECTED:
             await self._send_requests(self.unsubscribe_requests(gone))
 
@@ -297,7 +240,7 @@ class Connection(VenueProtocol):
         carried = [sub for sub in dict.fromkeys(subscriptions) if sub in self._subscriptions]
         if carried and self.state is ConnectionState.CONNECTED:
             for sub in carried:
-                self._active.discard(sub)
+                self._replies.active.discard(sub)
             await self._send_requests(
                 self.unsubscribe_requests(carried) + self.subscribe_requests(carried)
             )
@@ -310,43 +253,17 @@ class Connection(VenueProtocol):
             raise ConnectionFailed(f"{self.name}: the connection is closed")
 
     async def _send_requests(self, requests: list[Request]) -> None:
-        ws = self._ws
-        if ws is None:
+        socket = self._socket
+        if socket is None:
             return
         for request in requests:
-            if not request.unsubscribe:
-                for sub in request.subscriptions:
-                    self._pending[sub] = request
+            self._replies.expect(request)
             try:
-                await ws.send(request.text)
-            except ConnectionClosed:
-                # The reader sees the same close and reconnects; everything is resent then.
+                await socket.send(request.text)
+            except SocketClosed:
+                # The receiver sees the same close and reconnects; all is resent then.
                 self._metrics.count_error(ConnectionErrorReason.SEND_FAILED)
                 return
-
-    def _claim(self, reply: SubscriptionAck | VenueError) -> bool:
-        """Take ``reply`` if it answers one of this connection's pending requests."""
-        for request in dict.fromkeys(self._pending.values()):
-            answered = self.answered(request, reply)
-            if not answered:
-                continue
-            for sub in answered:
-                if self._pending.get(sub) is request:
-                    del self._pending[sub]
-                if isinstance(reply, VenueError):
-                    self._refused[sub] = reply
-                elif sub in self._subscriptions:
-                    self._active.add(sub)
-            if isinstance(reply, VenueError):
-                self._metrics.count_error(ConnectionErrorReason.VENUE_ERROR)
-                logger.warning(
-                    "%s: venue refused %.300s: %.300s",
-                    self.name,
-                    ", ".join(map(str, answered)),
-                    reply.message,
-                )
-            return True
-        return False
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -356,8 +273,8 @@ class Connection(VenueProtocol):
         Raises :class:`ConnectionFailed` if the reconnection policy gives up first.
         """
         self._machine.become(ConnectionState.CONNECTING)
-        _router(self.handler).connections.append(self)
-        self._consumer = asyncio.create_task(self._consume(), name=f"{self.name}-consumer")
+        router(self.handler).join(self._replies)
+        self._consuming = asyncio.create_task(self._consumer.run(), name=f"{self.name}-consumer")
         self._supervisor = asyncio.create_task(self._supervise(), name=f"{self.name}-supervisor")
         if wait:
             await self.wait_connected()
@@ -416,12 +333,10 @@ class Connection(VenueProtocol):
 
     async def _stop_consumer(self) -> None:
         self._queue.close()
-        consumer = self._consumer
-        if consumer is not None and not consumer.done():
-            await asyncio.gather(consumer, return_exceptions=True)
-        router = _routers.get(self.handler)
-        if router is not None and self in router.connections:
-            router.connections.remove(self)
+        consuming = self._consuming
+        if consuming is not None and not consuming.done():
+            await asyncio.gather(consuming, return_exceptions=True)
+        router(self.handler).leave(self._replies)
 
     # -- supervisor --------------------------------------------------------------
 
@@ -437,10 +352,11 @@ class Connection(VenueProtocol):
     async def _reconnect_loop(self) -> None:
         options = self.config.connect_options()
         backoff = self._backoff
+        transport = self._transport
         while True:
             try:
-                ws = await self.connection_context(self.url, options)
-            except _CONNECT_ERRORS as exc:
+                socket = await transport.connect(self.url, options, self._sink)
+            except transport.connect_errors as exc:
                 reason = (
                     ConnectionErrorReason.CONNECT_TIMEOUT
                     if isinstance(exc, TimeoutError)
@@ -468,7 +384,7 @@ class Connection(VenueProtocol):
                 self._machine.become(ConnectionState.CONNECTING)
                 continue
             backoff.succeeded()
-            reason = await self._session(ws)
+            reason = await self._session(socket)
             self._metrics.count_error(reason)
             delay = backoff.dropped()
             logger.info("%s: %s; reconnecting in %.3f s", self.name, reason.value, delay)
@@ -483,19 +399,18 @@ class Connection(VenueProtocol):
     async def _give_up(self, exc: BaseException, *, reason: str) -> None:
         self._failure = ConnectionFailed(f"{self.name}: {reason} (last error: {_describe(exc)})")
         self._failure.__cause__ = exc
-        logger.error("%s", self._failure, exc_info=not isinstance(exc, _CONNECT_ERRORS))
+        expected = isinstance(exc, self._transport.connect_errors)
+        logger.error("%s", self._failure, exc_info=not expected)
         # Everything stops before ERROR is visible: a caller that sees ERROR finds no task
         # of this connection still running (the supervisor returns right after).
         await self._stop_consumer()
         if self._machine.can_become(ConnectionState.ERROR):
             self._machine.become(ConnectionState.ERROR)
 
-    async def _session(self, ws: ClientConnection) -> ConnectionErrorReason:
+    async def _session(self, socket: Socket) -> ConnectionErrorReason:
         """Serve one socket until it is lost; return why it was."""
-        self._ws = ws
-        self._active.clear()
-        self._pending.clear()
-        self._refused.clear()
+        self._socket = socket
+        self._replies.new_socket()
         self._connected_at = time.monotonic()
         if self._ever_connected:
             self._metrics.reconnects += 1
@@ -504,11 +419,11 @@ class Connection(VenueProtocol):
         # with this sends only what is not in this batch.
         self._machine.become(ConnectionState.CONNECTED)
         requests = self.subscribe_requests(list(self._subscriptions))
-        tasks = [asyncio.create_task(self._read(ws), name=f"{self.name}-reader")]
+        tasks = [asyncio.create_task(socket.run(), name=f"{self.name}-receiver")]
         if self.config.dead_peer_timeout is not None:
             tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.name}-watchdog"))
         heartbeat = (
-            asyncio.create_task(self._heartbeat(ws), name=f"{self.name}-heartbeat")
+            asyncio.create_task(self._heartbeat(socket), name=f"{self.name}-heartbeat")
             if self._heartbeat_interval is not None
             else None
         )
@@ -517,51 +432,15 @@ class Connection(VenueProtocol):
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             return done.pop().result()
         finally:
-            self._ws = None
+            self._socket = None
             self._connected_at = None
             everything = tasks if heartbeat is None else [*tasks, heartbeat]
             for task in everything:
                 task.cancel()
             await asyncio.gather(*everything, return_exceptions=True)
-            # Bounded by close_timeout; after that websockets drops the TCP connection.
-            await ws.close()
+            await socket.close()
 
     # -- per-socket tasks --------------------------------------------------------
-
-    async def _read(self, ws: ClientConnection) -> ConnectionErrorReason:
-        metrics = self._metrics
-        queue = self._queue
-        recv = ws.recv
-        tap = self._frame_tap
-        try:
-            if tap is None and queue.policy is not OverflowPolicy.BLOCK:
-                put = queue.put_nowait
-                while True:
-                    frame = await recv()
-                    metrics.frames += 1
-                    metrics.bytes += len(frame)
-                    put(frame)
-            else:
-                while True:
-                    frame = await recv()
-                    metrics.frames += 1
-                    metrics.bytes += len(frame)
-                    if tap is not None:
-                        tap(frame)
-                    await queue.put(frame)
-        except ConnectionClosed as exc:
-            if exc.sent is not None and exc.sent.code == CloseCode.MESSAGE_TOO_BIG:
-                # websockets refused a frame over max_size (counted before inflating it
-                # past the limit) and closed with 1009.
-                logger.warning(
-                    "%s: frame over max_size (%s bytes) refused: %s",
-                    self.name,
-                    self.config.max_size,
-                    exc,
-                )
-                return ConnectionErrorReason.OVERSIZED_FRAME
-            logger.info("%s: connection closed: %s", self.name, exc)
-        return ConnectionErrorReason.CONNECTION_LOST
 
     async def _watchdog(self) -> ConnectionErrorReason:
         timeout = self.config.dead_peer_timeout
@@ -581,69 +460,22 @@ class Connection(VenueProtocol):
                 )
                 return ConnectionErrorReason.DEAD_PEER
 
-    async def _heartbeat(self, ws: ClientConnection) -> None:
+    async def _heartbeat(self, socket: Socket) -> None:
         interval = self._heartbeat_interval
         assert interval is not None
         while True:
             await asyncio.sleep(interval)
             try:
-                await ws.send(self.heartbeat_message())
-            except ConnectionClosed:
+                await socket.send(self.heartbeat_message())
+            except SocketClosed:
                 return
 
     # -- consumer ----------------------------------------------------------------
 
-    async def _consume(self) -> None:
-        queue = self._queue
-        items = queue.drain()
-        handle = self.handler.handle
-        record = self._metrics.latency.record
-        clock = time.perf_counter_ns
-        # Frames are only dropped while this task waits (handle() never awaits), so a
-        # batch tells where its drops were: before it (the oldest went) or after it.
-        drops_first = queue.policy is OverflowPolicy.DROP_OLDEST
-        dropped = queue.dropped
-        while True:
-            try:
-                await queue.wait()
-            except QueueClosed:
-                return
-            lost = queue.dropped - dropped
-            if lost and drops_first:
-                dropped += lost
-                self._frames_dropped(lost)
-            while items:
-                frame = items.popleft()
-                start = clock()
-                try:
-                    handle(frame)
-                except Exception:
-                    self._handler_failed()
-                record(clock() - start)
-            if lost and not drops_first:
-                dropped += lost
-                self._frames_dropped(lost)
-            queue.release()
-
     def on_frames_dropped(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(count)`` when the receive queue dropped frames, at the point of
         the stream where they were lost (e.g. to stop trusting an order book)."""
-        self._drop_callbacks.append(callback)
-
-    def _frames_dropped(self, count: int) -> None:
-        for callback in self._drop_callbacks:
-            try:
-                callback(count)
-            except Exception:
-                logger.exception("%s: frames-dropped callback %r raised", self.name, callback)
-
-    def _handler_failed(self) -> None:
-        # MessageHandler.handle never raises by contract; a subclass that does is a bug,
-        # counted and logged once, and the next frame is handled as usual.
-        self._metrics.count_error(ConnectionErrorReason.HANDLER_EXCEPTION)
-        if not self._logged_handler_error:
-            self._logged_handler_error = True
-            logger.exception("%s: handler raised out of handle()", self.name)
+        self._consumer.on_frames_dropped(callback)
 
     # -- metrics -----------------------------------------------------------------
 
@@ -671,6 +503,25 @@ class Connection(VenueProtocol):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.state.value} {self.url}>"
+
+
+def _check_url(url: str) -> bool:
+    """Raise :class:`ConfigError` unless ``url`` is a usable WebSocket URL; whether it is
+    ``wss://``."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # A client would send them as HTTP basic auth, and the URL is in every log line
+        # and error of this connection: refuse, without echoing the URL.
+        raise ConfigError(
+            "credentials in the WebSocket URL are refused: put them in ConnectionConfig.credentials"
+        )
+    try:
+        parts.port  # noqa: B018  # raises ValueError for a port that is not one
+    except ValueError as exc:
+        raise ConfigError(f"bad WebSocket URL {url!r}: {exc}") from None
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ConfigError(f"bad WebSocket URL {url!r}: expected ws://host/... or wss://host/...")
+    return parts.scheme == "wss"
 
 
 def _describe(exc: BaseException) -> str:

@@ -91,9 +91,16 @@ class ReceiveQueue:
         while not self.put_nowait(frame):
             if self.policy is not OverflowPolicy.BLOCK or self._closed:
                 return
-            putter = asyncio.get_running_loop().create_future()
-            self._putter = putter
-            await putter
+            await self.room()
+
+    async def room(self) -> None:
+        """Return once the consumer has taken frames (or the queue is closed): a producer
+        holding frames back (see ``put`` under ``BLOCK``) may try again."""
+        if self._closed:
+            return
+        putter = asyncio.get_running_loop().create_future()
+        self._putter = putter
+        await putter
 
     def get_nowait(self) -> Frame:
         """The oldest frame; ``IndexError`` if there is none."""

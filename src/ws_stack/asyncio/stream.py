@@ -11,6 +11,7 @@ REST snapshot), by subscribing to the stream again: its first push is a full boo
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -93,7 +94,12 @@ class MarketStream:
         frame_tap: FrameTap | None = None,
         snapshot_timeout: float = 10.0,
         snapshot_retry_delay: float = 1.0,
+        transport: str | None = None,
     ) -> None:
+        """``transport`` (``"websockets"`` or ``"picows"``), when given, replaces
+        ``config.transport``; see :mod:`ws_stack.asyncio.transport`."""
+        if transport is not None:
+            config = dataclasses.replace(config or ConnectionConfig(), transport=transport)
         if not symbols:
             raise ConfigError("no symbol given: name at least one, e.g. BTCUSDT")
         kinds = tuple(dict.fromkeys(kinds))
