@@ -117,3 +117,14 @@ class Paired:
             earlier, later = middle - start, clock() - middle
             pairs.append((later, earlier) if floor_first else (earlier, later))
         return pairs
+
+
+def take_turns(windows: list[Any], rotations: int) -> list[list[float]]:
+    """Call every window in turn, ``rotations`` times, each one first in its turn; the
+    figures of each window, in the order given."""
+    figures: list[list[float]] = [[] for _ in windows]
+    for rotation in range(rotations):
+        turn = rotation % len(windows)
+        for index in [*range(turn, len(windows)), *range(turn)]:
+            figures[index].append(windows[index]())
+    return figures

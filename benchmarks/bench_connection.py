@@ -1,12 +1,16 @@
 """The asyncio connection layer (``ws_stack.asyncio``) against the simulator on 127.0.0.1.
 
 Client and simulator share one event loop in the benchmark process, except where a
-figure must be the client's alone (subscriptions, memory): there the simulator runs in a
-child process. The streaming benchmarks have the
-simulator replay prepared order-book deltas (20 levels a side), so that its own cost is
-sending bytes, not simulating a market: what they track is the pipeline from socket to
-callback. Reconnection policies have no delay and no jitter here: what is timed is the
-mechanics, not a sleep.
+figure must be the client's alone (subscriptions, memory, small deltas): there the source
+runs in a child process (the simulator, or :mod:`benchmarks.pump`). The streaming
+benchmarks have the source replay prepared order-book deltas (20 levels a side unless
+said otherwise), so that its own cost is sending bytes, not simulating a market: what
+they track is the pipeline from socket to callback. Reconnection policies have no delay
+and no jitter here: what is timed is the mechanics, not a sleep.
+
+The streaming benchmarks take a ``transport`` parameter (``ConnectionConfig.transport``:
+``websockets``, the reference, or ``picows``); a ratio to "the bare loop" is always to
+the bare *websockets* loop, the floor the targets are written against.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-from .asv_support import CALLS, Batched, require
+from .asv_support import CALLS, Batched, require, take_turns
 from .common import CHANNELS, SYMBOLS, VENUES
 from .connections import (
+    TRANSPORTS,
     BookFollower,
     MessageCounter,
+    PumpedStream,
+    bare_picows,
     connection_class,
     connection_config,
     counting_handler,
@@ -84,8 +91,8 @@ class SimulatedVenue:
     def run(self, awaitable: Any) -> Any:
         return self.loop.run_until_complete(awaitable)
 
-    def connection(self, handler: Any = None) -> Any:
-        return new_connection(self.venue, self.sim.ws_url, handler)
+    def connection(self, handler: Any = None, transport: str = "websockets") -> Any:
+        return new_connection(self.venue, self.sim.ws_url, handler, transport=transport)
 
 
 class ContextCreation:
@@ -114,21 +121,28 @@ class ContextCreationInstructions(Counted):
 class ConsumeFrame(Batched):
     """One received frame through a connection's per-frame work, without the socket.
 
-    What ``Connection`` does for every frame once ``recv`` returns it: count the frame and
-    its bytes, time ``handler.handle`` and record the time in the latency window. MEXC
-    frames are protobuf, Gate.io's JSON; order books are 5-level deltas (what venues
+    On ``websockets``: what ``Connection`` does for every frame once ``recv`` returns it
+    (websockets' own work happens inside ``recv``): count the frame and its bytes, time
+    ``handler.handle`` and record the time in the latency window. On ``picows``: the whole
+    per-frame path outside picows' C parser: the transport's listener reads the frame
+    from picows' buffer, counts and queues it, then the consumer dequeues it, times
+    ``handler.handle`` and records the time; so the picows figure also holds the queue's
+    put and get, which the websockets one leaves out. Compare transports with the socket
+    benchmarks (``EndToEnd``, ``bench_mix.RealisticMixSocket``), not with this.
+
+    MEXC frames are protobuf, Gate.io's JSON; order books are 5-level deltas (what venues
     mostly send). The difference to ``Handle.time_handle`` is what the connection's
-    metrics cost per frame.
+    metrics (and, on picows, the listener) cost per frame.
     """
 
     version = 1
-    params = [VENUES, CHANNELS]
-    param_names = ["venue", "channel"]
+    params = [VENUES, CHANNELS, TRANSPORTS]
+    param_names = ["venue", "channel", "transport"]
 
-    def setup(self, venue: str, channel: str) -> None:
-        require_connection_layer(venue)
+    def setup(self, venue: str, channel: str, transport: str) -> None:
+        require_connection_layer(venue, transport)
         messages = require("ws_stack.messages", "WebSocketMessageType")
-        self.connection = new_connection(venue, "ws://127.0.0.1:9/ws")
+        self.connection = new_connection(venue, "ws://127.0.0.1:9/ws", transport=transport)
         handler = self.connection.handler
         for msg_type in messages.WebSocketMessageType:
             handler.on(msg_type, _ignore)
@@ -136,20 +150,48 @@ class ConsumeFrame(Batched):
         self.frame = build_frame(venue, fmt, channel, depth=5)
         if handler.handle(self.frame) < 1:
             raise RuntimeError(f"handler rejected the frame: {handler.stats()}")
+        self.listener = None
+        if transport == "picows":
+            self._set_up_listener()
 
-    def time_consume_frame(self, venue: str, channel: str) -> None:
+    def _set_up_listener(self) -> None:
+        """The picows listener of a connection, and one frame as picows hands it over."""
+        picows = require("picows", "WSMsgType")
+        seam = require("ws_stack.asyncio.transport", "FrameSink", "transport_class")
+        queue = require("ws_stack.asyncio.queue", "ReceiveQueue").ReceiveQueue(1 << 30)
+        sink = seam.FrameSink(self.connection.counters, queue, None, "bench")
+        self.listener = seam.transport_class("picows").listener(sink, None)
+        self.items = queue.drain()
+        data = self.frame
+        msg_type = picows.WSMsgType.BINARY if isinstance(data, bytes) else picows.WSMsgType.TEXT
+        payload = data if isinstance(data, bytes) else data.encode()
+        self.ws_frame = picows.picows._make_test_ws_frame(msg_type, payload, True, False)
+        self.listener.on_ws_frame(None, self.ws_frame)
+        if self.items.popleft() != data:
+            raise RuntimeError("the listener queued another frame than it was given")
+
+    def time_consume_frame(self, venue: str, channel: str, transport: str) -> None:
         metrics, data = self.connection.counters, self.frame
         handle, record, clock = (
             self.connection.handler.handle,
             metrics.latency.record,
             (time.perf_counter_ns),
         )
-        for _ in CALLS:
-            metrics.frames += 1
-            metrics.bytes += len(data)
-            start = clock()
-            handle(data)
-            record(clock() - start)
+        if self.listener is None:
+            for _ in CALLS:
+                metrics.frames += 1
+                metrics.bytes += len(data)
+                start = clock()
+                handle(data)
+                record(clock() - start)
+        else:
+            receive, ws_frame, items = self.listener.on_ws_frame, self.ws_frame, self.items
+            for _ in CALLS:
+                receive(None, ws_frame)
+                frame = items.popleft()
+                start = clock()
+                handle(frame)
+                record(clock() - start)
 
 
 class ConsumeFrameInstructions(Counted):
@@ -195,8 +237,8 @@ class Reconnect(SimulatedVenue):
 
 
 class EndToEnd(SimulatedVenue):
-    """1,000 order-book deltas from the simulator through socket, queue, handler and a
-    1,000-level local order book (every delta applied, see ``BookFollower``).
+    """1,000 order-book deltas from the simulator through socket, transport, queue,
+    handler and a 1,000-level local order book (every delta applied, see ``BookFollower``).
 
     ``BareReceive`` is its floor. A sample ends once the 1,000th frame is handled and the
     batch in flight has finished: 1,340-1,390 frames here, alike in both (the simulator
@@ -206,23 +248,29 @@ class EndToEnd(SimulatedVenue):
     """
 
     version = 2
+    params = [VENUES, TRANSPORTS]
+    param_names = ["venue", "transport"]
     rate_hz = 100_000.0
     replay_frames = 1000
 
-    def setup(self, venue: str) -> None:
+    def setup(self, venue: str, transport: str = "websockets") -> None:
+        require_connection_layer(venue, transport)
         super().setup(venue)
         handler, self.counter = counting_handler(venue)
         messages = require("ws_stack.messages", "WebSocketMessageType")
         handler.on(messages.WebSocketMessageType.ORDER_BOOK, BookFollower(venue))
-        self.live = self.connection(handler)
+        self.live = self.connection(handler, transport)
         self.connections.append(self.live)
         self.run(self.live.start())
         self.run(self.counter.wait_for(100))  # warm-up
 
-    def time_1000_frames(self, venue: str) -> None:
+    def teardown(self, venue: str, transport: str = "websockets") -> None:
+        super().teardown(venue)
+
+    def time_1000_frames(self, venue: str, transport: str) -> None:
         self.run(self.counter.wait_for(1000))
 
-    def track_handler_latency_p99_ns(self, venue: str) -> float:
+    def track_handler_latency_p99_ns(self, venue: str, transport: str) -> float:
         self.run(self.counter.wait_for(5000))
         p99 = getattr(self.live.metrics(), "latency_p99_us", None)
         if p99 is None:
@@ -233,43 +281,67 @@ class EndToEnd(SimulatedVenue):
 
 
 class BareReceive(SimulatedVenue):
-    """The floor of ``EndToEnd``: a bare ``websockets`` client that only counts frames.
+    """The floor of ``EndToEnd``: a bare client of the transport that only counts frames.
 
-    Same simulator, same replayed deltas, same subscription and connection options; no
-    queue, handler or book; its frames are counted as ``EndToEnd``'s are.
+    Same simulator, same replayed deltas, same subscription; no queue, handler or book;
+    its frames are counted as ``EndToEnd``'s are. On ``websockets``: the library's client
+    with the connection's options, read with ``async for``. On ``picows``: the library's
+    listener callback, which counts each frame without reading its payload (picows'
+    floor). Neither needs ws_stack's connection layer beyond the subscription request.
     """
 
     version = 1
+    params = [VENUES, TRANSPORTS]
+    param_names = ["venue", "transport"]
     rate_hz = 100_000.0
     replay_frames = 1000
 
-    def setup(self, venue: str) -> None:
+    def setup(self, venue: str, transport: str = "websockets") -> None:
+        if transport != "websockets":
+            require(transport)
         super().setup(venue)
         cls = connection_class(venue)
         subscription = cls.subscription(SYMBOLS[venue], "depth")
-        options = connection_config().connect_options()
-        self.ws = self.run(cls.connection_context(self.sim.ws_url, options))
-        for request in cls.subscribe_requests([subscription]):
-            self.run(self.ws.send(request.text))
+        requests = [request.text for request in cls.subscribe_requests([subscription])]
         self.counter = MessageCounter()
-        self.reader = self.loop.create_task(self._count())
+        self.ws = self.picows = self.reader = None
+        if transport == "picows":
+            self.picows = self.run(bare_picows(self.sim.ws_url, requests, self.on_frame()))
+        else:
+            options = connection_config().connect_options()
+            self.ws = self.run(cls.connection_context(self.sim.ws_url, options))
+            for text in requests:
+                self.run(self.ws.send(text))
+            self.reader = self.loop.create_task(self._count())
         self.run(self.counter.wait_for(100))  # warm-up
+
+    def on_frame(self) -> Any:
+        """What the picows floor does with each frame: count it."""
+        count = self.counter
+
+        def on_frame(frame: Any) -> None:
+            count(frame)
+
+        return on_frame
 
     async def _count(self) -> None:
         count = self.counter
         async for frame in self.ws:
             count(frame)
 
-    def teardown(self, venue: str) -> None:
+    def teardown(self, venue: str, transport: str = "websockets") -> None:
         reader = getattr(self, "reader", None)
         if reader is not None:
             reader.cancel()
             self.run(asyncio.gather(reader, return_exceptions=True))
         if getattr(self, "ws", None) is not None:
             self.run(self.ws.close())
+        if getattr(self, "picows", None) is not None:
+            self.picows.disconnect()
+            self.run(self.picows.wait_disconnected())
         super().teardown(venue)
 
-    def time_1000_frames(self, venue: str) -> None:
+    def time_1000_frames(self, venue: str, transport: str) -> None:
         self.run(self.counter.wait_for(1000))
 
 
@@ -287,17 +359,6 @@ def cpu_time_per_frame(counter: MessageCounter, run: Any, frames: int = WINDOW_F
     return (time.process_time() - start) / (counter.count - count)
 
 
-def take_turns(windows: list[Any], rotations: int) -> list[list[float]]:
-    """Call every window in turn, ``rotations`` times, each one first in its turn; the
-    figures of each window, in the order given."""
-    figures: list[list[float]] = [[] for _ in windows]
-    for rotation in range(rotations):
-        turn = rotation % len(windows)
-        for index in [*range(turn, len(windows)), *range(turn)]:
-            figures[index].append(windows[index]())
-    return figures
-
-
 class _ParseApplyReceive(BareReceive):
     """The end-to-end target's bound: the bare loop doing the work that target asks of every frame
     and nothing else: ws_stack's parser called directly and the update applied to the same
@@ -306,18 +367,39 @@ class _ParseApplyReceive(BareReceive):
     (Not a benchmark itself: ``ParseApplyOverBare`` measures it.)
     """
 
-    async def _count(self) -> None:
+    def _work(self) -> Any:
+        """``work(data)``: parse the frame's payload and apply it; skip what is no delta."""
         fmt = "protobuf" if self.venue == "mexc" else "json"
         parse = direct_parser(self.venue, fmt, "order_book")
         errors = require("ws_stack.exceptions", "FrameError").FrameError, TypeError
         follow, count = BookFollower(self.venue), self.counter
-        async for frame in self.ws:
+
+        def work(data: Any) -> None:
             try:
-                update = parse(frame)
+                update = parse(data)
             except errors:  # the subscription's ack (MEXC's is text: a TypeError)
-                continue
+                return
             follow(update)
-            count(frame)
+            count(data)
+
+        return work
+
+    def on_frame(self) -> Any:
+        work = self._work()
+        binary = require("picows", "WSMsgType").WSMsgType.BINARY
+
+        def on_frame(frame: Any) -> None:
+            if frame.msg_type is binary:
+                work(frame.get_payload_as_bytes())
+            else:
+                work(frame.get_payload_as_utf8_text())
+
+        return on_frame
+
+    async def _count(self) -> None:
+        work = self._work()
+        async for frame in self.ws:
+            work(frame)
 
 
 #: Frames per window, and pairs of windows per process, of the end-to-end ratios in one
@@ -329,7 +411,8 @@ OVER_BARE_PAIRS = 20
 
 class _OverBare:
     """Base of the end-to-end ratios in one process: a set-up's CPU time per frame over the bare
-    ``websockets`` loop's (``BareReceive``), the two taking windows in turn.
+    ``websockets`` loop's (``BareReceive``), the two taking windows in turn. The set-up runs
+    on the ``transport`` parameter; the floor is the bare websockets loop on both.
 
     ``EndToEnd`` and ``BareReceive`` run in separate processes, minutes apart, and the
     machine's load moves one against the other, as it does the parse and handler figures (see
@@ -342,24 +425,24 @@ class _OverBare:
     jobs take. A subclass names ``figure_class`` and sets ``track_ratio = _OverBare.ratios``.
     """
 
-    params = [VENUES]
-    param_names = ["venue"]
+    params = [VENUES, TRANSPORTS]
+    param_names = ["venue", "transport"]
     unit = "ratio"
     rounds = 2
     timeout = 300
     figure_class: Any
 
-    def setup(self, venue: str) -> None:
+    def setup(self, venue: str, transport: str = "websockets") -> None:
         self.figure, self.floor = self.figure_class(), BareReceive()
-        self.figure.setup(venue)
-        self.floor.setup(venue)
+        self.figure.setup(venue, transport)
+        self.floor.setup(venue, "websockets")
 
-    def teardown(self, venue: str) -> None:
+    def teardown(self, venue: str, transport: str = "websockets") -> None:
         for stream in (getattr(self, "figure", None), getattr(self, "floor", None)):
             if stream is not None:
                 stream.teardown(venue)
 
-    def ratios(self, venue: str) -> dict[str, Any]:
+    def ratios(self, venue: str, transport: str) -> dict[str, Any]:
         windows = [
             partial(cpu_time_per_frame, stream.counter, stream.run, OVER_BARE_FRAMES)
             for stream in (self.figure, self.floor)
@@ -389,7 +472,8 @@ class ParseApplyOverBare(_OverBare):
 
 
 class Subscriptions:
-    """Client CPU time per frame with 1, 30 and 300 subscriptions, sharded 30 per connection.
+    """Client CPU time per frame with 1, 30 and 300 subscriptions, sharded 30 per connection,
+    on each transport.
 
     Every subscription is one symbol's depth stream; a simulator in a child process replays
     deltas on every connection as fast as it can, so the figure is the client's alone. A
@@ -401,13 +485,13 @@ class Subscriptions:
     """
 
     version = 2
-    params = [VENUES, [1, 30, 300]]
-    param_names = ["venue", "subscriptions"]
+    params = [VENUES, [1, 30, 300], TRANSPORTS]
+    param_names = ["venue", "subscriptions", "transport"]
     timeout = 180
     per_connection = 30
 
-    def setup(self, venue: str, subscriptions: int) -> None:
-        require_connection_layer(venue)
+    def setup(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
+        require_connection_layer(venue, transport)
         group_module = require("ws_stack.asyncio.group", "ConnectionGroup")
         self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
         path = Path(self._tmp.name) / "deltas.jsonl"
@@ -429,13 +513,13 @@ class Subscriptions:
             handler,
             [cls.subscription(symbol, "depth") for symbol in symbols],
             url=self.sim.ws_url,
-            config=connection_config(),
+            config=connection_config(transport),
             per_connection=self.per_connection,
         )
         self.run(self.group.start())
         self.run(self.counter.wait_for(max(100, subscriptions)))  # warm-up
 
-    def teardown(self, venue: str, subscriptions: int) -> None:
+    def teardown(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
         # asv calls teardown even when setup raised NotImplementedError.
         loop = getattr(self, "loop", None)
         if loop is not None:
@@ -451,7 +535,7 @@ class Subscriptions:
     def frame_time(self) -> float:
         return cpu_time_per_frame(self.counter, self.run)
 
-    def track_frame_time(self, venue: str, subscriptions: int) -> dict[str, Any]:
+    def track_frame_time(self, venue: str, subscriptions: int, transport: str) -> dict[str, Any]:
         return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
 
     track_frame_time.unit = "seconds"  # type: ignore[attr-defined]
@@ -477,34 +561,91 @@ class SubscriptionsSpread:
     and asv stores the median over the rounds. (Not the largest over the smallest of the
     three medians: that is above 1 by construction on a loaded machine, even for 1 and 30
     subscriptions, which are the same client work: one connection, the same frames.)
-    Two rounds: a round sets up 330 subscriptions and three simulators.
+    Two rounds: a round sets up 330 subscriptions and three simulators, on one transport.
     """
 
     version = 3
-    params = [VENUES]
-    param_names = ["venue"]
+    params = [VENUES, TRANSPORTS]
+    param_names = ["venue", "transport"]
     unit = "ratio"
     rounds = 2
     timeout = 300
 
-    def setup(self, venue: str) -> None:
+    def setup(self, venue: str, transport: str = "websockets") -> None:
+        require_connection_layer(venue, transport)
         self.streams: list[tuple[int, Subscriptions]] = []
         for subscriptions in Subscriptions.params[1]:
             stream = Subscriptions()
             self.streams.append((subscriptions, stream))
-            stream.setup(venue, subscriptions)
+            stream.setup(venue, subscriptions, transport)
 
-    def teardown(self, venue: str) -> None:
+    def teardown(self, venue: str, transport: str = "websockets") -> None:
         for subscriptions, stream in getattr(self, "streams", []):
-            stream.teardown(venue, subscriptions)
+            stream.teardown(venue, subscriptions, transport)
 
-    def track_spread(self, venue: str) -> dict[str, Any]:
+    def track_spread(self, venue: str, transport: str) -> dict[str, Any]:
         times = take_turns([stream.frame_time for _, stream in self.streams], ROTATIONS)
         spread = max(
             statistics.median(a / b for a, b in zip(times[i], times[j], strict=True))
             for i, j in permutations(range(len(times)), 2)
         )
         return {"samples": [spread], "number": 1}
+
+
+#: Order-book deltas the pump sends per pass in ``SmallDeltasOverBare``.
+SMALL_DELTAS = 1000
+#: Frames per window, and windows per process, of ``SmallDeltasOverBare``.
+SMALL_DELTA_FRAMES = 10_000
+SMALL_DELTA_PAIRS = 10
+
+
+class SmallDeltasOverBare:
+    """The small deltas venues mostly send (1, 3 or 5 levels a side) end to end, over the bare
+    websockets loop: frames per second, the whole stack's over the loop's.
+
+    The whole stack is a connection on the ``transport`` parameter: socket, transport, queue,
+    handler and a 1,000-level local book to which every delta is applied (``BookFollower``).
+    The floor is a bare websockets client that only counts frames, the loop any Python
+    client of websockets starts from. Each side reads from its own :mod:`benchmarks.pump` in
+    a child process, which never waits for it, so the CPU time of this process is the
+    clients' alone; the two take windows of SMALL_DELTA_FRAMES frames in turn (the figure
+    first every other time), and each pair gives the floor's CPU time per frame over the
+    stack's. Above 1, the stack with its book handles more frames per second than a bare
+    websockets loop that does nothing with them.
+    """
+
+    version = 1
+    params = [VENUES, [1, 3, 5], TRANSPORTS]
+    param_names = ["venue", "levels", "transport"]
+    unit = "ratio"
+    rounds = 2
+    timeout = 300
+
+    def setup(self, venue: str, levels: int, transport: str) -> None:
+        require_connection_layer(venue, transport)
+        messages = require("ws_stack.messages", "WebSocketMessageType")
+        fmt = "protobuf" if venue == "mexc" else "json"
+        deltas = [build_frame(venue, fmt, "order_book", levels, n) for n in range(SMALL_DELTAS)]
+        self.streams: list[PumpedStream] = []
+        handler = make_handler(venue)
+        handler.on(messages.WebSocketMessageType.ORDER_BOOK, BookFollower(venue))
+        self.figure = PumpedStream(venue, deltas, handler, transport)
+        self.streams.append(self.figure)
+        self.figure.count_messages("ORDER_BOOK")
+        self.floor = PumpedStream(venue, deltas)
+        self.streams.append(self.floor)
+        for stream in self.streams:
+            stream.frame_time(SMALL_DELTA_FRAMES)  # warm-up
+
+    def teardown(self, venue: str, levels: int, transport: str) -> None:
+        for stream in getattr(self, "streams", []):
+            stream.close()
+
+    def track_rate_over_bare(self, venue: str, levels: int, transport: str) -> dict[str, Any]:
+        windows = [partial(stream.frame_time, SMALL_DELTA_FRAMES) for stream in self.streams]
+        figures, floors = take_turns(windows, SMALL_DELTA_PAIRS)
+        self.figure.check()
+        return {"samples": [b / a for a, b in zip(figures, floors, strict=True)], "number": 1}
 
 
 class OneConnection:

@@ -13,14 +13,24 @@ same work.
 it. ``RealisticMixInstructions`` counts the instructions and allocations of a pass per
 frame of the stream. The set-up checks the work: a pass must leave no frame unhandled and
 every book equal to its symbol's last snapshot.
+
+``RealisticMixSocket`` is the same work end to end, what a user gets: a pump in a child
+process (:mod:`benchmarks.pump`) sends the recording (the snapshots, then the stream) over
+and over through a socket, never waiting for the client, and a connection on the
+``transport`` parameter hands it to the same handler and books. Its figure is the client's
+CPU time per frame through socket, transport, queue, handler and books; frames per second
+per core are its inverse. ``RealisticMixSocketSpeedup`` compares the two transports in one
+process.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from .asv_support import require
+from .asv_support import require, take_turns
 from .common import VENUES
+from .connections import TRANSPORTS, PumpedStream
 from .instructions import Counted
 from .parsers import make_handler
 from .recordings import load
@@ -122,3 +132,84 @@ class RealisticMixInstructions(Counted):
 
     track_per_frame = Counted.of("time_pass", per="frames")
     track_allocations_per_frame = Counted.of("time_pass", allocations=True, per="frames")
+
+
+#: Book tickers a window of the socket benchmarks waits for: about a third of the frames,
+#: so some 3,000 frames (three passes of the recording).
+SOCKET_WINDOW_TICKERS = 1000
+#: Windows per process of ``RealisticMixSocket``, and rotations of the speedup.
+SOCKET_WINDOWS = 5
+SPEEDUP_ROTATIONS = 10
+
+
+def _pumped_mix(venue: str, transport: str) -> PumpedStream:
+    """A connection on ``transport`` receiving the venue's recording from a pump, handled
+    as a pass of ``RealisticMix`` handles it; checked and warmed up."""
+    mix = _Mix(venue)
+    recording = load(venue)
+    stream = PumpedStream(venue, recording.start + recording.stream, mix.handler, transport)
+    try:
+        stream.count_messages("BOOK_TICKER")
+        stream.frame_time(SOCKET_WINDOW_TICKERS)  # warm-up
+        stream.check()
+    except BaseException:
+        stream.close()
+        raise
+    return stream
+
+
+class RealisticMixSocket:
+    """Client CPU time per frame of the realistic mix end to end, through a socket.
+
+    The inverse is frames per second per core, which the README's performance table shows.
+    """
+
+    version = 1
+    params = [VENUES, TRANSPORTS]
+    param_names = ["venue", "transport"]
+    timeout = 180
+
+    def setup(self, venue: str, transport: str) -> None:
+        self.stream = _pumped_mix(venue, transport)
+
+    def teardown(self, venue: str, transport: str) -> None:
+        if getattr(self, "stream", None) is not None:
+            self.stream.close()
+
+    def track_frame_time(self, venue: str, transport: str) -> dict[str, Any]:
+        samples = [self.stream.frame_time(SOCKET_WINDOW_TICKERS) for _ in range(SOCKET_WINDOWS)]
+        self.stream.check()
+        return {"samples": samples, "number": 1}
+
+    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]
+
+
+class RealisticMixSocketSpeedup:
+    """The realistic mix end to end on picows against websockets, in one process: the
+    websockets client's CPU time per frame over the picows client's, the two taking windows
+    in turn (each one first every other time); asv keeps the median of the rotations. It is
+    the ratio of frames per second per core that choosing picows buys.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "ratio"
+    rounds = 2
+    timeout = 300
+
+    def setup(self, venue: str) -> None:
+        self.streams: list[PumpedStream] = []
+        for transport in TRANSPORTS:
+            self.streams.append(_pumped_mix(venue, transport))
+
+    def teardown(self, venue: str) -> None:
+        for stream in getattr(self, "streams", []):
+            stream.close()
+
+    def track_ratio(self, venue: str) -> dict[str, Any]:
+        windows = [partial(stream.frame_time, SOCKET_WINDOW_TICKERS) for stream in self.streams]
+        websockets, picows = take_turns(windows, SPEEDUP_ROTATIONS)
+        for stream in self.streams:
+            stream.check()
+        return {"samples": [a / b for a, b in zip(websockets, picows, strict=True)], "number": 1}

@@ -1,14 +1,18 @@
 """The asyncio connection layer (``ws_stack.asyncio.connection``) as the benchmarks use it.
 
 A connection made here retries at once, forever, with no keepalive traffic: what a
-benchmark times is the connection's own work, not a backoff sleep or a ping.
+benchmark times is the connection's own work, not a backoff sleep or a ping. It runs on
+one of the :data:`TRANSPORTS` (``ConnectionConfig.transport``; commits before the choice
+existed have ``websockets`` only, and a benchmark of another transport is n/a there).
 :class:`MessageCounter` and :class:`BookFollower` are handler callbacks, one to wait for
 a number of messages, the other to apply every delta to a deep local book as a client
-following the market does.
+following the market does. :func:`bare_picows` is the picows floor: a client that only
+counts frames.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from .asv_support import require
@@ -23,9 +27,20 @@ def connection_class(venue: str) -> Any:
     return getattr(require("ws_stack.asyncio.connection", name), name)
 
 
-def connection_config(**overrides: Any) -> Any:
-    """A connection configuration that retries at once, forever, with no keepalive noise."""
+#: The transports the connection benchmarks take as a parameter; the first is the one
+#: every commit has (and the only one before ``ConnectionConfig.transport``).
+TRANSPORTS = ["websockets", "picows"]
+
+
+def connection_config(transport: str = "websockets", **overrides: Any) -> Any:
+    """A connection configuration that retries at once, forever, with no keepalive noise,
+    on ``transport``."""
     connection = require("ws_stack.asyncio.connection", "ConnectionConfig")
+    if transport != TRANSPORTS[0]:
+        if "transport" not in connection.ConnectionConfig.__dataclass_fields__:
+            raise NotImplementedError("no choice of transport in this commit")
+        require(transport)
+        overrides["transport"] = transport
     reconnect = require("ws_stack.reconnect", "ReconnectionPolicy")
     policy = reconnect.ReconnectionPolicy(initial_delay=0.0, jitter=0.0, max_attempts=None)
     settings: dict[str, Any] = {
@@ -38,22 +53,47 @@ def connection_config(**overrides: Any) -> Any:
     return connection.ConnectionConfig(**settings)
 
 
-def require_connection_layer(venue: str) -> None:
-    """Raise ``NotImplementedError`` (in a setup) unless the connection layer is there."""
+def require_connection_layer(venue: str, transport: str = "websockets") -> None:
+    """Raise ``NotImplementedError`` (in a setup) unless the connection layer is there,
+    with ``transport``."""
     connection_class(venue)
-    connection_config()
+    connection_config(transport)
     require("ws_stack.state", "ConnectionState")
 
 
-def new_connection(venue: str, url: str, handler: Any = None, kind: str = "depth") -> Any:
-    """A connection (not started) to ``url`` subscribed to one stream of the symbol."""
+def new_connection(
+    venue: str,
+    url: str,
+    handler: Any = None,
+    kind: str = "depth",
+    transport: str = "websockets",
+    **settings: Any,
+) -> Any:
+    """A connection (not started) to ``url`` subscribed to one stream of the symbol;
+    ``settings`` go to its configuration."""
     cls = connection_class(venue)
     return cls(
         handler if handler is not None else make_handler(venue),
         [cls.subscription(SYMBOLS[venue], kind)],
         url=url,
-        config=connection_config(),
+        config=connection_config(transport, **settings),
     )
+
+
+async def bare_picows(url: str, requests: list[str], on_frame: Callable[[Any], None]) -> Any:
+    """A bare picows client: connected to ``url``, ``requests`` sent as text, then
+    ``on_frame(frame)`` for every frame (a picows ``WSFrame``, valid during the call);
+    nothing else. Returns picows' transport (``disconnect()`` it)."""
+    picows = require("picows", "ws_connect", "WSListener", "WSMsgType")
+
+    class Listener(picows.WSListener):  # type: ignore[misc,name-defined]
+        def on_ws_frame(self, transport: Any, frame: Any) -> None:
+            on_frame(frame)
+
+    transport, _ = await picows.ws_connect(Listener, url, max_frame_size=1 << 20)
+    for text in requests:
+        transport.send(picows.WSMsgType.TEXT, text.encode())
+    return transport
 
 
 class MessageCounter:
@@ -125,3 +165,102 @@ def counting_handler(venue: str) -> tuple[Any, MessageCounter]:
     counter = MessageCounter()
     handler.on(messages.WebSocketMessageType.ORDER_BOOK, counter)
     return handler, counter
+
+
+class PumpedStream:
+    """A client of a :class:`~benchmarks.pump.PumpProcess` sending ``frames`` over and over,
+    on an event loop of its own (so that several can take turns in one process).
+
+    With ``transport``, the client is a ws_stack connection on that transport, ``handler``
+    its handler; without, the bare websockets loop, counting every frame. The pump runs in
+    a child process and never waits for the client, so the figure (:meth:`frame_time`) is
+    the client's own CPU time per frame: socket, transport and, for a connection, queue,
+    handler and whatever the handler's callbacks do.
+
+    The source always outruns the client: the socket pushes back (both transports take
+    about one read's worth of frames into the queue per turn of the event loop, and the
+    consumer empties it every turn), every frame is handled, and :meth:`check` fails the
+    run if one was dropped.
+    """
+
+    def __init__(
+        self,
+        venue: str,
+        frames: list[Any],
+        handler: Any = None,
+        transport: str | None = None,
+        loops: int = 1000,
+    ) -> None:
+        import asyncio
+
+        from .pump import PumpProcess
+
+        if transport is not None:
+            require_connection_layer(venue, transport)
+        self.loop = asyncio.new_event_loop()
+        self.pump = PumpProcess(frames, loops)
+        self.connection: Any = None
+        self.ws: Any = None
+        self.reader: Any = None
+        self.counter = MessageCounter()
+        if transport is None:
+            cls = connection_class(venue)
+            options = connection_config().connect_options()
+            self.ws = self.run(cls.connection_context(self.pump.ws_url, options))
+            self.reader = self.loop.create_task(self._count())
+        else:
+            self.handler = handler
+            self.connection = new_connection(venue, self.pump.ws_url, handler, transport=transport)
+            self.run(self.connection.start())
+
+    def count_messages(self, message_type: str) -> None:
+        """Count the handler's messages of ``message_type`` (what a window waits for)."""
+        kind = getattr(require("ws_stack.messages", "WebSocketMessageType").WebSocketMessageType,
+                       message_type)  # fmt: skip
+        self.handler.on(kind, self.counter)
+
+    async def _count(self) -> None:
+        count = self.counter
+        async for frame in self.ws:
+            count(frame)
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def frames(self) -> int:
+        """Frames handled so far (for the bare loop: read)."""
+        if self.connection is None:
+            return self.counter.count
+        return int(self.handler.stats().frames)
+
+    def frame_time(self, messages: int) -> float:
+        """CPU seconds of this process per frame, over a window of ``messages`` more
+        counted messages (the batch in flight finishes too, and counts)."""
+        import time
+
+        frames, start = self.frames(), time.process_time()
+        self.run(self.counter.wait_for(messages))
+        return (time.process_time() - start) / (self.frames() - frames)
+
+    def check(self) -> None:
+        """Raise unless every frame so far was handled: none failed, none dropped."""
+        if self.connection is None:
+            return
+        metrics = self.connection.metrics()
+        if metrics.queue_dropped or self.handler.stats().failed_frames:
+            raise RuntimeError(f"frames lost or failed: {metrics}")
+
+    def close(self) -> None:
+        import asyncio
+
+        try:
+            if self.reader is not None:
+                self.reader.cancel()
+                self.run(asyncio.gather(self.reader, return_exceptions=True))
+            if self.ws is not None:
+                self.run(self.ws.close())
+            if self.connection is not None:
+                self.run(self.connection.close())
+        finally:
+            self.loop.close()
+            self.pump.close()

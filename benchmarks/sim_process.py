@@ -71,9 +71,10 @@ class SimProcess:
             self.process.stdout.close()
 
 
-def write_deltas(path: Any, venue: str, count: int) -> None:
-    """A frames file of ``count`` 20-level order-book deltas of ``venue`` (for replay)."""
+def write_deltas(path: Any, venue: str, count: int, depth: int = 20) -> None:
+    """A frames file of ``count`` order-book deltas of ``venue``, ``depth`` levels a side
+    (for replay, by the simulator or :mod:`benchmarks.pump`)."""
     frames = require("ws_stack.frames", "write_frames")
     fmt = "protobuf" if venue == "mexc" else "json"
     with open(path, "wb") as out:
-        frames.write_frames(out, (frame(venue, fmt, "order_book", 20, n) for n in range(count)))
+        frames.write_frames(out, (frame(venue, fmt, "order_book", depth, n) for n in range(count)))

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ws_stack_bench import compliance, gate, history, noise, publish, results
+from ws_stack_bench import compliance, gate, history, migrate, noise, publish, results
 from ws_stack_bench.project import Project, ProjectError
 from ws_stack_bench.targets import BASELINE_COMMIT, TARGETS
 
@@ -38,7 +38,16 @@ SERVE_URL = "http://127.0.0.1:8080/"
 
 
 def _project(args: argparse.Namespace) -> Project:
-    return Project(args.root, args.config)
+    """The project, its stored results in step with the suite (see :mod:`.migrate`)."""
+    project = Project(args.root, args.config)
+    changed = migrate.migrate(project.results_dir)
+    if changed:
+        print(
+            f"Stored results: {len(changed)} file(s) given the parameters benchmarks gained "
+            f"since (ws_stack_bench.migrate)",
+            flush=True,
+        )
+    return project
 
 
 def _run(command: Sequence[str], cwd: Path) -> int:
