@@ -53,7 +53,7 @@ class SimulatedVenue:
         sim = require("ws_stack.sim", "VenueSimulator", "SimConfig", "FaultConfig")
         self.loop = asyncio.new_event_loop()
         self.connections: list[Any] = []
-        self.sim = None
+        self.sim: Any = None
         replay: dict[str, Any] = {}
         if self.replay_frames:
             self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
@@ -224,12 +224,12 @@ class EndToEnd(SimulatedVenue):
 
     def track_handler_latency_p99_ns(self, venue: str) -> float:
         self.run(self.counter.wait_for(5000))
-        p99 = getattr(self.live.metrics(), "latency_p99_us", None)
+        p99: float | None = getattr(self.live.metrics(), "latency_p99_us", None)
         if p99 is None:
             raise NotImplementedError("this commit's connections report no latency")
         return round(p99 * 1000)
 
-    track_handler_latency_p99_ns.unit = "ns"  # type: ignore[attr-defined]
+    track_handler_latency_p99_ns.unit = "ns"  # type: ignore[attr-defined]  # asv reads it
 
 
 class BareReceive(SimulatedVenue):
@@ -401,7 +401,7 @@ class Subscriptions:
     """
 
     version = 2
-    params = [VENUES, [1, 30, 300]]
+    params: list[list[Any]] = [VENUES, [1, 30, 300]]
     param_names = ["venue", "subscriptions"]
     timeout = 180
     per_connection = 30
@@ -454,7 +454,7 @@ class Subscriptions:
     def track_frame_time(self, venue: str, subscriptions: int) -> dict[str, Any]:
         return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
 
-    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]
+    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]  # asv reads it
 
 
 #: Rotations of SubscriptionsSpread per process (each times every set-up once).

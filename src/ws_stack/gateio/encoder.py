@@ -74,6 +74,8 @@ def format_number(value: Number) -> str:
 
 def _levels(levels: Iterable[LevelLike]) -> list[list[str]]:
     out = []
+    price: Number
+    size: Number
     for level in levels:
         if isinstance(level, Level):
             price, size = level.price, level.size
