@@ -23,9 +23,11 @@ $(STAMP): pyproject.toml tools/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,picows]' -e ./tools
 	touch $(STAMP)
 
+# ruff, mypy --strict ([tool.mypy] in pyproject.toml says on what), then the tests.
 test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Debian packages a target needs, installed where missing (as root; otherwise a note of
@@ -81,6 +83,7 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/mypy
 
 # Regenerate the committed protobuf modules from src/ws_stack/mexc/proto/*.proto.
 proto: $(STAMP)

@@ -161,6 +161,7 @@ class ApplyDeltaOverParse(Paired):
     track_ratio = Paired.ratios
 
     def setup(self, levels: int) -> None:
-        # Both fixtures on one object: they share no attribute name.
+        # Both fixtures on one object: they share no attribute name. (Hence the ignores:
+        # each setup is typed for its own class.)
         ApplyDelta.setup(self, levels)  # type: ignore[arg-type]
         ParseDelta.setup(self, levels)  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ Every timed call also has its instruction count (the ``...Instructions`` classes
 
 from __future__ import annotations
 
+from types import GenericAlias
 from typing import Any
 
 import msgspec
@@ -316,7 +317,8 @@ class MexcDepthLowerBound(Batched):
         body = getattr(wrapper, wrapper.WhichOneof("body"))
         strings = [[level.price, level.quantity] for level in [*body.asks, *body.bids]]
         self.packed = msgspec.msgpack.encode(strings)
-        self.make = msgspec.msgpack.Decoder(list[level_type], strict=False).decode
+        # list[level_type], spelled so that a type checker does not read it as a type.
+        self.make = msgspec.msgpack.Decoder(GenericAlias(list, level_type), strict=False).decode
         if len(self.make(self.packed)) != 2 * depth:
             raise RuntimeError(f"the frame does not hold {depth} + {depth} levels")
         self.floor = floor_parser("mexc", "protobuf")

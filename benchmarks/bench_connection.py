@@ -60,7 +60,7 @@ class SimulatedVenue:
         sim = require("ws_stack.sim", "VenueSimulator", "SimConfig", "FaultConfig")
         self.loop = asyncio.new_event_loop()
         self.connections: list[Any] = []
-        self.sim = None
+        self.sim: Any = None
         replay: dict[str, Any] = {}
         if self.replay_frames:
             self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
@@ -150,7 +150,7 @@ class ConsumeFrame(Batched):
         self.frame = build_frame(venue, fmt, channel, depth=5)
         if handler.handle(self.frame) < 1:
             raise RuntimeError(f"handler rejected the frame: {handler.stats()}")
-        self.listener = None
+        self.listener: Any = None
         if transport == "picows":
             self._set_up_listener()
 
@@ -272,12 +272,12 @@ class EndToEnd(SimulatedVenue):
 
     def track_handler_latency_p99_ns(self, venue: str, transport: str) -> float:
         self.run(self.counter.wait_for(5000))
-        p99 = getattr(self.live.metrics(), "latency_p99_us", None)
+        p99: float | None = getattr(self.live.metrics(), "latency_p99_us", None)
         if p99 is None:
             raise NotImplementedError("this commit's connections report no latency")
         return round(p99 * 1000)
 
-    track_handler_latency_p99_ns.unit = "ns"  # type: ignore[attr-defined]
+    track_handler_latency_p99_ns.unit = "ns"  # type: ignore[attr-defined]  # asv reads it
 
 
 class BareReceive(SimulatedVenue):
@@ -304,7 +304,9 @@ class BareReceive(SimulatedVenue):
         subscription = cls.subscription(SYMBOLS[venue], "depth")
         requests = [request.text for request in cls.subscribe_requests([subscription])]
         self.counter = MessageCounter()
-        self.ws = self.picows = self.reader = None
+        self.ws: Any = None
+        self.picows: Any = None
+        self.reader: Any = None
         if transport == "picows":
             self.picows = self.run(bare_picows(self.sim.ws_url, requests, self.on_frame()))
         else:
@@ -485,7 +487,7 @@ class Subscriptions:
     """
 
     version = 2
-    params = [VENUES, [1, 30, 300], TRANSPORTS]
+    params: list[list[Any]] = [VENUES, [1, 30, 300], TRANSPORTS]
     param_names = ["venue", "subscriptions", "transport"]
     timeout = 180
     per_connection = 30
@@ -538,7 +540,7 @@ class Subscriptions:
     def track_frame_time(self, venue: str, subscriptions: int, transport: str) -> dict[str, Any]:
         return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
 
-    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]
+    track_frame_time.unit = "seconds"  # type: ignore[attr-defined]  # asv reads it
 
 
 #: Rotations of SubscriptionsSpread per process (each times every set-up once).

@@ -84,15 +84,27 @@ class ParseAllocations:
         if (venue, fmt, channel) not in cache:
             raise NotImplementedError("this commit cannot parse these frames")
 
-    def track_allocs_per_message(self, cache: Any, venue: str, fmt: str, channel: str) -> float:
+    def track_allocs_per_message(
+        self,
+        cache: dict[tuple[str, str, str], tuple[float, float]],
+        venue: str,
+        fmt: str,
+        channel: str,
+    ) -> float:
         return cache[venue, fmt, channel][0]
 
-    track_allocs_per_message.unit = "allocations"  # type: ignore[attr-defined]
+    track_allocs_per_message.unit = "allocations"  # type: ignore[attr-defined]  # asv reads it
 
-    def track_bytes_per_message(self, cache: Any, venue: str, fmt: str, channel: str) -> float:
+    def track_bytes_per_message(
+        self,
+        cache: dict[tuple[str, str, str], tuple[float, float]],
+        venue: str,
+        fmt: str,
+        channel: str,
+    ) -> float:
         return cache[venue, fmt, channel][1]
 
-    track_bytes_per_message.unit = "bytes"  # type: ignore[attr-defined]
+    track_bytes_per_message.unit = "bytes"  # type: ignore[attr-defined]  # asv reads it
 
 
 class DeltaAllocations:
@@ -199,7 +211,9 @@ class GcPressure:
         if (venue, fmt) not in cache:
             raise NotImplementedError("this commit cannot handle these frames")
 
-    def track_gc_runs_per_100k_messages(self, cache: Any, venue: str, fmt: str) -> int:
+    def track_gc_runs_per_100k_messages(
+        self, cache: dict[tuple[str, str], int], venue: str, fmt: str
+    ) -> int:
         return cache[venue, fmt]
 
 

@@ -48,7 +48,8 @@ class LevelPoolSteadyStream:
             self.pool.give(self.pool.take(prices, [float(step)] * 20))
 
     def track_miss_ratio(self) -> float:
-        return self.pool.stats().miss_ratio
+        ratio: float = self.pool.stats().miss_ratio
+        return ratio
 
 
 class HandlerStream:
@@ -78,7 +79,9 @@ class HandlerStream:
         self.stats = handler.level_pool.stats()
 
     def track_miss_ratio(self, fmt: str) -> float:
-        return self.stats.miss_ratio
+        ratio: float = self.stats.miss_ratio
+        return ratio
 
     def track_reuse_ratio(self, fmt: str) -> float:
-        return self.stats.reuse_ratio
+        ratio: float = self.stats.reuse_ratio
+        return ratio

@@ -87,7 +87,7 @@ def record(venue: str) -> list[bytes | str]:
     from ws_stack.sim.gateio import SimulatedGateio
     from ws_stack.sim.market import Market
     from ws_stack.sim.mexc import SimulatedMexc
-    from ws_stack.sim.session import Stream, StreamKind
+    from ws_stack.sim.session import Session, Stream, StreamKind
     from ws_stack.sim.stats import SimStats
     from ws_stack.venues import parse_venue, protocol_class
 
@@ -100,7 +100,7 @@ def record(venue: str) -> list[bytes | str]:
     protocol = protocol_class(parse_venue(venue))
     subscriptions = [Subscription(symbol, kind) for symbol in symbols for kind in DEFAULT_KINDS]
     limit = protocol.max_subscriptions or len(subscriptions)
-    sessions = []
+    sessions: list[Session] = []
     for first in range(0, len(subscriptions), limit):
         session = simulated.session(
             FaultPlan(FaultConfig()), SimStats(), conn_id=len(sessions), replay=None, replay_loops=1

@@ -174,7 +174,8 @@ def _mexc_protobuf(channel: str, depth: int, seq: int) -> bytes:
             body.asks.add(price=_text(price), quantity=_text(size))
     else:
         raise ValueError(f"no MEXC protobuf {channel} frame")
-    return wrapper.SerializeToString()
+    data: bytes = wrapper.SerializeToString()
+    return data
 
 
 def _mexc_legacy(channel: str, depth: int, seq: int) -> str:

@@ -133,7 +133,7 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
             )
             figures.append((factor, value, note))
     else:
-        figures = [(v.value, v, "") for v in values if is_number(v.value)]  # type: ignore[misc]
+        figures = [(v.value, v, "") for v in values if is_number(v.value)]
     if not figures:
         return Row(target, Status.MISSING, detail="no value at this commit")
     worst = target.comparison.worst([figure for figure, _, _ in figures])

@@ -45,7 +45,8 @@ class Project:
 
     def path(self, key: str) -> Path:
         """A directory named in the configuration (``results_dir``, ``html_dir``...)."""
-        return (self.root / self.config[key]).resolve()
+        directory: str = self.config[key]
+        return (self.root / directory).resolve()
 
     @property
     def results_dir(self) -> Path:
@@ -125,6 +126,6 @@ def machine_description() -> list[str]:
 
 def _load_config(path: Path) -> dict[str, Any]:
     # asv's configuration is JSON with // comment lines; load it the way asv does.
-    from asv import util
+    from asv import util  # type: ignore[import-untyped]  # asv ships no type information
 
     return dict(util.load_json(str(path), js_comments=True))

@@ -103,9 +103,10 @@ def _packages() -> dict[str, str]:
 def _installed_version(cache: Path, package: str) -> str | None:
     manifest = cache / "node_modules" / package / "package.json"
     try:
-        return json.loads(manifest.read_text())["version"]
+        version = json.loads(manifest.read_text())["version"]
     except (OSError, ValueError, KeyError):
         return None
+    return version if isinstance(version, str) else None
 
 
 def install_packages(cache: Path, npm: str | None = None) -> Path:

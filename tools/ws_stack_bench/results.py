@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ws_stack_bench.project import Project
 
@@ -120,7 +120,7 @@ def _benchmarks_meta(results_dir: Path) -> dict[str, Any]:
     path = results_dir / "benchmarks.json"
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text())
+    data: dict[str, Any] = json.loads(path.read_text())
     data.pop("version", None)
     return data
 
@@ -173,7 +173,7 @@ def history(results_dir: Path, machine: str) -> list[tuple[int, str]]:
     return sorted((date, commit) for commit, date in commits.items())
 
 
-def is_number(value: float | None) -> bool:
+def is_number(value: float | None) -> TypeGuard[float]:
     return value is not None and not math.isnan(value)
 
 

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, TypeAlias
+from typing import IO, TypeAlias, TypeVar
 from wsgiref.simple_server import WSGIServer
 
 import msgspec
@@ -34,6 +34,7 @@ from prometheus_client import CollectorRegistry, generate_latest, start_http_ser
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
+from ws_stack.book_sync import BookSync
 from ws_stack.exceptions import ConfigError
 from ws_stack.monitor import (
     DEFAULT_RULES,
@@ -253,10 +254,10 @@ class Monitor:
             self._export.write(self._encode(report) + b"\n")
             self._export.flush()
         for event in events:
-            for callback in self._alert_callbacks:
-                _call(callback, event)
-        for callback in self._report_callbacks:
-            _call(callback, report)
+            for alert_callback in self._alert_callbacks:
+                _call(alert_callback, event)
+        for report_callback in self._report_callbacks:
+            _call(report_callback, report)
         return report
 
     def exposition(self) -> bytes:
@@ -264,7 +265,10 @@ class Monitor:
         return generate_latest(self.registry)
 
 
-def _call(callback: Callable[[object], None], argument: object) -> None:
+_T = TypeVar("_T")
+
+
+def _call(callback: Callable[[_T], object], argument: _T) -> None:
     try:
         callback(argument)
     except Exception:
@@ -300,7 +304,7 @@ async def _sample_of(monitor: Monitor) -> Sample:
 
 
 def _stream_sample(target: MonitorTarget, seen: dict[str, int]) -> StreamSample:
-    books = ()
+    books: Iterable[BookSync] = ()
     if isinstance(target, MarketStream):
         connections, handler, books = (
             target.group.connections,

@@ -22,6 +22,7 @@ message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSO
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import msgspec
@@ -365,13 +366,16 @@ _decode_order_book = msgspec.json.Decoder(_OrderBookFrame, strict=False).decode
 # Both order-book channels share WebSocketMessageType.ORDER_BOOK; the channel tag picks the
 # shape inside the same single decode, so routing never has to read the channel twice.
 _decode_obu = msgspec.json.Decoder(_ObuFrame, strict=False).decode
-_decode_any_order_book = msgspec.json.Decoder(
-    _OrderBookUpdateFrame | _OrderBookFrame | _ObuFrame, strict=False
+# msgspec's stubs type a decoder of a union of structs as decoding to Any (a union is not
+# a class), so these two say what they return.
+_AnyOrderBookFrame = _OrderBookUpdateFrame | _OrderBookFrame | _ObuFrame
+_decode_any_order_book: Callable[[bytes | str], _AnyOrderBookFrame] = msgspec.json.Decoder(
+    _AnyOrderBookFrame, strict=False
 ).decode
 _decode_control = msgspec.json.Decoder(_ControlFrame, strict=False).decode
-_decode_update = msgspec.json.Decoder(
-    _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush | _ObuPush,
-    strict=False,
+_UpdatePush = _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush | _ObuPush
+_decode_update: Callable[[bytes | str], _UpdatePush] = msgspec.json.Decoder(
+    _UpdatePush, strict=False
 ).decode
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
 
 import msgspec
 
@@ -74,6 +73,8 @@ def format_number(value: Number) -> str:
 
 def _levels(levels: Iterable[LevelLike]) -> list[list[str]]:
     out = []
+    price: Number
+    size: Number
     for level in levels:
         if isinstance(level, Level):
             price, size = level.price, level.size
@@ -83,7 +84,7 @@ def _levels(levels: Iterable[LevelLike]) -> list[list[str]]:
     return out
 
 
-def _push(channel: str, result: dict[str, Any], push_time_ms: int) -> str:
+def _push(channel: str, result: dict[str, object], push_time_ms: int) -> str:
     return _encode(
         {
             "time": push_time_ms // 1000,
@@ -169,7 +170,7 @@ def encode_order_book_update(
     ``full=True`` adds ``"full": true`` (a whole-book frame; Gate omits the key otherwise);
     ``depth`` adds the ``l`` key (e.g. ``"100"``).
     """
-    result: dict[str, Any] = {"t": time_ms}
+    result: dict[str, object] = {"t": time_ms}
     if full:
         result["full"] = True
     if depth is not None:
@@ -205,7 +206,7 @@ def encode_obu(
     ``full=True`` is a whole book (``"full": true``, ``u`` = ``last_id``, no ``U``);
     otherwise an incremental push from ``first_id`` to ``last_id``.
     """
-    result: dict[str, Any] = {"t": time_ms}
+    result: dict[str, object] = {"t": time_ms}
     if full:
         result["full"] = True
     result["s"] = f"ob.{symbol}.{depth}"
@@ -228,7 +229,7 @@ def encode_order_book(
     push_time_ms: int | None = None,
 ) -> str:
     """A ``spot.order_book`` top-N snapshot; ``depth`` adds the ``l`` key (e.g. ``"20"``)."""
-    result: dict[str, Any] = {"t": time_ms, "lastUpdateId": last_update_id, "s": symbol}
+    result: dict[str, object] = {"t": time_ms, "lastUpdateId": last_update_id, "s": symbol}
     if depth is not None:
         result["l"] = str(depth)
     result["bids"] = _levels(bids)
@@ -245,7 +246,7 @@ def encode_subscribe_request(
     unsubscribe: bool = False,
 ) -> str:
     """The client's subscribe (or ``unsubscribe``) request; ``id`` only when given."""
-    request: dict[str, Any] = {"time": time_s}
+    request: dict[str, object] = {"time": time_s}
     if request_id is not None:
         request["id"] = request_id
     request["channel"] = channel
@@ -301,8 +302,8 @@ def _answer_head(
     conn_id: str | None,
     trace_id: str | None,
     payload: Sequence[str] | None,
-) -> dict[str, Any]:
-    answer: dict[str, Any] = {"time": time_ms // 1000, "time_ms": time_ms}
+) -> dict[str, object]:
+    answer: dict[str, object] = {"time": time_ms // 1000, "time_ms": time_ms}
     if request_id is not None:
         answer["id"] = request_id
     if conn_id is not None:
@@ -318,7 +319,7 @@ def _answer_head(
 
 def encode_ping(time_s: int, request_id: int | None = None) -> str:
     """The client's application-level ``spot.ping``."""
-    ping: dict[str, Any] = {"time": time_s}
+    ping: dict[str, object] = {"time": time_s}
     if request_id is not None:
         ping["id"] = request_id
     ping["channel"] = PING
@@ -327,7 +328,7 @@ def encode_ping(time_s: int, request_id: int | None = None) -> str:
 
 def encode_pong(time_ms: int, request_id: int | None = None) -> str:
     """The server's ``spot.pong`` answer (``event`` empty, ``result`` null)."""
-    pong: dict[str, Any] = {"time": time_ms // 1000, "time_ms": time_ms}
+    pong: dict[str, object] = {"time": time_ms // 1000, "time_ms": time_ms}
     if request_id is not None:
         pong["id"] = request_id
     pong.update({"channel": PONG, "event": "", "error": None, "result": None})

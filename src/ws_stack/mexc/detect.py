@@ -32,10 +32,8 @@ _KIND_TYPES: dict[str, WebSocketMessageType] = {
     "bookTicker": WebSocketMessageType.BOOK_TICKER,
     "aggre.bookTicker": WebSocketMessageType.BOOK_TICKER,
 }
-_TYPE_BY_KIND: dict[str | bytes, WebSocketMessageType] = {
-    **_KIND_TYPES,
-    **{kind.encode(): msg_type for kind, msg_type in _KIND_TYPES.items()},
-}
+_TYPE_BY_KIND: dict[str | bytes, WebSocketMessageType] = dict(_KIND_TYPES.items())
+_TYPE_BY_KIND.update((kind.encode(), msg_type) for kind, msg_type in _KIND_TYPES.items())
 _PUBLIC = "spot@public."
 _PUBLIC_B = _PUBLIC.encode()
 _KIND_START = len(_PUBLIC)

@@ -10,9 +10,9 @@ positional notation like the venue's).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -21,6 +21,10 @@ from ws_stack.mexc.proto.PushDataV3ApiWrapper_pb2 import PushDataV3ApiWrapper
 
 if TYPE_CHECKING:
     from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
+    from google.protobuf.message import Message as ProtoMessage
+
+    #: A depth body's level item (each body has a class of its own).
+    _Item = TypeVar("_Item", bound=ProtoMessage)
 
 __all__ = [
     "ChannelKind",
@@ -232,7 +236,9 @@ def _event_type(kind: ChannelKind, interval: str = "100ms") -> str:
     return f"{base}@{interval}" if kind.startswith("aggre.") else base
 
 
-def _add_levels(container: RepeatedCompositeFieldContainer, levels: Iterable[LevelSpec]) -> None:
+def _add_levels(
+    container: RepeatedCompositeFieldContainer[_Item], levels: Iterable[LevelSpec]
+) -> None:
     for price, quantity in levels:
         container.add(price=format_number(price), quantity=format_number(quantity))
 
@@ -328,7 +334,7 @@ def encode_legacy_book_ticker(
     return _legacy(channel("bookTicker", symbol, protobuf=False), data, symbol, time_ms)
 
 
-def _legacy(name: str, data: dict[str, object], symbol: str, time_ms: int) -> str:
+def _legacy(name: str, data: Mapping[str, object], symbol: str, time_ms: int) -> str:
     return _json({"c": name, "d": data, "s": symbol, "t": time_ms})
 
 

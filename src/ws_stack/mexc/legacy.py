@@ -172,7 +172,5 @@ _LEGACY_BY_KIND: dict[str, _LegacyBuilder] = {
     "bookTicker": _legacy_ticker,
     "aggre.bookTicker": _legacy_ticker,
 }
-_LEGACY_BUILDERS: dict[str | bytes, _LegacyBuilder] = {
-    **_LEGACY_BY_KIND,
-    **{kind.encode(): build for kind, build in _LEGACY_BY_KIND.items()},
-}
+_LEGACY_BUILDERS: dict[str | bytes, _LegacyBuilder] = dict(_LEGACY_BY_KIND.items())
+_LEGACY_BUILDERS.update((kind.encode(), build) for kind, build in _LEGACY_BY_KIND.items())

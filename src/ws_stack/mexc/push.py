@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from operator import attrgetter
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 from google.protobuf.message import DecodeError
@@ -64,6 +64,11 @@ class _DealItem(Protocol):
 _Wrapper = PushDataV3ApiWrapper | PushDataV3ApiWrapperView
 _read_view = PushDataV3ApiWrapperView.FromString
 
+_W = TypeVar("_W", PushDataV3ApiWrapper, PushDataV3ApiWrapperView)
+_R = TypeVar("_R")
+#: Four lists of numbers, one update's: bid prices, bid sizes, ask prices, ask sizes.
+_Sides = tuple[list[float], list[float], list[float], list[float]]
+
 
 def _parse_wrapper(frame: bytes) -> PushDataV3ApiWrapper:
     wrapper = PushDataV3ApiWrapper()
@@ -109,12 +114,13 @@ def _parse_push_schema(frame: bytes, pool: LevelPool | None) -> Message | list[M
         raise FrameError(
             FrameErrorReason.UNKNOWN_MESSAGE, "push without a body ws_stack decodes", frame, _MEXC
         )
-    return _build(build, wrapper, pool, frame)  # type: ignore[return-value]  # never None
+    return _build(build, wrapper, pool, frame)
 
 
 def _build(
-    build: _PushBuilder, wrapper: _Wrapper, pool: LevelPool | None, frame: bytes
-) -> Message | list[Message] | None:
+    build: Callable[[_W, LevelPool | None], _R], wrapper: _W, pool: LevelPool | None, frame: bytes
+) -> _R:
+    """``build(wrapper, pool)``, with a bad number's ``ValueError`` as the frame's error."""
     try:
         return build(wrapper, pool)
     except ValueError as exc:  # float()/int() of a bad string, or a bound check
@@ -124,7 +130,7 @@ def _build(
         raise FrameError(FrameErrorReason.INVALID_FIELD, detail, frame, _MEXC) from None
 
 
-def _push_symbol(wrapper: PushDataV3ApiWrapper, depth_suffix: bool = False) -> str:
+def _push_symbol(wrapper: _Wrapper, depth_suffix: bool = False) -> str:
     """``symbol``, or the channel's symbol segment when a frame leaves it out."""
     return wrapper.symbol or _channel_symbol(wrapper.channel, depth_suffix)
 
@@ -138,11 +144,11 @@ def _channel_symbol(channel: str, depth_suffix: bool = False) -> str:
     return symbol
 
 
-def _push_time(wrapper: PushDataV3ApiWrapper) -> int | None:
+def _push_time(wrapper: _Wrapper) -> int | None:
     return wrapper.sendTime or wrapper.createTime or None
 
 
-def _trades(wrapper: PushDataV3ApiWrapper, deals: Sequence[_DealItem]) -> list[Message]:
+def _trades(wrapper: _Wrapper, deals: Sequence[_DealItem]) -> list[Message]:
     symbol = _push_symbol(wrapper)
     trades: list[Message] = []
     for deal in deals:
@@ -162,11 +168,11 @@ def _trades(wrapper: PushDataV3ApiWrapper, deals: Sequence[_DealItem]) -> list[M
     return trades
 
 
-def _push_aggre_deals(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> list[Message]:
+def _push_aggre_deals(wrapper: _Wrapper, pool: LevelPool | None) -> list[Message]:
     return _trades(wrapper, wrapper.publicAggreDeals.deals)
 
 
-def _push_deals(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> list[Message]:
+def _push_deals(wrapper: _Wrapper, pool: LevelPool | None) -> list[Message]:
     return _trades(wrapper, wrapper.publicDeals.deals)
 
 
@@ -210,15 +216,15 @@ def _book(
     return pool.take(bid_prices, bid_sizes), pool.take(ask_prices, ask_sizes)
 
 
-def _checked_numbers(texts: tuple[list[str], ...]) -> list[list[float]]:
+def _checked_numbers(texts: tuple[list[str], list[str], list[str], list[str]]) -> _Sides:
     """The slow path of :func:`_book`: ``float()`` and a bound check per string."""
     bid_prices, bid_sizes, ask_prices, ask_sizes = texts
-    return [
+    return (
         [check_price(float(text)) for text in bid_prices],
         [check_size(float(text)) for text in bid_sizes],
         [check_price(float(text)) for text in ask_prices],
         [check_size(float(text)) for text in ask_sizes],
-    ]
+    )
 
 
 def _version(value: str, name: str) -> int:
@@ -253,7 +259,7 @@ def _push_limit_depth(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> 
     return OrderBookUpdate(_MEXC, symbol, bids, asks, True, None, version, _push_time(wrapper))
 
 
-def _push_book_ticker(wrapper: PushDataV3ApiWrapper, pool: LevelPool | None) -> Message:
+def _push_book_ticker(wrapper: _Wrapper, pool: LevelPool | None) -> Message:
     body = wrapper.publicAggreBookTicker
     return BookTicker(
         _MEXC,
@@ -318,7 +324,11 @@ def _view_one_version(
     return OrderBookUpdate(_MEXC, symbol, bids, asks, snapshot, first, version, _push_time(view))
 
 
-_PushBuilder = Callable[[_Wrapper, LevelPool | None], Message | list[Message] | None]
+#: A body's builder on the real schema, and on the view (``None``: left to the real schema).
+_PushBuilder = Callable[[PushDataV3ApiWrapper, LevelPool | None], Message | list[Message]]
+_ViewBuilder = Callable[
+    [PushDataV3ApiWrapperView, LevelPool | None], Message | list[Message] | None
+]
 _PUSH_BUILDERS: dict[str, _PushBuilder] = {
     "publicDeals": _push_deals,
     "publicAggreDeals": _push_aggre_deals,
@@ -328,9 +338,12 @@ _PUSH_BUILDERS: dict[str, _PushBuilder] = {
     "publicAggreBookTicker": _push_book_ticker,
 }
 #: The view's builders: trades and tickers read the same fields as on the real schema.
-_VIEW_BUILDERS: dict[str, _PushBuilder] = {
-    **_PUSH_BUILDERS,
-    "publicAggreDepths": _view_aggre_depth,  # type: ignore[dict-item]
-    "publicIncreaseDepths": _view_increase_depth,  # type: ignore[dict-item]
-    "publicLimitDepths": _view_limit_depth,  # type: ignore[dict-item]
+#: (The keys in _PUSH_BUILDERS' order, which gives both dicts the same layout.)
+_VIEW_BUILDERS: dict[str, _ViewBuilder] = {
+    "publicDeals": _push_deals,
+    "publicAggreDeals": _push_aggre_deals,
+    "publicAggreDepths": _view_aggre_depth,
+    "publicIncreaseDepths": _view_increase_depth,
+    "publicLimitDepths": _view_limit_depth,
+    "publicAggreBookTicker": _push_book_ticker,
 }

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from typing import Any, TextIO
+from typing import TextIO, TypeVar
 
 from ws_stack.exceptions import ConfigError
 from ws_stack.messages import Venue
@@ -23,7 +23,10 @@ __all__ = ["add_parser", "config_from_args", "run"]
 _DEFAULT_SYMBOL = {Venue.MEXC: "BTCUSDT", Venue.GATEIO: "BTC_USDT"}
 
 
-def add_parser(subparsers: Any) -> None:
+_Parser = TypeVar("_Parser", bound=argparse.ArgumentParser)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[_Parser]) -> None:
     """Register the ``sim`` subcommand on an ``argparse`` subparsers object."""
     parser = subparsers.add_parser(
         "sim",

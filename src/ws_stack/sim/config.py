@@ -196,4 +196,6 @@ def parse_fault(text: str) -> tuple[str, int | float]:
 
 def faults_from(specs: Iterable[str]) -> FaultConfig:
     """The :class:`FaultConfig` of some ``KEY=VALUE`` specs (``--fault`` options)."""
+    # Each value has its field's type (FAULT_KEYS pairs a field with its converter), which a
+    # dict's one value type cannot say: hence the ignore.
     return FaultConfig(**dict(parse_fault(text) for text in specs))  # type: ignore[arg-type]

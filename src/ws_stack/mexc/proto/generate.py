@@ -31,7 +31,9 @@ def generate(out_root: Path) -> list[Path]:
     Raises ``RuntimeError`` with protoc's exit status if compilation fails. Needs
     ``grpcio-tools`` (a test/dev dependency; the runtime only needs ``protobuf``).
     """
-    from grpc_tools import protoc  # dev-only dependency: import on use
+    # A dev-only dependency, imported on use; it ships no type information (protoc is a C
+    # extension behind an untyped module).
+    from grpc_tools import protoc  # type: ignore[import-untyped]
 
     out_root = Path(out_root)
     protos = sorted(PROTO_DIR.glob("*.proto"))
