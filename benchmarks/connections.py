@@ -172,7 +172,9 @@ class PumpedStream:
     on an event loop of its own (so that several can take turns in one process).
 
     With ``transport``, the client is a ws_stack connection on that transport, ``handler``
-    its handler; without, the bare websockets loop, counting every frame. The pump runs in
+    its handler; without, the bare websockets loop, counting every frame. With ``work``
+    instead, a bare picows client (:func:`bare_picows`) that calls ``work(message)`` on
+    every frame's payload and counts it: what no stack on picows can skip. The pump runs in
     a child process and never waits for the client, so the figure (:meth:`frame_time`) is
     the client's own CPU time per frame: socket, transport and, for a connection, queue,
     handler and whatever the handler's callbacks do.
@@ -189,7 +191,8 @@ class PumpedStream:
         frames: list[Any],
         handler: Any = None,
         transport: str | None = None,
-        loops: int = 1000,
+        loops: int = 10_000,
+        work: Callable[[Any], None] | None = None,
     ) -> None:
         import asyncio
 
@@ -202,8 +205,11 @@ class PumpedStream:
         self.connection: Any = None
         self.ws: Any = None
         self.reader: Any = None
+        self.picows: Any = None
         self.counter = MessageCounter()
-        if transport is None:
+        if work is not None:
+            self.picows = self.run(bare_picows(self.pump.ws_url, [], _reading(work, self.counter)))
+        elif transport is None:
             cls = connection_class(venue)
             options = connection_config().connect_options()
             self.ws = self.run(cls.connection_context(self.pump.ws_url, options))
@@ -261,6 +267,25 @@ class PumpedStream:
                 self.run(self.ws.close())
             if self.connection is not None:
                 self.run(self.connection.close())
+            if self.picows is not None:
+                self.picows.disconnect()
+                self.run(self.picows.wait_disconnected())
         finally:
             self.loop.close()
             self.pump.close()
+
+
+def _reading(work: Callable[[Any], None], count: MessageCounter) -> Callable[[Any], None]:
+    """A bare picows client's ``on_frame``: the payload, as the transport reads it, to
+    ``work``, then counted."""
+    binary = require("picows", "WSMsgType").WSMsgType.BINARY
+
+    def on_frame(frame: Any) -> None:
+        if frame.msg_type is binary:
+            data = frame.get_payload_as_bytes()
+        else:
+            data = frame.get_payload_as_utf8_text()
+        work(data)
+        count(data)
+
+    return on_frame

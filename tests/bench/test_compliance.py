@@ -301,6 +301,9 @@ def test_only_a_ratio_spread_or_difference_is_paired_only_a_floor_ratio_bounded(
     Target("d", "d", PARSE, "< 5 us", minus=FLOOR, paired="a.B.track_overhead")
     Target("r", "r", PARSE, ">= 70 %", over=FLOOR, inverse=True, paired="a.B.track_ratio",
            bound="a.C.track_ratio")  # fmt: skip
+    Target("p", "p", "a.B.track_ratio", ">= 1.5x", bound="a.C.track_ratio")  # a ratio itself
+    with pytest.raises(ValueError, match="bound"):
+        Target("t", "t", PARSE, "< 5 us", bound="a.C.track_ratio")
 
 
 def test_an_inverse_paired_ratio_is_inverted_like_its_figures(tmp_path: Path) -> None:

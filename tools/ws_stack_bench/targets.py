@@ -93,7 +93,7 @@ class Target:
     paired: str | None = None
     #: Report ``over / benchmark`` instead: a rate from two times (frames per second).
     inverse: bool = False
-    #: The lowest ratio reachable: a ``track_`` benchmark measuring, in one process, the
+    #: The best ratio reachable: a ``track_`` benchmark measuring, in one process, the
     #: work any implementation must do over the same floor, at the parameters of
     #: ``benchmark`` it has (those it lacks are not compared). Shown, never deciding.
     bound: str | None = None
@@ -106,7 +106,13 @@ class Target:
             raise ValueError(f"target {self.key}: cannot read rule {self.rule!r}")
         if self.paired is not None and not (self.over or self.spread or self.minus):
             raise ValueError(f"target {self.key}: only a ratio, a spread or a difference is paired")
-        if self.bound is not None and (self.over is None or self.over == self.benchmark):
+        # A bound is the ratio of the unavoidable work over a floor: for a ratio over a
+        # floor, or a benchmark that is such a ratio itself, not for a comparison of one
+        # benchmark at two parameters, a spread or a difference.
+        over_floor = self.over is not None and self.over != self.benchmark
+        itself = self.over is None and self.spread is None and self.minus is None
+        ratio = self.display in ("multiple", "ratio")
+        if self.bound is not None and not (over_floor or (itself and ratio)):
             raise ValueError(f"target {self.key}: only a ratio over a floor has a bound")
 
     @property
@@ -247,7 +253,8 @@ TARGETS: tuple[Target, ...] = (
     Target("gateio_small_delta_picows",
            "Gate.io 1-5-level deltas on picows / bare websockets",
            "bench_connection.SmallDeltasOverBare.track_rate_over_bare", ">= 1.5x",
-           {"venue": "gateio", **_PICOWS}),
+           {"venue": "gateio", **_PICOWS},
+           bound="bench_connection.SmallDeltasBoundOverBare.track_rate_over_bare"),
     Target("mix_socket_gateio", "Mix through a socket, picows / websockets (Gate.io)",
            "bench_mix.RealisticMixSocketSpeedup.track_ratio", ">= 2x", {"venue": "gateio"}),
     Target("mix_socket_mexc", "Mix through a socket, picows / websockets (MEXC)",
