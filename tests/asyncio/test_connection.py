@@ -474,8 +474,9 @@ def test_compression_and_tls_options():
     assert "ssl" not in kwargs(plain._replace(insecure_skip_tls_verify=True))
     context = MexcConnection.connection_context
     secure = context("wss://127.0.0.1:1/ws", plain)
-    # websockets then builds its default, verifying context itself.
-    assert secure.create_connection_kwargs.get("ssl") is None
+    # Python's default, verifying context (ws_stack.asyncio.tls), on either transport.
+    verified = secure.create_connection_kwargs["ssl"]
+    assert verified.verify_mode == ssl.CERT_REQUIRED and verified.check_hostname
     insecure = context("wss://127.0.0.1:1/ws", plain._replace(insecure_skip_tls_verify=True))
     tls = insecure.create_connection_kwargs["ssl"]
     assert tls.verify_mode == ssl.CERT_NONE and not tls.check_hostname

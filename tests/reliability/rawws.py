@@ -97,6 +97,8 @@ class RawConnection:
     headers: dict[str, str] = field(default_factory=dict)
     #: The client's first text message (its subscribe request), decoded.
     request: str = ""
+    #: The payload of the client's close frame, once it sent one.
+    close_reply: bytes | None = None
 
     async def send(self, data: bytes) -> None:
         self.writer.write(data)
@@ -155,8 +157,9 @@ class RawServer:
             await self.script(connection)
             # Then just read (and drop) whatever the client sends, until it leaves.
             while True:
-                opcode, _ = await _read_frame(reader)
+                opcode, payload = await _read_frame(reader)
                 if opcode == 0x8:
+                    connection.close_reply = payload
                     await connection.send(frame(0x8, b"\x03\xe8"))
                     return
         except (asyncio.IncompleteReadError, ConnectionError):

@@ -127,19 +127,33 @@ def test_abrupt_close_in_the_middle_of_a_frame(run, transport):
     run(test)
 
 
-def test_the_peers_closing_handshake_is_answered(run, transport):
-    """The server closes with 1001 (going away): the client answers, counts a lost
-    connection, and reconnects."""
+@pytest.mark.parametrize(
+    ("close", "answer"),
+    [
+        ((1001).to_bytes(2, "big") + b"maintenance", (1001).to_bytes(2, "big")),
+        ((4001).to_bytes(2, "big") + b"venue's own code", (4001).to_bytes(2, "big")),
+        (b"", b""),
+    ],
+    ids=["going-away", "application-code", "no-code"],
+)
+def test_the_peers_closing_handshake_is_answered(run, transport, close, answer):
+    """The server closes (going away, a code of its own, no code at all): the client
+    answers with the same code (none where none was given), counts a lost connection,
+    and reconnects."""
+    closed: list[RawConnection] = []
 
-    async def going_away(connection: RawConnection) -> None:
-        await connection.send(frame(CLOSE, (1001).to_bytes(2, "big") + b"maintenance"))
+    async def closing(connection: RawConnection) -> None:
+        closed.append(connection)
+        await connection.send(frame(CLOSE, close))
 
     async def test() -> None:
-        async with RawServer(bad_first(going_away), deflate=False) as server:
+        async with RawServer(bad_first(closing), deflate=False) as server:
             client = Client(server.url, transport)
             async with client.connection:
                 await client.recovered(tickers=5)
                 assert client.errors == {"connection_lost": 1}
+        assert closed[0].close_reply is not None
+        assert closed[0].close_reply[:2] == answer
 
     run(test)
 

@@ -16,7 +16,7 @@ import urllib.parse
 from ws_stack.exceptions import WsStackError
 from ws_stack.protocol import USER_AGENT
 
-from .tls import insecure_tls_context
+from .tls import client_tls_context
 
 __all__ = ["HttpError", "http_get"]
 
@@ -71,7 +71,7 @@ async def http_get(
 
 
 def _tls_context(insecure: bool) -> ssl.SSLContext:
-    return insecure_tls_context() if insecure else ssl.create_default_context()
+    return client_tls_context(insecure)
 
 
 async def _read_response(reader: asyncio.StreamReader, url: str, max_body: int) -> bytes:

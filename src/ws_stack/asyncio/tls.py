@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import ssl
 
-__all__ = ["insecure_tls_context"]
+__all__ = ["client_tls_context", "insecure_tls_context"]
+
+
+def client_tls_context(insecure_skip_tls_verify: bool = False) -> ssl.SSLContext:
+    """The context of a ``wss://`` or ``https://`` client: Python's default, which verifies
+    the certificate against the system's CAs and the host name; or, only with the loud
+    option, :func:`insecure_tls_context`. Both WebSocket transports use it."""
+    if insecure_skip_tls_verify:
+        return insecure_tls_context()
+    return ssl.create_default_context()
 
 
 def insecure_tls_context() -> ssl.SSLContext:

@@ -15,7 +15,10 @@ therefore the same :class:`~ws_stack.metrics.ConnectionErrorReason`:
 * a continuation with no message to continue, a new message in the middle of a
   fragmented one, or reserved bits without a negotiated extension: 1002,
   ``protocol_error`` (picows itself refuses bad opcodes and lengths with 1002);
-* the peer's closing handshake is answered, echoing its code.
+* the peer's closing handshake is answered, echoing its code and reason.
+
+TLS is verified with :func:`~ws_stack.asyncio.tls.client_tls_context`, as on websockets.
+Flow control keeps a backlog from flooding the queue in one read (see ``_Listener``).
 
 WebSocket-level pings are picows' own ("auto-ping"): one every ``ws_ping_interval``, and
 the socket is dropped when no pong comes within ``ws_ping_timeout``. Pings from the peer
@@ -48,7 +51,7 @@ from ws_stack.metrics import ConnectionErrorReason
 from ws_stack.protocol import ConnectOptions, user_agent
 
 from .queue import Frame, OverflowPolicy
-from .tls import insecure_tls_context
+from .tls import client_tls_context
 from .transport import FrameSink, Socket, SocketClosed, Transport, socket_lost, socket_refused
 
 __all__ = ["TRANSPORT", "PicowsSocket", "PicowsTransport"]
@@ -165,7 +168,12 @@ class _Listener(WSListener):
         fragment of one is in."""
         if msg_type is _CLOSE:
             if not transport.is_close_frame_sent:
-                transport.send_close(frame.get_close_code(), frame.get_close_message())
+                # The peer's code and reason echoed, as websockets does; an empty close
+                # gets an empty one (code 1005, "none", is never sent).
+                if frame.payload_size:
+                    transport.send_close(frame.get_close_code(), frame.get_close_message())
+                else:
+                    transport.send(_CLOSE, b"")
             transport.disconnect()
             return None
         if msg_type is not _BINARY and msg_type is not _TEXT and msg_type is not _CONTINUATION:
@@ -317,8 +325,8 @@ class PicowsTransport(Transport):
     async def connect(self, url: str, options: ConnectOptions, sink: FrameSink) -> Socket:
         listener = _Listener(sink, options.max_size)
         ssl_context = None
-        if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
-            ssl_context = insecure_tls_context()
+        if url.lower().startswith("wss://"):
+            ssl_context = client_tls_context(options.insecure_skip_tls_verify)
         ping = options.ping_interval
         # picows' handshake timeout starts once TCP (and TLS) are up; the outer one
         # bounds the whole attempt, as websockets' open_timeout does.

@@ -17,7 +17,7 @@ from ws_stack.metrics import ConnectionErrorReason
 from ws_stack.protocol import USER_AGENT, ConnectOptions
 
 from .queue import OverflowPolicy
-from .tls import insecure_tls_context
+from .tls import client_tls_context
 from .transport import FrameSink, Socket, SocketClosed, Transport, socket_lost, socket_refused
 
 __all__ = ["TRANSPORT", "WebsocketsSocket", "WebsocketsTransport", "client", "connect_kwargs"]
@@ -35,7 +35,8 @@ def connect_kwargs(options: ConnectOptions) -> dict[str, Any]:
 
     No permessage-deflate unless asked for: Gate.io does not negotiate it and MEXC's
     protobuf pushes barely compress, so it would only cost CPU on the receive path.
-    TLS is websockets' default for ``wss://``: certificates and host names verified.
+    TLS (``wss://``) is :func:`~ws_stack.asyncio.tls.client_tls_context`'s, added by
+    :func:`client`: certificates and host names verified.
     """
     return {
         "open_timeout": options.open_timeout,
@@ -52,8 +53,8 @@ def connect_kwargs(options: ConnectOptions) -> dict[str, Any]:
 def client(url: str, options: ConnectOptions) -> connect:
     """The (not yet opened) client connection: ``await`` it or ``async with`` it."""
     kwargs = connect_kwargs(options)
-    if options.insecure_skip_tls_verify and url.lower().startswith("wss://"):
-        kwargs["ssl"] = insecure_tls_context()
+    if url.lower().startswith("wss://"):
+        kwargs["ssl"] = client_tls_context(options.insecure_skip_tls_verify)
     return connect(url, **kwargs)
 
 
