@@ -213,3 +213,28 @@ class RealisticMixSocketSpeedup:
         for stream in self.streams:
             stream.check()
         return {"samples": [a / b for a, b in zip(websockets, picows, strict=True)], "number": 1}
+
+
+def main() -> None:
+    """``python -m benchmarks.bench_mix``: the mix through a socket on each transport, as
+    frames per second per core (the inverse of ``RealisticMixSocket``'s figure, the median
+    of its windows), for the working tree's package; nothing is stored."""
+    import statistics
+
+    for venue in VENUES:
+        rates = {}
+        for transport in TRANSPORTS:
+            stream = _pumped_mix(venue, transport)
+            try:
+                windows = [stream.frame_time(SOCKET_WINDOW_TICKERS) for _ in range(SOCKET_WINDOWS)]
+                stream.check()
+            finally:
+                stream.close()
+            rates[transport] = 1 / statistics.median(windows)
+        shown = ", ".join(f"{name} {rate:,.0f}" for name, rate in rates.items())
+        speedup = rates["picows"] / rates["websockets"]
+        print(f"{venue}: frames per second per core: {shown} (picows {speedup:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
