@@ -370,6 +370,7 @@ class MexcDepthBoundOverFloor(Paired):
     fastest way known."""
 
     setup = MexcDepthLowerBound.setup
+    prepare = MexcDepthLowerBound.prepare
     figure_batch = MexcDepthLowerBound.parts_batch
     floor_batch = MexcDepthLowerBound.floor_batch
     track_ratio = Paired.ratios

@@ -11,7 +11,6 @@ the share of monitoring in a stream's per-frame work.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from . import bench_connection
@@ -29,6 +28,10 @@ CONNECTIONS = [1, 10]
 INTERVAL_S = 60
 SCRAPES_PER_INTERVAL = 4
 FRAMES_PER_S = 1000
+
+
+#: The handler latencies the monitored connections have recorded, one per channel.
+LATENCIES_NS = (1_250, 2_750, 9_500)
 
 
 def _ignore(message: Any) -> None:
@@ -57,14 +60,15 @@ def _monitored_connections(venue: str, count: int) -> tuple[Any, list[Any]]:
             )
         )
     fmt = "protobuf" if venue == "mexc" else "json"
-    for channel in ("trade", "book_ticker", "order_book"):
+    for number, channel in enumerate(("trade", "book_ticker", "order_book")):
         data = frame(venue, fmt, channel, depth=5)
         for connection in connections:
             connection.counters.frames += 1
             connection.counters.bytes += len(data)
-            start = time.perf_counter_ns()
             handler.handle(data)
-            connection.counters.latency.record(time.perf_counter_ns() - start)
+            # A latency of its own per channel, the same on every run (a measured one
+            # would change the digits a scrape writes, and so its instruction count).
+            connection.counters.latency.record(LATENCIES_NS[number])
     monitor = monitor_module.Monitor(connections, interval=1.0)
     monitor.tick()  # the first interval: every later tick has one before it
     return monitor, connections
@@ -91,8 +95,59 @@ class MonitorInterval(Batched):
             exposition()
 
 
+class _FixedClock:
+    """The ``time`` a monitor reads, as a fixed sequence: one second more at every call,
+    from the same start."""
+
+    def __init__(self) -> None:
+        self._monotonic = 1_000.0
+        self._wall = 1_790_000_000.0
+
+    def monotonic(self) -> float:
+        self._monotonic += 1.0
+        return self._monotonic
+
+    def time(self) -> float:
+        self._wall += 1.0
+        return self._wall
+
+
+class _MonitorIntervalFixed(MonitorInterval):
+    """``MonitorInterval`` with the figures a sample takes from outside the connections
+    fixed: the clocks and the process's CPU time, memory and collections.
+
+    What a tick or a scrape computes and writes is then the same on every run, so its
+    instruction count is too (live figures change the digits written, and with them a few
+    thousand instructions a scrape). Reading those figures is left out of the counts,
+    and timed with the rest by ``MonitorInterval``. At a commit without them, the monitor
+    reads them live.
+    """
+
+    def setup(self, venue: str, connections: int) -> None:
+        monitor_module = require("ws_stack.asyncio.monitor", "Monitor")
+        self._saved = {
+            name: getattr(monitor_module, name)
+            for name in ("time", "process_sample")
+            if hasattr(monitor_module, name)
+        }
+        if "process_sample" in self._saved:
+            figures = self._saved["process_sample"]()
+            fixed = type(figures)(cpu_s=12.5, rss_bytes=48 << 20, gc_collections=(120, 10, 1))
+            monitor_module.process_sample = lambda: fixed
+        if "time" in self._saved:
+            monitor_module.time = _FixedClock()
+        self._module = monitor_module
+        super().setup(venue, connections)
+
+    def teardown(self, venue: str, connections: int) -> None:
+        for name, value in getattr(self, "_saved", {}).items():
+            setattr(self._module, name, value)
+
+
 class MonitorIntervalInstructions(Counted):
-    twin = MonitorInterval
+    # 2: counted with fixed clocks and process figures, without reading them.
+    version = 2
+    twin = _MonitorIntervalFixed
     track_tick = Counted.of("time_tick")
     track_scrape = Counted.of("time_scrape")
 
@@ -106,9 +161,12 @@ class MonitoredConsume:
         self.connection = connection
         fmt = "protobuf" if venue == "mexc" else "json"
         self.frame = frame(venue, fmt, channel, depth=5)
+        self.listener = None  # the websockets path of ConsumeFrame
 
-    #: The same per-frame work ``bench_connection.ConsumeFrame`` times.
-    consume = bench_connection.ConsumeFrame.time_consume_frame
+    def consume(self, venue: str, channel: str) -> None:
+        """The same per-frame work ``bench_connection.ConsumeFrame`` times, on websockets
+        (the monitor reads the connection's counters, whatever feeds them)."""
+        bench_connection.ConsumeFrame.time_consume_frame(self, venue, channel, "websockets")  # type: ignore[arg-type]
 
     def monitor_interval(self, venue: str, channel: str) -> None:
         self.monitor.tick()

@@ -8,6 +8,7 @@ are exercised by the gate's tests.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -270,3 +271,35 @@ def test_the_command_prints_each_track_as_asv_would_record_it(
         prefix + "track_per_frame",
     ]
     assert lines[0].endswith(" allocations") and lines[1].endswith(" instructions")
+
+
+def _first_case_of_every_count_benchmark() -> str:
+    """A selection (``SELECT_VARIABLE``) of every count benchmark of the suite at its first
+    parameter combination: each class once, to keep the run short."""
+    names = []
+    for cls in instructions._count_classes(SUITE.name):
+        params = instructions._param_combinations(cls)[0]
+        module = cls.__module__.partition(".")[2]
+        shown = f"({', '.join(repr(value) for value in params)})" if params else ""
+        for track in cls.counted_methods():
+            names.append(re.escape(f"{module}.{cls.__name__}.{track}{shown}"))
+    return "^(" + "|".join(names) + ")$"
+
+
+def test_the_suite_counts_the_same_on_two_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every count benchmark, the monitor's included, gives the same instructions and
+    allocations on two runs of the same code: nothing live (clocks, process figures,
+    measured latencies) reaches what a counted call does."""
+    reason = instructions.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    monkeypatch.setenv(instructions.SELECT_VARIABLE, _first_case_of_every_count_benchmark())
+    first, second = measure_suite(), measure_suite()
+    assert "unavailable" not in first
+    classes = instructions._count_classes(SUITE.name)
+    assert len(first["counts"]) == len(classes), sorted(first["counts"])
+    assert not [key for key, entry in first["counts"].items() if "n/a" in entry]
+    errors = {key: entry for key, entry in first["counts"].items() if "error" in str(entry)}
+    assert not errors
+    assert first["counts"] == second["counts"]
+    assert first["allocations"] == second["allocations"]
