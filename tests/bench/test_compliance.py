@@ -14,7 +14,7 @@ import pytest
 from ws_stack_bench.cli import main
 from ws_stack_bench.compliance import Status, evaluate, format_figure
 from ws_stack_bench.results import load_commit
-from ws_stack_bench.targets import TARGETS, Comparison, Target
+from ws_stack_bench.targets import TARGETS, Comparison, Target, benchmarks_of
 
 from .asv_results import write_results
 
@@ -206,7 +206,7 @@ def test_command_exits_0_when_every_measured_target_passes(
 def test_command_without_results_says_what_to_do(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--root", str(repo), "compliance"]) == 2
+    assert main(["--root", str(repo), "compliance", "--stored-only"]) == 2
     assert "make bench" in capsys.readouterr().err
 
 
@@ -375,3 +375,32 @@ def test_a_spread_target_compares_largest_and_smallest_per_group(tmp_path: Path)
     assert "paired in one process; apart subscriptions=300: 11.5 x vs" in row.detail
     (row,) = evaluate(results, lambda name: None, [replace(target, params={})])
     assert (row.status, row.measured) == (Status.FAIL, pytest.approx(1.3))  # Gate.io
+
+
+def test_a_paired_figure_decides_without_the_separate_benchmarks(tmp_path: Path) -> None:
+    # A commit measured for its targets alone has the paired ratio only.
+    target = Target(
+        key="t", title="t", benchmark=PARSE, rule="<= 2x", over=FLOOR,
+        paired="bench_codec.ParseOrderBookOverFloor.track_ratio",
+    )  # fmt: skip
+    results_dir = tmp_path / "results"
+    write_results(results_dir, "c" * 40, {target.paired: [1.5, 2.5]},
+                  params={target.paired: {"venue": ["mexc", "gateio"]}})  # fmt: skip
+    (row,) = evaluate(load_commit(results_dir, "c" * 40), lambda name: None, (target,))
+    assert row.status is Status.FAIL and row.measured == 2.5
+    assert row.detail == "venue=gateio; paired in one process"
+
+
+def test_a_commit_is_measured_for_what_decides_its_targets() -> None:
+    names = set(benchmarks_of())
+    for target in TARGETS:
+        if target.paired is not None:
+            assert target.paired in names
+        else:
+            assert target.benchmark in names
+            assert {target.over, target.minus} - {None} <= names
+        if target.bound is not None:
+            assert target.bound in names
+    # The separate halves of a paired ratio are not needed, and the slowest benchmarks.
+    assert "bench_connection.EndToEnd.time_1000_frames" not in names
+    assert "bench_connection.BareReceive.time_1000_frames" not in names

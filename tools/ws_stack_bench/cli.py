@@ -5,6 +5,7 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
     ws-stack-bench history [--commits 20]   # make bench: run, publish, compliance
     ws-stack-bench publish                  # asv publish + self-contained html_results/
     ws-stack-bench compliance [COMMIT]      # PASS/FAIL per HFT target, exit 1 on a FAIL
+    ws-stack-bench status [--commits 20]    # which stretches of history have no results
     ws-stack-bench gate [--base REV]        # make gate: counts, then connection timings
     ws-stack-bench validate [--base REV]    # the gate and the compliance table, one verdict
     ws-stack-bench targets                  # the targets table
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from ws_stack_bench import compliance, gate, history, migrate, noise, publish, results
 from ws_stack_bench.project import Project, ProjectError
-from ws_stack_bench.targets import BASELINE_COMMIT, TARGETS
+from ws_stack_bench.targets import BASELINE_COMMIT, TARGETS, benchmarks_of
 
 __all__ = ["main"]
 
@@ -88,24 +89,58 @@ def _compliance(
     machine: str | None,
     baseline: str | None,
     strict: bool,
+    measure: bool = True,
 ) -> int:
-    rows = _compliance_rows(project, commit, machine, baseline)
+    rows = _compliance_rows(project, commit, machine, baseline, measure)
     if rows is None:
         return EXIT_ERROR
     return _compliance_status(rows, strict)
 
 
 def _compliance_rows(
-    project: Project, commit: str, machine: str | None, baseline: str | None
+    project: Project,
+    commit: str,
+    machine: str | None,
+    baseline: str | None,
+    measure: bool = True,
 ) -> list[compliance.Row] | None:
     """Print the compliance table of ``commit`` (or of the ancestor that stands for it);
-    ``None`` where there are no results to judge."""
+    ``None`` where there are no results to judge.
+
+    A commit with no stored results (nor an ancestor with identical measured code) is
+    measured here first, with ``measure``: the benchmarks the targets read, stored in the
+    history as any measurement of that commit (``make bench`` adds the rest later).
+    """
     try:
         commit_hash = project.rev_parse(commit)
         measured, note = results.load_measured(project, commit_hash, machine)
-    except (ProjectError, results.ResultsError) as exc:
-        print(f"ws-stack-bench: {exc} (run `make bench` first)", file=sys.stderr)
+    except ProjectError as exc:
+        print(f"ws-stack-bench: {exc}", file=sys.stderr)
         return None
+    except results.ResultsError as missing:
+        if not measure:
+            print(f"ws-stack-bench: {missing} (run `make bench` first)", file=sys.stderr)
+            return None
+        here = platform.node()
+        if machine is not None and machine != here:
+            print(
+                f"ws-stack-bench: {missing}; this machine is {here!r}, so it cannot measure "
+                f"for {machine!r} (run it there, or drop --machine)",
+                file=sys.stderr,
+            )
+            return None
+        print(f"{missing}: measuring what the targets need now.")
+        if any(_run(command, project.root) for command in project.describe_machine()):
+            return None
+        status = history.measure_benchmarks(project, commit_hash, benchmarks_of())
+        if status not in (0, 2):
+            print(f"ws-stack-bench: asv run failed ({status})", file=sys.stderr)
+            return None
+        try:
+            measured, note = results.load_measured(project, commit_hash, here)
+        except results.ResultsError as exc:
+            print(f"ws-stack-bench: {exc} even after measuring (see asv's output)", file=sys.stderr)
+            return None
     if note is not None:
         print(note)
     fixed = baseline or BASELINE_COMMIT
@@ -124,7 +159,36 @@ def _compliance_status(rows: list[compliance.Row], strict: bool) -> int:
 
 def _cmd_compliance(args: argparse.Namespace) -> int:
     project = _project(args)
-    return _compliance(project, args.commit, args.machine, args.baseline, args.strict)
+    return _compliance(
+        project, args.commit, args.machine, args.baseline, args.strict, not args.stored_only
+    )
+
+
+# -- status -----------------------------------------------------------------------------
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    """The stretches of the last commits, and which of them have no results here."""
+    project = _project(args)
+    commits = project.git("rev-list", "--first-parent", f"--max-count={args.commits}", "HEAD")
+    machine = platform.node()
+    suite = set(results.benchmark_names(project.results_dir))
+    stored = {
+        commit: (len(suite & set(results.load_commit(project.results_dir, commit, machine))),
+                 len(suite))
+        for _, commit in results.history(project.results_dir, machine)
+    }  # fmt: skip
+    stretches = history.plan(project, commits.split(), set(stored))
+    print(
+        f"The last {len(commits.split())} commit(s) of HEAD in {len(stretches)} stretch(es) of "
+        f"identical measured code, on machine {machine!r} (newest first):"
+    )
+    missing = history.print_status(stretches, stored, sys.stdout)
+    if missing:
+        print(f"{missing} stretch(es) without results: `make bench` measures them.")
+        return EXIT_FAIL
+    print("Every stretch has results.")
+    return 0
 
 
 # -- history ----------------------------------------------------------------------------
@@ -284,7 +348,19 @@ def _build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--machine", default=None, help="asv machine (default: latest results)")
     comp.add_argument("--baseline", default=None, help="commit for the relative targets")
     comp.add_argument("--strict", action="store_true", help="a target with no value fails")
+    comp.add_argument(
+        "--stored-only",
+        action="store_true",
+        help="never measure: without stored results, exit 2 (default: measure what the "
+        "targets need at the commit and store it)",
+    )
     comp.set_defaults(run=_cmd_compliance)
+
+    status = commands.add_parser(
+        "status", help="stretches of the last N commits without results on this machine"
+    )
+    status.add_argument("--commits", type=int, default=DEFAULT_COMMITS)
+    status.set_defaults(run=_cmd_status)
 
     gate_ = commands.add_parser(
         "gate", help="counted metrics, then connection timings: BASE..HEAD with a verdict"

@@ -134,6 +134,7 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
             figures.append((factor, value, note))
     else:
         figures = [(v.value, v, "") for v in values if is_number(v.value)]
+    figures += _paired_only(target, results, {_key(value.params) for _, value, _ in figures})
     if not figures:
         return Row(target, Status.MISSING, detail="no value at this commit")
     worst = target.comparison.worst([figure for figure, _, _ in figures])
@@ -142,6 +143,22 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
     detail = "; ".join(part for part in (_params_text(value.params), note, bound) if part)
     status = Status.PASS if target.comparison.holds(worst, target.limit) else Status.FAIL
     return Row(target, status, worst, detail)
+
+
+def _paired_only(target: Target, results: CommitResults, covered: set[Any]) -> list[Figure]:
+    """The figures of the ``paired`` benchmark where the separate benchmarks have none
+    (``covered``: the parameters they gave a figure for): the paired one decides anyway,
+    and a commit measured for its targets alone (``ws-stack-bench compliance``) has only
+    it."""
+    if target.paired is None:
+        return []
+    figures: list[Figure] = []
+    for pair in _selected(results.values(target.paired), target.params):
+        if _key(pair.params) in covered or not is_number(pair.value):
+            continue
+        figure = 1.0 / _number(pair) if target.inverse else _number(pair)
+        figures.append((figure, pair, "paired in one process"))
+    return figures
 
 
 def _bound_note(target: Target, value: BenchmarkValue, results: CommitResults) -> str:

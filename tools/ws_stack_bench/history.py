@@ -12,6 +12,7 @@ as skipped, with the commit that stands for them.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from typing import TextIO
 from ws_stack_bench.gate import minutes
 from ws_stack_bench.project import Project
 
-__all__ = ["Stretch", "measure", "plan", "print_plan"]
+__all__ = ["Stretch", "measure", "measure_benchmarks", "plan", "print_plan", "print_status"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,48 @@ def print_plan(stretches: Sequence[Stretch], out: TextIO) -> None:
                 f"whose measured code is the same: {_short(stretch.skipped)}",
                 file=out,
             )
+
+
+def print_status(
+    stretches: Sequence[Stretch], stored: dict[str, tuple[int, int]], out: TextIO
+) -> int:
+    """One line per stretch (newest first): the commit whose results stand for it, and how
+    many of the suite's benchmarks they hold (``stored``: commit to that and the suite's
+    size), or that it has none on this machine; the number of stretches without results."""
+    missing = 0
+    for stretch in reversed(stretches):
+        span = (
+            f"{stretch.commits[0][:8]}..{stretch.commits[-1][:8]}"
+            if len(stretch.commits) > 1
+            else stretch.commits[0][:8]
+        )
+        if stretch.measured in stored:
+            held, suite = stored[stretch.measured]
+            state = f"measured at {stretch.measured[:8]}"
+            if held < suite:
+                state += f", {held} of {suite} benchmarks (make bench adds the rest)"
+        else:
+            state = "NO RESULTS"
+            missing += 1
+        print(f"  {span:<18} {len(stretch.commits):>3} commit(s)  {state}", file=out)
+    return missing
+
+
+def measure_benchmarks(
+    project: Project, commit: str, names: Sequence[str], out: TextIO = sys.stdout
+) -> int:
+    """Run asv at ``commit`` on the benchmarks ``names`` only (stored values are reused),
+    storing the results in the history; asv's status."""
+    selection: list[str] = []
+    for name in sorted(set(names)):
+        # asv matches a parameterised benchmark as ``name(param, ...)``, others as ``name``.
+        selection += ["--bench", f"^{re.escape(name)}(\\(|$)"]
+    started = time.monotonic()
+    print(f"Measuring {len(set(names))} benchmark(s) at {commit[:8]}:", file=out, flush=True)
+    command = project.asv("run", "--skip-existing-successful", *selection, f"{commit}^!")
+    status = subprocess.run(command, cwd=project.root, check=False).returncode
+    print(f"Measured {commit[:8]} in {minutes(time.monotonic() - started)}", file=out, flush=True)
+    return status
 
 
 def measure(project: Project, stretches: Sequence[Stretch], out: TextIO = sys.stdout) -> int:

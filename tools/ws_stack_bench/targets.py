@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BASELINE_COMMIT", "TARGETS", "Comparison", "Target"]
+__all__ = ["BASELINE_COMMIT", "TARGETS", "Comparison", "Target", "benchmarks_of"]
 
 #: The commit relative targets compare with. ``None`` means the oldest commit in the
 #: stored history that measured the benchmark, so that a slow drift over the history is
@@ -264,3 +264,21 @@ TARGETS: tuple[Target, ...] = (
     Target("monitoring_cost", "Monitoring: frames with / without it (per interval)",
            "bench_monitor.MonitoredOverConsume.track_ratio", "<= 1.05x"),
 )  # fmt: skip
+
+
+def benchmarks_of(targets: tuple[Target, ...] = TARGETS) -> list[str]:
+    """The benchmarks that decide ``targets``: what a commit needs measured to be judged.
+
+    For a paired target, the paired benchmark (and the bound), not the two separate ones
+    it stands for, whose figure the table shows beside it when they are measured too (the
+    slowest benchmarks of the suite are such separate ones). For any other target, the
+    figure and what it is divided by or minus, and the bound.
+    """
+    names: set[str] = set()
+    for target in targets:
+        if target.paired is not None:
+            deciding: tuple[str | None, ...] = (target.paired, target.bound)
+        else:
+            deciding = (target.benchmark, target.minus, target.over, target.bound)
+        names.update(name for name in deciding if name)
+    return sorted(names)
