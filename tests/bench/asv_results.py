@@ -17,12 +17,14 @@ def write_results(
     *,
     params: dict[str, dict[str, list[Any]]] | None = None,
     units: dict[str, str] | None = None,
+    durations: dict[str, float] | None = None,
     date: int = 1_700_000_000_000,
     machine: str = "testbox",
 ) -> Path:
     """Results of ``commit``: ``values[name]`` is one value, or a list over the product of
     ``params[name]`` (parameter name -> values, in asv's order); ``units[name]`` defaults
-    to ``"x"``."""
+    to ``"x"``; ``durations[name]``, the seconds asv took to measure it, is stored where
+    given."""
     params = params or {}
     machine_dir = results_dir / machine
     machine_dir.mkdir(parents=True, exist_ok=True)
@@ -36,6 +38,8 @@ def write_results(
         result = value if axes else [value]
         assert len(result) == len(list(itertools.product(*reprs)) if axes else [0])
         rows[name] = [result, reprs, "1"]
+        if durations:
+            rows[name].append(durations.get(name))
         unit = (units or {}).get(name, "x")
         meta[name] = {"name": name, "param_names": list(axes), "params": reprs, "unit": unit,
                       "version": "1"}  # fmt: skip
@@ -48,7 +52,7 @@ def write_results(
         "python": "3.11",
         "requirements": {},
         "env_vars": {},
-        "result_columns": ["result", "params", "version"],
+        "result_columns": ["result", "params", "version", *(["duration"] if durations else [])],
         "results": rows,
         "durations": {},
         "version": 2,

@@ -4,6 +4,7 @@ digest it rests on, and the commands that fall back to a commit's measured ances
 from __future__ import annotations
 
 import io
+import platform
 import subprocess
 from pathlib import Path
 
@@ -107,25 +108,38 @@ def test_no_benchmark_imports_the_tooling_the_digest_leaves_out() -> None:
         assert "ws_stack_bench" not in module.read_text(), module.name
 
 
-def test_measuring_shows_progress_and_runs_asv_once_per_stretch(
+def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmarks(
     repo: Repository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ran: list[list[str]] = []
+    project = repo.project
 
     def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
         ran.append(command)
+        commit = command[-1].removesuffix("^!")
+        # asv stores what it measured, with each benchmark's duration.
+        write_results(project.results_dir, commit, {"bench_x.A.time_a": 1.0,
+                      "bench_x.A.time_b": 2.0, "bench_x.B.time_c": 3.0, "bench_x.B.time_d": 4.0},
+                      durations={"bench_x.A.time_a": 5.0, "bench_x.A.time_b": 70.0,
+                                 "bench_x.B.time_c": 30.0, "bench_x.B.time_d": 0.5},
+                      machine=platform.node())  # fmt: skip
         return subprocess.CompletedProcess(command, 2 if len(ran) == 2 else 0)
 
-    stretches = plan(repo.project, _newest_first(repo), stored=set())
+    stretches = plan(project, _newest_first(repo), stored=set())
     monkeypatch.setattr(history.subprocess, "run", run)  # asv's runs only, from here on
-    out = io.StringIO()
-    status = history.measure(repo.project, stretches, out)
+    out, published = io.StringIO(), []
+    status = history.measure(project, stretches, out, after_each=published.append)
     assert status == 2  # a benchmark failed at the second commit: a gap, not the end
-    assert [command[-1] for command in ran] == [f"{s.measured}^!" for s in stretches]
+    newest_first = list(reversed(stretches))
+    assert [command[-1] for command in ran] == [f"{s.measured}^!" for s in newest_first]
     assert "--skip-existing-successful" in ran[0]
+    assert published == [1, 2, 3]  # a page after every commit, the newest first
     lines = [line for line in out.getvalue().splitlines() if line]
-    first, second = stretches[0].measured[:8], stretches[1].measured[:8]
-    assert lines[0].startswith(f"[1/3] {first} (for 4 commit(s)); no estimate")
+    first, second = newest_first[0].measured[:8], newest_first[1].measured[:8]
+    assert lines[0].startswith(f"[1/3] {first} (for 2 commit(s)); no estimate")
     assert lines[1].startswith(f"[1/3] {first} took ")
+    assert lines[1].endswith(
+        "; slowest: bench_x.A.time_b 70 s, bench_x.B.time_c 30 s, bench_x.A.time_a 5 s"
+    )
     assert lines[2].startswith(f"[2/3] {second} (for 1 commit(s)); about ")
     assert lines[2].endswith(" left")

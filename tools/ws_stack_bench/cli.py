@@ -213,7 +213,15 @@ def _cmd_history(args: argparse.Namespace) -> int:
     stored = {commit for _, commit in results.history(project.results_dir, machine)}
     stretches = history.plan(project, commits, stored)
     history.print_plan(stretches, sys.stdout)
-    status = history.measure(project, stretches)
+
+    def publish_so_far(measured: int) -> None:
+        # A page after the newest commit, then again after each older one: browsable from
+        # the first commit on, and an interrupted run keeps a page of what it measured.
+        if measured < len(stretches):
+            print(f"Publishing what is measured so far ({measured} of {len(stretches)} commits):")
+            _publish(project)
+
+    status = history.measure(project, stretches, after_each=publish_so_far)
     if status == 2:
         print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
     elif status != 0:

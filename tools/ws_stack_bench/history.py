@@ -12,11 +12,13 @@ as skipped, with the commit that stands for them.
 
 from __future__ import annotations
 
+import json
+import platform
 import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -66,7 +68,7 @@ def print_plan(stretches: Sequence[Stretch], out: TextIO) -> None:
     commits = sum(len(stretch.commits) for stretch in stretches)
     print(
         f"{commits} commit(s) in {len(stretches)} stretch(es) of identical measured code: "
-        f"measuring one commit per stretch.",
+        f"measuring one commit per stretch, the newest first.",
         file=out,
     )
     for stretch in stretches:
@@ -120,20 +122,29 @@ def measure_benchmarks(
     return status
 
 
-def measure(project: Project, stretches: Sequence[Stretch], out: TextIO = sys.stdout) -> int:
-    """Run asv on each stretch's measured commit (stored results are reused), showing
-    progress; the worst asv status (0, or 2 where a benchmark failed somewhere)."""
+def measure(
+    project: Project,
+    stretches: Sequence[Stretch],
+    out: TextIO = sys.stdout,
+    after_each: Callable[[int], object] | None = None,
+) -> int:
+    """Run asv on each stretch's measured commit, newest stretch first (stored results are
+    reused), showing progress: each commit's duration and its slowest benchmarks. After
+    each commit, ``after_each(commits measured so far)`` (``make bench`` publishes there,
+    so that a page is up after the first commit and an interrupted run keeps what it
+    measured). The worst asv status (0, or 2 where a benchmark failed somewhere)."""
     worst = 0
     durations: list[float] = []
-    for number, stretch in enumerate(stretches, start=1):
-        left = len(stretches) - number + 1
+    newest_first = list(reversed(stretches))
+    for number, stretch in enumerate(newest_first, start=1):
+        left = len(newest_first) - number + 1
         estimate = (
             f"about {minutes(left * sum(durations) / len(durations))} left"
             if durations
             else "no estimate before the first commit"
         )
         print(
-            f"\n[{number}/{len(stretches)}] {stretch.measured[:8]} "
+            f"\n[{number}/{len(newest_first)}] {stretch.measured[:8]} "
             f"(for {len(stretch.commits)} commit(s)); {estimate}",
             file=out,
             flush=True,
@@ -147,11 +158,40 @@ def measure(project: Project, stretches: Sequence[Stretch], out: TextIO = sys.st
         status = subprocess.run(command, cwd=project.root, check=False).returncode
         durations.append(time.monotonic() - started)
         print(
-            f"[{number}/{len(stretches)}] {stretch.measured[:8]} took {minutes(durations[-1])}",
+            f"[{number}/{len(newest_first)}] {stretch.measured[:8]} took "
+            f"{minutes(durations[-1])}{_slowest(project, stretch.measured)}",
             file=out,
             flush=True,
         )
         if status not in (0, 2):
             return status
         worst = max(worst, status)
+        if after_each is not None:
+            after_each(number)
     return worst
+
+
+#: How many of a commit's slowest benchmarks its progress line names.
+SLOWEST = 3
+
+
+def _slowest(project: Project, commit: str) -> str:
+    """``"; slowest: name 72 s, ..."`` from the durations asv stored for ``commit`` on
+    this machine (all of its benchmarks, measured now or before), or ``""``."""
+    machine_dir = project.results_dir / platform.node()
+    durations: dict[str, float] = {}
+    for path in machine_dir.glob(f"{commit[:8]}-*.json"):
+        try:
+            data = json.loads(path.read_text())
+            if data.get("commit_hash") != commit:
+                continue
+            at = data["result_columns"].index("duration")
+            for name, row in data["results"].items():
+                if len(row) > at and isinstance(row[at], int | float):
+                    durations[name] = durations.get(name, 0.0) + float(row[at])
+        except (OSError, ValueError, KeyError):
+            continue
+    if not durations:
+        return ""
+    top = sorted(durations.items(), key=lambda item: -item[1])[:SLOWEST]
+    return "; slowest: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in top)
