@@ -123,7 +123,11 @@ def gate_history(tmp_path_factory: pytest.TempPathFactory) -> GateHistory:
     outputs, verdicts, counts = [], [], []
     for pair in ((base, unchanged), (unchanged, planted)):
         out = io.StringIO()
-        verdicts.append(run_gate(project, pair[0], pair[1], bench=GATE_SUBSET, out=out))
+        # The identical pair is measured all the same: identical code, identical counts.
+        verdict = run_gate(
+            project, pair[0], pair[1], bench=GATE_SUBSET, measure_identical=True, out=out
+        )
+        verdicts.append(verdict)
         outputs.append(out.getvalue())
         counts.append(_counted_values(results_dir, unchanged))
     return GateHistory(

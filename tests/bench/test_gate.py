@@ -360,3 +360,24 @@ def test_the_verdict_as_markdown(
     assert row in text.splitlines()
     assert "- decided on counted: CPU instructions (valgrind)" in text
     assert "0 of 1 counted metrics within 2%." in text
+
+
+def test_identical_measured_code_passes_at_once_and_measures_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(tmp_path / "repo")
+    repository.commit("code", "src/ws_stack/book.py", "one\n")
+    repository.commit("readme", "README.md", "words\n")
+    repository.commit("tests", "tests/test_book.py", "test\n")
+    commands = _fake_asv(monkeypatch, (1, "a table asv never prints\n"))
+    verdict = run_gate(repository.project, "HEAD~2", "HEAD", out=io.StringIO())
+    assert verdict.outcome is Outcome.PASS and verdict.exit_status == 0
+    assert commands == []  # no asv run: nothing is built or measured
+    out = io.StringIO()
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, out)
+    assert f"GATE PASS ({verdict.base[:8]} -> {verdict.head[:8]}): " in out.getvalue()
+    assert "the measured code is identical" in out.getvalue()
+    # A change to the measured code is measured.
+    repository.commit("faster", "src/ws_stack/book.py", "two\n")
+    run_gate(repository.project, "HEAD~1", "HEAD", out=io.StringIO())
+    assert commands

@@ -169,6 +169,10 @@ class Verdict:
         return self.outcome.value
 
 
+#: Why a gate passed without measuring.
+IDENTICAL = "the measured code is identical"
+
+
 # -- running asv ------------------------------------------------------------------------
 
 
@@ -424,11 +428,13 @@ def run_gate(
     full: bool = False,
     bench: Sequence[str] = (),
     results_dir: Path | None = None,
+    measure_identical: bool = False,
     out: TextIO = sys.stdout,
 ) -> Verdict:
     """Judge ``head`` against ``base`` (default: its parent); see the module docstring.
 
-    ``bench`` (regexes) narrows both parts to the benchmarks it selects.
+    ``bench`` (regexes) narrows both parts to the benchmarks it selects. Commits with
+    identical measured code pass at once, unmeasured, unless ``measure_identical``.
     """
     started = time.monotonic()
     try:
@@ -436,6 +442,18 @@ def run_gate(
         base_hash = project.rev_parse(base if base else f"{head_hash}^")
     except ProjectError as exc:  # an unknown revision, or a root commit without parent
         return Verdict(Outcome.ERROR, base or f"{head}^", head, message=str(exc))
+    if not measure_identical and project.measured_code(base_hash) == project.measured_code(
+        head_hash
+    ):
+        # The suite is the working tree's on both sides: the same package and dependencies
+        # measure the same, so there is nothing to build, count or time.
+        verdict = Verdict(Outcome.PASS, base_hash, head_hash, message=IDENTICAL)
+        verdict.decided_on.append(
+            "the measured code (src/, pyproject.toml) alone: identical at both commits, "
+            "nothing built or measured"
+        )
+        verdict.seconds = time.monotonic() - started
+        return verdict
     gate_dir = project.work_dir / "gate"
     results_dir = results_dir or gate_dir / "results"
     config = project.derive(
@@ -485,7 +503,7 @@ def minutes(seconds: float) -> str:
 def _headline(verdict: Verdict) -> str:
     pair = f"{verdict.base[:8]} -> {verdict.head[:8]}"
     if verdict.outcome is Outcome.PASS:
-        return f"GATE PASS ({pair})"
+        return f"GATE PASS ({pair})" + (f": {verdict.message}" if verdict.message else "")
     if verdict.outcome is Outcome.REGRESSION:
         return f"GATE FAIL: REGRESSION ({pair})"
     if verdict.outcome is Outcome.BROKEN:
