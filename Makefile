@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test bench gate publish serve browser-deps count-deps lint proto reliability clean
+.PHONY: setup test bench gate publish serve browser-deps count-deps lint lint-workflows proto reliability clean
 
 # How many commits of history `make bench` measures (stored results are reused).
 BENCH_COMMITS ?= 20
+# The asv machine name `make bench` files results under; empty means the host name. CI
+# runners, whose host names change from run to run, set a fixed one.
+BENCH_MACHINE ?=
 # `make gate BASE=<rev>` compares BASE with HEAD; empty means HEAD's parent.
 BASE ?=
 # Where `make serve` listens (on 127.0.0.1 only).
@@ -23,15 +26,27 @@ $(STAMP): pyproject.toml tools/pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,picows]' -e ./tools
 	touch $(STAMP)
 
-# ruff, mypy --strict ([tool.mypy] in pyproject.toml says on what), then the tests.
+# The environment alone (what CI's workflows call before a command of their own).
+setup: $(STAMP)
+
+# ruff, mypy --strict ([tool.mypy] in pyproject.toml says on what), the CI workflows'
+# linters, then the tests.
 test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory lint-workflows
 	$(BIN)/python -m pytest
 
-# Debian packages a target needs, installed where missing (as root; otherwise a note of
-# what goes without them). $(1): command:package pairs; $(2): what is lost without them.
+# .github/workflows: GitHub's schema of a workflow (check-jsonschema's copy, offline) and
+# zizmor's security audits (offline: no GitHub API). Any finding fails.
+lint-workflows: $(STAMP)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --no-progress .github/workflows
+
+# Debian packages a target needs, installed where missing (as root, or with sudo where it
+# asks for no password, as on CI runners; otherwise a note of what goes without them).
+# $(1): command:package pairs; $(2): what is lost without them.
 define debian_packages
 	@missing=""; \
 	for pair in $(1); do \
@@ -41,6 +56,9 @@ define debian_packages
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing$$missing (apt-get)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		elif sudo -n true 2>/dev/null; then \
+			echo "installing$$missing (sudo apt-get)"; \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 		else \
 			echo "missing$$missing: $(2) (install them as root)"; \
 		fi; \
@@ -60,7 +78,7 @@ count-deps:
 # Benchmark the last $(BENCH_COMMITS) commits of main with asv (stored results are reused),
 # publish a self-contained html_results/, print the HFT compliance table.
 bench: $(STAMP) count-deps
-	$(BIN)/ws-stack-bench history --commits $(BENCH_COMMITS)
+	$(BIN)/ws-stack-bench history --commits $(BENCH_COMMITS) $(if $(BENCH_MACHINE),--machine $(BENCH_MACHINE))
 
 # Regression gate between BASE (default: HEAD's parent) and HEAD: instruction counts and
 # the other counted metrics at a 2 % threshold, then the connection timings with asv's
@@ -80,7 +98,7 @@ serve: $(STAMP)
 	@echo "Serving html_results/ on http://127.0.0.1:$(PORT)/ (Ctrl-C stops)"
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory html_results $(PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy

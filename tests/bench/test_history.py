@@ -143,3 +143,23 @@ def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmar
     )
     assert lines[2].startswith(f"[2/3] {second} (for 1 commit(s)); about ")
     assert lines[2].endswith(" left")
+
+
+def test_a_fixed_machine_name_files_every_commit_under_it(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[list[str]] = []
+
+    def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+        ran.append(command)
+        return subprocess.CompletedProcess(command, 0)
+
+    stretches = plan(repo.project, _newest_first(repo), stored=set())
+    monkeypatch.setattr(history.subprocess, "run", run)
+    history.measure(repo.project, stretches, io.StringIO(), machine="github-ubuntu-24.04")
+    assert len(ran) == len(stretches)
+    for command in ran:  # as CI runs it: runners' host names change, the history must not
+        assert command[command.index("--machine") + 1] == "github-ubuntu-24.04"
+    describe = repo.project.describe_machine(None, "github-ubuntu-24.04")
+    assert all(command[command.index("--machine") + 1] == "github-ubuntu-24.04"
+               for command in describe)  # fmt: skip

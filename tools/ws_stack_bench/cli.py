@@ -207,9 +207,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
     reason = gate.counting_unavailable()
     if reason is not None:
         print(f"Instruction counts are n/a: {reason}.")
-    if any(_run(command, project.root) for command in project.describe_machine()):
+    machine = args.machine or platform.node()  # asv's machine name, as `asv machine` sets it
+    if any(_run(command, project.root) for command in project.describe_machine(None, machine)):
         return EXIT_ERROR
-    machine = platform.node()  # asv's machine name, as `asv machine --yes` set it
     stored = {commit for _, commit in results.history(project.results_dir, machine)}
     stretches = history.plan(project, commits, stored)
     history.print_plan(stretches, sys.stdout)
@@ -221,7 +221,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
             print(f"Publishing what is measured so far ({measured} of {len(stretches)} commits):")
             _publish(project)
 
-    status = history.measure(project, stretches, after_each=publish_so_far)
+    status = history.measure(project, stretches, after_each=publish_so_far, machine=machine)
     if status == 2:
         print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
     elif status != 0:
@@ -346,6 +346,12 @@ def _build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="run the last N commits, publish, report")
     history.add_argument("--commits", type=int, default=DEFAULT_COMMITS)
     history.add_argument("--branch", default=None, help="default: the first of asv's branches")
+    history.add_argument(
+        "--machine",
+        default=None,
+        help="asv machine name for the results (default: the host name); CI runners, whose "
+        "host names change, give a fixed one so that their runs make one history",
+    )
     history.set_defaults(run=_cmd_history)
 
     pub = commands.add_parser("publish", help="asv publish and make html_dir self-contained")

@@ -127,12 +127,15 @@ def measure(
     stretches: Sequence[Stretch],
     out: TextIO = sys.stdout,
     after_each: Callable[[int], object] | None = None,
+    machine: str | None = None,
 ) -> int:
     """Run asv on each stretch's measured commit, newest stretch first (stored results are
     reused), showing progress: each commit's duration and its slowest benchmarks. After
     each commit, ``after_each(commits measured so far)`` (``make bench`` publishes there,
     so that a page is up after the first commit and an interrupted run keeps what it
-    measured). The worst asv status (0, or 2 where a benchmark failed somewhere)."""
+    measured). Results go under the asv machine ``machine`` (default: the host name).
+    The worst asv status (0, or 2 where a benchmark failed somewhere)."""
+    machine = machine or platform.node()
     worst = 0
     durations: list[float] = []
     newest_first = list(reversed(stretches))
@@ -153,13 +156,14 @@ def measure(
         command = project.asv(
             # Stored values (and n/a) are reused; failures are retried, as they are usually
             # a benchmark bug fixed since.
-            "run", "--skip-existing-successful", "--show-stderr", f"{stretch.measured}^!",
+            "run", "--skip-existing-successful", "--show-stderr", "--machine", machine,
+            f"{stretch.measured}^!",
         )  # fmt: skip
         status = subprocess.run(command, cwd=project.root, check=False).returncode
         durations.append(time.monotonic() - started)
         print(
             f"[{number}/{len(newest_first)}] {stretch.measured[:8]} took "
-            f"{minutes(durations[-1])}{_slowest(project, stretch.measured)}",
+            f"{minutes(durations[-1])}{_slowest(project, machine, stretch.measured)}",
             file=out,
             flush=True,
         )
@@ -175,10 +179,10 @@ def measure(
 SLOWEST = 3
 
 
-def _slowest(project: Project, commit: str) -> str:
+def _slowest(project: Project, machine: str, commit: str) -> str:
     """``"; slowest: name 72 s, ..."`` from the durations asv stored for ``commit`` on
-    this machine (all of its benchmarks, measured now or before), or ``""``."""
-    machine_dir = project.results_dir / platform.node()
+    ``machine`` (all of its benchmarks, measured now or before), or ``""``."""
+    machine_dir = project.results_dir / machine
     durations: dict[str, float] = {}
     for path in machine_dir.glob(f"{commit[:8]}-*.json"):
         try:

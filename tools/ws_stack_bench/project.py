@@ -100,15 +100,19 @@ class Project:
         """The command line of ``asv`` (from this interpreter's environment) with ``args``."""
         return [sys.executable, "-m", "asv", "--config", str(config or self.config_path), *args]
 
-    def describe_machine(self, config: Path | None = None) -> list[list[str]]:
-        """The ``asv machine`` commands that describe this machine, to run in turn.
+    def describe_machine(
+        self, config: Path | None = None, machine: str | None = None
+    ) -> list[list[str]]:
+        """The ``asv machine`` commands that describe this machine, to run in turn; as
+        ``machine`` where given, else under its host name (asv's default).
 
         asv's defaults first: given only some fields on a machine it has not seen, asv
         writes no machine name. Then what :func:`machine_description` sets.
         """
+        named = ["--machine", machine] if machine else []
         return [
-            self.asv("machine", "--yes", config=config),
-            self.asv("machine", "--yes", *machine_description(), config=config),
+            self.asv("machine", "--yes", *named, config=config),
+            self.asv("machine", "--yes", *named, *machine_description(), config=config),
         ]
 
 
