@@ -202,7 +202,11 @@ def test_validate_fails_on_a_gate_regression(
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["history"], ["publish"], ["compliance"], ["status"], ["gate"], ["validate"], ["targets"]],
+    [
+        [],
+        *[[command] for command in ("history", "publish", "compliance", "status", "merge")],
+        *[[command] for command in ("gate", "validate", "targets")],
+    ],
 )
 def test_help_is_plain_text(capsys, argv):
     with pytest.raises(SystemExit) as info:

@@ -6,6 +6,7 @@ Run it from the repository root (it reads ``asv.conf.json`` there)::
     ws-stack-bench publish                  # asv publish + self-contained html_results/
     ws-stack-bench compliance [COMMIT]      # PASS/FAIL per HFT target, exit 1 on a FAIL
     ws-stack-bench status [--commits 20]    # which stretches of history have no results
+    ws-stack-bench merge DIR...             # other runners' results into the history
     ws-stack-bench gate [--base REV]        # make gate: counts, then connection timings
     ws-stack-bench validate [--base REV]    # the gate and the compliance table, one verdict
     ws-stack-bench targets                  # the targets table
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ws_stack_bench import compliance, gate, history, migrate, noise, publish, results
+from ws_stack_bench import compliance, gate, history, merge, migrate, noise, publish, results
 from ws_stack_bench.project import Project, ProjectError
 from ws_stack_bench.targets import BASELINE_COMMIT, TARGETS, benchmarks_of
 
@@ -164,6 +165,40 @@ def _cmd_compliance(args: argparse.Namespace) -> int:
     )
 
 
+# -- merge ------------------------------------------------------------------------------
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    """Other runners' results directories into the history; then publish."""
+    project = _project(args)
+    try:
+        report = merge.merge(project.results_dir, [Path(path) for path in args.dirs])
+    except merge.MergeError as exc:
+        print(f"ws-stack-bench: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(
+        f"Merged into {_shown(project, project.results_dir)}/: {len(report.added)} result "
+        f"file(s) added, {len(report.merged)} completed with benchmarks they lacked, "
+        f"{len(report.same)} already there."
+    )
+    for line in report.kept:
+        print(f"  measured on both sides, the history's value kept: {line}")
+    if args.no_publish:
+        return 0
+    return _publish(project)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    number, _, count = text.partition("/")
+    try:
+        parsed = int(number), int(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: want K/N, e.g. 1/2") from None
+    if not 1 <= parsed[0] <= parsed[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: want 1 <= K <= N")
+    return parsed
+
+
 # -- status -----------------------------------------------------------------------------
 
 
@@ -213,6 +248,16 @@ def _cmd_history(args: argparse.Namespace) -> int:
     stored = {commit for _, commit in results.history(project.results_dir, machine)}
     stretches = history.plan(project, commits, stored)
     history.print_plan(stretches, sys.stdout)
+    planned = stretches
+    if args.shard is not None:
+        number, count = args.shard
+        stretches = history.shard(planned, number, count)
+        print(
+            f"Shard {number}/{count}: {len(stretches)} of the {len(planned)} stretches "
+            f"({' '.join(s.measured[:8] for s in reversed(stretches)) or 'none'}); "
+            f"`ws-stack-bench merge` brings the shards' {_shown(project, project.results_dir)}/ "
+            f"together."
+        )
 
     def publish_so_far(measured: int) -> None:
         # A page after the newest commit, then again after each older one: browsable from
@@ -221,7 +266,9 @@ def _cmd_history(args: argparse.Namespace) -> int:
             print(f"Publishing what is measured so far ({measured} of {len(stretches)} commits):")
             _publish(project)
 
-    status = history.measure(project, stretches, after_each=publish_so_far, machine=machine)
+    status = history.measure(
+        project, stretches, after_each=publish_so_far, machine=machine, bench=args.bench
+    )
     if status == 2:
         print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
     elif status != 0:
@@ -234,7 +281,11 @@ def _cmd_history(args: argparse.Namespace) -> int:
     print()
     noise.print_noise(measured_noise, sys.stdout)
     print()
-    verdict = _compliance(project, tip, machine, None, strict=False)
+    if args.shard is not None and planned[-1] not in stretches:
+        print("(The tip's stretch is another shard's: its compliance table comes after merging.)")
+        verdict = 0
+    else:
+        verdict = _compliance(project, tip, machine, None, strict=False)
     print()
     print(f"History of {len(commits)} commit(s) published to {_shown(project, project.html_dir)}/")
     print(f"  browse:      make serve, then open {SERVE_URL} (no internet needed)")
@@ -352,7 +403,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="asv machine name for the results (default: the host name); CI runners, whose "
         "host names change, give a fixed one so that their runs make one history",
     )
+    history.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="measure shard K of N of the plan (every N-th stretch, newest first, from the "
+        "K-th); `merge` brings the shards' results together",
+    )
+    history.add_argument("-b", "--bench", action="append", default=[],
+                         help="benchmark regex (asv's --bench): measure only these")  # fmt: skip
     history.set_defaults(run=_cmd_history)
+
+    merge_ = commands.add_parser("merge", help="other runners' results into the history")
+    merge_.add_argument("dirs", nargs="+", metavar="DIR", help="an asv results directory")
+    merge_.add_argument("--no-publish", action="store_true", help="do not publish afterwards")
+    merge_.set_defaults(run=_cmd_merge)
 
     pub = commands.add_parser("publish", help="asv publish and make html_dir self-contained")
     pub.set_defaults(run=_cmd_publish)

@@ -13,6 +13,7 @@ as skipped, with the commit that stands for them.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import subprocess
@@ -22,10 +23,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from ws_stack_bench.gate import minutes
+from ws_stack_bench.gate import COUNT_SELECT_VARIABLE, minutes
 from ws_stack_bench.project import Project
 
-__all__ = ["Stretch", "measure", "measure_benchmarks", "plan", "print_plan", "print_status"]
+__all__ = [
+    "Stretch",
+    "measure",
+    "measure_benchmarks",
+    "plan",
+    "print_plan",
+    "print_status",
+    "shard",
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,21 @@ def plan(project: Project, commits: Sequence[str], stored: set[str]) -> list[Str
         stretches[-1].append(commit)
         previous = code
     return [Stretch(tuple(group), _representative(group, stored)) for group in stretches]
+
+
+def shard(stretches: Sequence[Stretch], number: int, count: int) -> list[Stretch]:
+    """Shard ``number`` of ``count`` (1-based) of a plan: every ``count``-th stretch,
+    newest first, from the ``number``-th on; oldest first, as :func:`plan` gives them.
+
+    The shares depend only on the plan, so runners that plan from the same commit and the
+    same stored results split it the same way, with no stretch measured twice or missed;
+    the newest stretch is always in shard 1.
+    """
+    if not 1 <= number <= count:
+        raise ValueError(f"shard {number}/{count}: want 1 <= K <= N")
+    newest_first = list(reversed(stretches))
+    mine = [s for index, s in enumerate(newest_first) if index % count == number - 1]
+    return list(reversed(mine))
 
 
 def _representative(group: list[str], stored: set[str]) -> str:
@@ -128,14 +152,20 @@ def measure(
     out: TextIO = sys.stdout,
     after_each: Callable[[int], object] | None = None,
     machine: str | None = None,
+    bench: Sequence[str] = (),
 ) -> int:
     """Run asv on each stretch's measured commit, newest stretch first (stored results are
     reused), showing progress: each commit's duration and its slowest benchmarks. After
     each commit, ``after_each(commits measured so far)`` (``make bench`` publishes there,
     so that a page is up after the first commit and an interrupted run keeps what it
     measured). Results go under the asv machine ``machine`` (default: the host name).
+    ``bench`` (regexes, asv's ``--bench``) narrows the suite, the instruction counts too.
     The worst asv status (0, or 2 where a benchmark failed somewhere)."""
     machine = machine or platform.node()
+    selection = [word for regex in bench for word in ("--bench", regex)]
+    env = None
+    if bench:  # benchmarks/instructions.py counts only what asv's -b would select
+        env = {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in bench)}
     worst = 0
     durations: list[float] = []
     newest_first = list(reversed(stretches))
@@ -157,9 +187,12 @@ def measure(
             # Stored values (and n/a) are reused; failures are retried, as they are usually
             # a benchmark bug fixed since.
             "run", "--skip-existing-successful", "--show-stderr", "--machine", machine,
-            f"{stretch.measured}^!",
+            *selection, f"{stretch.measured}^!",
         )  # fmt: skip
-        status = subprocess.run(command, cwd=project.root, check=False).returncode
+        if env is None:
+            status = subprocess.run(command, cwd=project.root, check=False).returncode
+        else:
+            status = subprocess.run(command, cwd=project.root, check=False, env=env).returncode
         durations.append(time.monotonic() - started)
         print(
             f"[{number}/{len(newest_first)}] {stretch.measured[:8]} took "
