@@ -171,15 +171,10 @@ class PumpProcess:
             raise RuntimeError("the pump did not start")
 
     def close(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except Exception:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        # Imported here: the child runs this file as a script, with nothing but the stdlib.
+        from .sim_process import stop_child
+
+        stop_child(self.process)
         self._tmp.cleanup()
 
 

@@ -60,15 +60,21 @@ class SimProcess:
         self.ws_url = line
 
     def close(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except Exception:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        stop_child(self.process)
+
+
+def stop_child(process: Any) -> None:
+    """Stop a child that runs until its stdin closes (this module's and ``pump.py``'s):
+    close its stdin, wait for it (killing it after 10 s), close its stdout."""
+    if process.stdin is not None and not process.stdin.closed:
+        process.stdin.close()
+    try:
+        process.wait(timeout=10)
+    except Exception:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def write_deltas(path: Any, venue: str, count: int, depth: int = 20) -> None:
