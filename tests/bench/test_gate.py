@@ -84,10 +84,11 @@ def test_gate_keeps_out_of_the_main_history(gate_history: GateHistory) -> None:
 
 @pytest.fixture
 def tiny_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A two-commit repository with an asv configuration (asv itself is never run)."""
+    """A two-commit repository with an asv configuration (asv itself is never run); the
+    change is to the connection code, which both the counts and the timings measure."""
     repository = Repository(tmp_path / "repo")
-    repository.commit("one", "src/ws_stack/book.py", "one\n")
-    repository.commit("two", "src/ws_stack/book.py", "two\n")
+    repository.commit("one", "src/ws_stack/asyncio/connection.py", "one\n")
+    repository.commit("two", "src/ws_stack/asyncio/connection.py", "two\n")
     monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
     return repository.project
 
@@ -381,3 +382,24 @@ def test_identical_measured_code_passes_at_once_and_measures_nothing(
     repository.commit("faster", "src/ws_stack/book.py", "two\n")
     run_gate(repository.project, "HEAD~1", "HEAD", out=io.StringIO())
     assert commands
+
+
+def test_a_change_the_counts_measure_alone_skips_the_timings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(tmp_path / "repo")
+    repository.commit("one", "src/ws_stack/book.py", "one\n")
+    repository.commit("two", "src/ws_stack/book.py", "two\n")
+    project = repository.project
+    monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
+    _suite(project, COUNT, CONNECT)
+    commands = _fake_asv(monkeypatch, (0, NOTHING_WORSE))
+    verdict = run_gate(project, out=io.StringIO())
+    assert verdict.outcome is Outcome.PASS
+    assert len(commands) == 1  # the counted run only
+    assert verdict.skipped == [CONNECT]
+    assert any(line.startswith("no timing: the change touches none") for line in verdict.decided_on)
+    # --full times them all the same.
+    commands.clear()
+    run_gate(project, full=True, out=io.StringIO())
+    assert len(commands) == 2

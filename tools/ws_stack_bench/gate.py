@@ -87,6 +87,24 @@ TIMED: tuple[str, ...] = (
     r"^bench_connection\.EndToEndOverBare\.track_ratio",
 )
 
+#: The code the timed benchmarks exercise that no count stands for: the I/O layer and its
+#: transports, the venue protocols (client and simulator), the connection's state, backoff
+#: and metrics, and the dependencies' versions. A change elsewhere in the measured code
+#: (parsers, handlers, books, pools) is CPU work the counts measure exactly, so the
+#: timings are skipped for it (``full`` times them anyway).
+CONNECTION_CODE: tuple[str, ...] = (
+    "src/ws_stack/asyncio/",
+    "src/ws_stack/sim/",
+    "src/ws_stack/protocol.py",
+    "src/ws_stack/state.py",
+    "src/ws_stack/reconnect.py",
+    "src/ws_stack/metrics.py",
+    "src/ws_stack/venues.py",
+    "src/ws_stack/mexc/protocol.py",
+    "src/ws_stack/gateio/protocol.py",
+    "pyproject.toml",
+)
+
 #: Bare library calls the goals compare ws_stack with: no ws_stack change can move them,
 #: so a step in their graphs is the machine's, never a regression.
 FLOORS: tuple[str, ...] = (
@@ -160,6 +178,8 @@ class Verdict:
     failures: list[str] = field(default_factory=list)
     #: What the verdict rests on, one line per part of the gate.
     decided_on: list[str] = field(default_factory=list)
+    #: Timed benchmarks not run, the change touching none of the code they measure.
+    skipped: list[str] = field(default_factory=list)
     asv_status: int = 0
     message: str = ""
     seconds: float = 0.0
@@ -485,7 +505,14 @@ def run_gate(
             and (everything_timed or _matches(name, TIMED))
             and (not bench or _matches(name, bench))
         ]
-        if names:
+        changed = _changed_connection_code(project, base_hash, head_hash)
+        if names and not everything_timed and not changed:
+            verdict.skipped = names
+            verdict.decided_on.append(
+                f"no timing: the change touches none of the code only the timings measure "
+                f"({', '.join(CONNECTION_CODE)}); {len(names)} timing(s) skipped"
+            )
+        elif names:
             _timed_part(pair, verdict, names, factor, rounds, confirm)
     if verdict.outcome is Outcome.PASS and verdict.regressions:
         verdict.outcome = Outcome.REGRESSION
@@ -498,6 +525,11 @@ def run_gate(
 
 def minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60)} s"
+
+
+def _changed_connection_code(project: Project, base: str, head: str) -> list[str]:
+    """The files of :data:`CONNECTION_CODE` that differ between ``base`` and ``head``."""
+    return project.git("diff", "--name-only", base, head, "--", *CONNECTION_CODE).split()
 
 
 def _headline(verdict: Verdict) -> str:
@@ -531,6 +563,11 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
         print("Timings flagged once but not confirmed by a second run (noise):", file=out)
         for change in verdict.unconfirmed:
             print(f"  {change}", file=out)
+    if verdict.skipped:
+        print("Timings skipped (the change touches no connection code; --full runs them):",
+              file=out)  # fmt: skip
+        for name in verdict.skipped:
+            print(f"  {name}", file=out)
     print(_headline(verdict), file=out)
     for change in verdict.regressions:
         print(f"  {change.how}: {change}", file=out)
@@ -575,6 +612,9 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     if verdict.unconfirmed:
         lines += ["### Flagged once, not confirmed (noise)", ""]
         lines += [*_markdown_rows(verdict.unconfirmed), ""]
+    if verdict.skipped:
+        lines += ["### Timings skipped: the change touches no connection code", ""]
+        lines += [*[f"- `{name}`" for name in verdict.skipped], ""]
     if verdict.not_compared:
         lines += ["### Not compared", "", *[f"- `{line}`" for line in verdict.not_compared], ""]
     counted_changes = len(verdict.improvements) + sum(
