@@ -71,6 +71,19 @@ def test_a_stretch_is_measured_where_results_are_already_stored(repo: Repository
     assert stretches[0].skipped == (c["code"], c["readme"], c["tooling"])
 
 
+def test_a_stretch_cut_by_the_window_is_measured_where_it_began(repo: Repository) -> None:
+    # The window (the last 6 commits) begins inside the first stretch, whose code was
+    # measured at its first commit: that commit stands for it, nothing to measure again.
+    c = repo.commits
+    window = _newest_first(repo)[:6]
+    stretches = plan(repo.project, window, stored={c["code"]})
+    assert stretches[0].commits == (c["readme"], c["tooling"], c["tests"])
+    assert stretches[0].measured == c["code"]
+    assert stretches[0].skipped == stretches[0].commits
+    # Nothing stored with that code: its oldest commit in the window, as before.
+    assert plan(repo.project, window, stored={c["faster"]})[0].measured == c["readme"]
+
+
 def test_results_fall_back_to_the_nearest_ancestor_with_identical_measured_code(
     repo: Repository,
 ) -> None:

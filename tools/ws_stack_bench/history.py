@@ -42,7 +42,8 @@ class Stretch:
     """Consecutive first-parent commits with identical measured code, oldest first."""
 
     commits: tuple[str, ...]
-    #: The commit measured for all of them.
+    #: The commit measured for all of them: one of them, or for the oldest stretch of a
+    #: plan, an earlier commit with the same code whose results are stored.
     measured: str
 
     @property
@@ -61,7 +62,15 @@ def plan(project: Project, commits: Sequence[str], stored: set[str]) -> list[Str
             stretches.append([])
         stretches[-1].append(commit)
         previous = code
-    return [Stretch(tuple(group), _representative(group, stored)) for group in stretches]
+    planned = [Stretch(tuple(group), _representative(group, stored)) for group in stretches]
+    if planned and planned[0].measured not in stored:
+        # The oldest stretch may begin before the window: its code may have been measured
+        # at a commit just outside it, which then stands for it (nothing to measure).
+        oldest = planned[0]
+        earlier = _stored_ancestor(project, oldest.commits[0], stored)
+        if earlier is not None:
+            planned[0] = Stretch(oldest.commits, earlier)
+    return planned
 
 
 def shard(stretches: Sequence[Stretch], number: int, count: int) -> list[Stretch]:
@@ -82,6 +91,26 @@ def shard(stretches: Sequence[Stretch], number: int, count: int) -> list[Stretch
 def _representative(group: list[str], stored: set[str]) -> str:
     measured = [commit for commit in group if commit in stored]
     return measured[-1] if measured else group[0]
+
+
+#: How far back, in first-parent commits, a stored commit with the oldest stretch's code
+#: is looked for.
+LOOK_BACK = 200
+
+
+def _stored_ancestor(project: Project, commit: str, stored: set[str]) -> str | None:
+    """The nearest first-parent ancestor of ``commit`` with its measured code and stored
+    results, if there is one."""
+    if not stored:
+        return None
+    code = project.measured_code(commit)
+    ancestors = project.git("rev-list", "--first-parent", f"--max-count={LOOK_BACK}", commit)
+    for ancestor in ancestors.split()[1:]:
+        if project.measured_code(ancestor) != code:
+            return None
+        if ancestor in stored:
+            return ancestor
+    return None
 
 
 def _short(commits: Sequence[str]) -> str:
