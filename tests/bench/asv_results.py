@@ -39,7 +39,7 @@ def write_results(
         assert len(result) == len(list(itertools.product(*reprs)) if axes else [0])
         rows[name] = [result, reprs, "1"]
         if durations:
-            rows[name].append(durations.get(name))
+            rows[name] += [date, durations.get(name)]  # started_at (ms), duration (s)
         unit = (units or {}).get(name, "x")
         meta[name] = {"name": name, "param_names": list(axes), "params": reprs, "unit": unit,
                       "version": "1"}  # fmt: skip
@@ -52,7 +52,12 @@ def write_results(
         "python": "3.11",
         "requirements": {},
         "env_vars": {},
-        "result_columns": ["result", "params", "version", *(["duration"] if durations else [])],
+        "result_columns": [
+            "result",
+            "params",
+            "version",
+            *(["started_at", "duration"] if durations else []),
+        ],
         "results": rows,
         "durations": {},
         "version": 2,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import platform
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -130,12 +131,14 @@ def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmar
     def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
         ran.append(command)
         commit = command[-1].removesuffix("^!")
-        # asv stores what it measured, with each benchmark's duration.
+        # asv stores what it measured, with when each benchmark started and how long it
+        # took; the third commit's were all stored before this run, which measures nothing.
+        started = 1_000 if len(ran) == 3 else int(time.time() * 1000)
         write_results(project.results_dir, commit, {"bench_x.A.time_a": 1.0,
                       "bench_x.A.time_b": 2.0, "bench_x.B.time_c": 3.0, "bench_x.B.time_d": 4.0},
                       durations={"bench_x.A.time_a": 5.0, "bench_x.A.time_b": 70.0,
                                  "bench_x.B.time_c": 30.0, "bench_x.B.time_d": 0.5},
-                      machine=platform.node())  # fmt: skip
+                      date=started, machine=platform.node())  # fmt: skip
         return subprocess.CompletedProcess(command, 2 if len(ran) == 2 else 0)
 
     stretches = plan(project, _newest_first(repo), stored=set())
@@ -156,6 +159,7 @@ def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmar
     )
     assert lines[2].startswith(f"[2/3] {second} (for 1 commit(s)); about ")
     assert lines[2].endswith(" left")
+    assert lines[5].startswith("[3/3] ") and "slowest" not in lines[5]  # nothing new measured
 
 
 def test_a_fixed_machine_name_files_every_commit_under_it(

@@ -211,7 +211,7 @@ def measure(
             file=out,
             flush=True,
         )
-        started = time.monotonic()
+        started, started_at_ms = time.monotonic(), int(time.time() * 1000)
         command = project.asv(
             # Stored values (and n/a) are reused; failures are retried, as they are usually
             # a benchmark bug fixed since.
@@ -225,7 +225,8 @@ def measure(
         durations.append(time.monotonic() - started)
         print(
             f"[{number}/{len(newest_first)}] {stretch.measured[:8]} took "
-            f"{minutes(durations[-1])}{_slowest(project, machine, stretch.measured)}",
+            f"{minutes(durations[-1])}"
+            f"{_slowest(project, machine, stretch.measured, started_at_ms)}",
             file=out,
             flush=True,
         )
@@ -241,9 +242,10 @@ def measure(
 SLOWEST = 3
 
 
-def _slowest(project: Project, machine: str, commit: str) -> str:
+def _slowest(project: Project, machine: str, commit: str, since_ms: float = 0.0) -> str:
     """``"; slowest: name 72 s, ..."`` from the durations asv stored for ``commit`` on
-    ``machine`` (all of its benchmarks, measured now or before), or ``""``."""
+    ``machine``, of the benchmarks it started at or after ``since_ms`` (milliseconds since
+    the epoch: those this run measured), or ``""`` where there are none."""
     machine_dir = project.results_dir / machine
     durations: dict[str, float] = {}
     for path in machine_dir.glob(f"{commit[:8]}-*.json"):
@@ -251,9 +253,12 @@ def _slowest(project: Project, machine: str, commit: str) -> str:
             data = json.loads(path.read_text())
             if data.get("commit_hash") != commit:
                 continue
-            at = data["result_columns"].index("duration")
+            columns = data["result_columns"]
+            at, began = columns.index("duration"), columns.index("started_at")
             for name, row in data["results"].items():
-                if len(row) > at and isinstance(row[at], int | float):
+                if len(row) <= max(at, began) or not isinstance(row[at], int | float):
+                    continue
+                if isinstance(row[began], int | float) and row[began] >= since_ms:
                     durations[name] = durations.get(name, 0.0) + float(row[at])
         except (OSError, ValueError, KeyError):
             continue
