@@ -19,6 +19,7 @@ import pytest
 from ws_stack_bench import gate
 from ws_stack_bench.gate import Outcome, run_gate, write_markdown
 from ws_stack_bench.project import Project
+from ws_stack_bench.where import Shift
 
 from .asv_results import write_results
 from .conftest import PLANTED_KEY, GateHistory
@@ -68,6 +69,13 @@ def test_planted_five_percent_and_pool_collapse_are_both_reported(
     for key in worse:
         assert "bench_pool" in key or "'gateio', 'json', 'update'" in key, key
     assert PLANTED_KEY in gate_history.planted_output
+    # Where: the planted wrapper (named as the parser it wraps), and nothing else.
+    (shift,) = verdict.where[PLANTED_KEY]
+    assert (shift.file, shift.function) == ("ws_stack/gateio/decoder.py", "parse_order_book_update")
+    assert shift.after > shift.before
+    printed = io.StringIO()
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, printed)
+    assert "    where (executed bytecodes per call, by Python function):" in printed.getvalue()
 
 
 @pytest.mark.slow
@@ -353,7 +361,15 @@ def test_the_verdict_as_markdown(
 ) -> None:
     _counts(tiny_project, 64_110.0, 67_300.0)
     _fake_asv(monkeypatch, (1, "PERFORMANCE DECREASED.\n"))
+    asked = []
+
+    def where(project: Project, base: str, head: str, key: str) -> list[Shift]:
+        asked.append(key)
+        return [Shift("_planted", "ws_stack/book.py", 170, 0.0, 102.0)]
+
+    monkeypatch.setattr(gate.where, "where", where)
     verdict = run_gate(tiny_project, out=io.StringIO())
+    assert asked == [f"{COUNT}"]  # the address of each counted instruction regression
     write_markdown(verdict, gate.DEFAULT_THRESHOLD, tmp_path / "verdict.md")
     text = (tmp_path / "verdict.md").read_text()
     assert text.startswith("## ws_stack gate: REGRESSION\n")
@@ -361,6 +377,8 @@ def test_the_verdict_as_markdown(
     assert row in text.splitlines()
     assert "- decided on counted: CPU instructions (valgrind)" in text
     assert "0 of 1 counted metrics within 2%." in text
+    assert f"#### Where: `{COUNT}`" in text
+    assert "| `_planted` | `ws_stack/book.py:170` | 0.0 | 102.0 | +102.0 |" in text.splitlines()
 
 
 def test_identical_measured_code_passes_at_once_and_measures_nothing(

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from ws_stack_bench import where
 from ws_stack_bench.project import Project, ProjectError
 from ws_stack_bench.results import (
     BenchmarkValue,
@@ -46,6 +47,7 @@ from ws_stack_bench.results import (
     is_number,
     load_commit,
 )
+from ws_stack_bench.where import Shift
 
 __all__ = [
     "COUNTED",
@@ -180,6 +182,10 @@ class Verdict:
     decided_on: list[str] = field(default_factory=list)
     #: Timed benchmarks not run, the change touching none of the code they measure.
     skipped: list[str] = field(default_factory=list)
+    #: The address of each counted instruction regression (ws_stack_bench.where): the
+    #: functions whose bytecodes per call changed most; or why it could not be found.
+    where: dict[str, list[Shift]] = field(default_factory=dict)
+    where_failed: dict[str, str] = field(default_factory=dict)
     asv_status: int = 0
     message: str = ""
     seconds: float = 0.0
@@ -351,12 +357,30 @@ def _counted_part(
         return False
     if base is not None and head is not None:
         _judge_counts(verdict, base, head, threshold)
+        _address(pair, verdict)
     what = "allocations, collections and pool misses"
     what = what if reason else f"CPU instructions (valgrind), {what}"
     verdict.decided_on.append(
         f"counted: {what}, {verdict.compared} compared at a {threshold:.0%} threshold"
     )
     return True
+
+
+#: Counted regressions whose address the gate looks for: instruction counts, the first
+#: few (each costs two short runs).
+ADDRESSED = re.compile(r"Instructions\.track_")
+MAX_ADDRESSED = 6
+
+
+def _address(pair: _Pair, verdict: Verdict) -> None:
+    """Where each counted instruction regression's extra work went (see ``where``)."""
+    wanted = [change.key for change in verdict.regressions if ADDRESSED.search(change.key)]
+    for key in wanted[:MAX_ADDRESSED]:
+        try:
+            verdict.where[key] = where.where(pair.project, pair.base, pair.head, key)
+        except RuntimeError as exc:
+            verdict.where_failed[key] = str(exc)
+    where.remove_worktrees(pair.project)
 
 
 # -- timed benchmarks ---------------------------------------------------------------------
@@ -571,6 +595,13 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
     print(_headline(verdict), file=out)
     for change in verdict.regressions:
         print(f"  {change.how}: {change}", file=out)
+        if change.key in verdict.where:
+            print("    where (executed bytecodes per call, by Python function):", file=out)
+            lines = [str(shift) for shift in verdict.where[change.key]]
+            for line in lines or ["no Python function changed"]:
+                print(f"      {line}", file=out)
+        elif change.key in verdict.where_failed:
+            print(f"    where: not found ({verdict.where_failed[change.key]})", file=out)
     for line in verdict.failures if verdict.outcome is Outcome.BROKEN else []:
         print(f"  {line}", file=out)
     for line in verdict.decided_on:
@@ -601,6 +632,18 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     lines.append("")
     if verdict.regressions:
         lines += ["### Worse", "", *_markdown_rows(verdict.regressions), ""]
+    for key, found in verdict.where.items():
+        lines += [f"#### Where: `{key}`", "", "Executed bytecodes per call, by function:", ""]
+        lines += ["| function | file:line | before | after | change |"]
+        lines += ["| --- | --- | ---: | ---: | ---: |"]
+        lines += [
+            f"| `{shift.function}` | `{shift.file}:{shift.line}` | {shift.before:,.1f} | "
+            f"{shift.after:,.1f} | {shift.change:+,.1f} |"
+            for shift in found
+        ]
+        lines.append("")
+    for key, why in verdict.where_failed.items():
+        lines += [f"#### Where: `{key}`", "", f"Not found: {why}.", ""]
     if verdict.improvements:
         lines += [f"### Better by more than {threshold:.0%}", ""]
         lines += [*_markdown_rows(verdict.improvements), ""]

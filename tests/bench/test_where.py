@@ -1,0 +1,106 @@
+"""The address of a counted regression (``ws_stack_bench.where``, ``benchmarks/where.py``).
+
+The end-to-end test plants the issue's slowdown, a 30-iteration loop around
+``LocalOrderBook.apply``, in a throwaway clone of the working tree, and asks where
+``ApplyDeltaInstructions`` got worse: the planted wrapper in ``book.py`` must come first,
+and the same on a second run, to the bytecode.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.where import parse_key
+from ws_stack_bench.project import Project
+from ws_stack_bench.where import Shift, remove_worktrees, shifts, where
+
+REPO = Path(__file__).resolve().parents[2]
+APPLY_KEY = "bench_book.ApplyDeltaInstructions.track_apply_delta(20)"
+
+PLANTED_LOOP = """
+
+# Planted by the test: a 30-iteration loop around every delta applied.
+_planted_apply = LocalOrderBook.apply
+
+
+def _planted_wrapper(self, update):
+    for _ in range(30):
+        pass
+    return _planted_apply(self, update)
+
+
+LocalOrderBook.apply = _planted_wrapper
+"""
+
+
+def test_a_key_names_the_benchmark_method_and_its_parameters() -> None:
+    assert parse_key(APPLY_KEY) == ("bench_book", "ApplyDeltaInstructions", "track_apply_delta",
+                                    (20,))  # fmt: skip
+    assert parse_key("bench_codec.ParseOrderBookInstructions.track_parse('mexc', 'json', 5)") == (
+        "bench_codec", "ParseOrderBookInstructions", "track_parse", ("mexc", "json", 5)
+    )  # fmt: skip
+    assert parse_key("bench_state.TransitionsInstructions.track_reconnect_cycle")[3] == ()
+
+
+def test_shifts_put_the_largest_change_first_and_leave_out_what_did_not_move() -> None:
+    before = [{"function": "f", "file": "a.py", "line": 1, "bytecodes": 100.0},
+              {"function": "g", "file": "a.py", "line": 9, "bytecodes": 50.0},
+              {"function": "gone", "file": "b.py", "line": 3, "bytecodes": 4.0}]  # fmt: skip
+    after = [{"function": "f", "file": "a.py", "line": 2, "bytecodes": 100.0},
+             {"function": "g", "file": "a.py", "line": 10, "bytecodes": 60.0},
+             {"function": "new", "file": "b.py", "line": 7, "bytecodes": 90.0}]  # fmt: skip
+    found = shifts(before, after)
+    assert found == [
+        Shift("new", "b.py", 7, 0.0, 90.0),
+        Shift("g", "a.py", 10, 50.0, 60.0),  # the head's line: where to look now
+        Shift("gone", "b.py", 3, 4.0, 0.0),
+    ]
+    assert str(found[0]) == "+90.0 bytecodes per call: b.py:7 new (new) (0.0 -> 90.0)"
+
+
+def _git(clone: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args]
+    return subprocess.run(command, cwd=clone, capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str, str]:
+    """A clone of the working tree (base) and the planted loop (head)."""
+    clone = tmp_path_factory.mktemp("where") / "repo"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.split(b"\0")  # fmt: skip
+    for name in filter(None, (item.decode() for item in listed)):
+        if not name.startswith(("html_results/", "asv_results/")) and (REPO / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, clone / name)
+    _git(clone, "add", "-A")
+    _git(clone, "commit", "--quiet", "--allow-empty", "-m", "base: the working tree")
+    base = _git(clone, "rev-parse", "HEAD")
+    with open(clone / "src/ws_stack/book.py", "a") as book:
+        book.write(PLANTED_LOOP)
+    _git(clone, "commit", "--quiet", "-am", "head: a loop around LocalOrderBook.apply")
+    return Project(clone), base, _git(clone, "rev-parse", "HEAD")
+
+
+def test_the_planted_wrapper_comes_first_the_same_on_every_run(
+    planted: tuple[Project, str, str],
+) -> None:
+    project, base, head = planted
+    first = where(project, base, head, APPLY_KEY)
+    assert first, "no function changed"
+    top = first[0]
+    assert (top.file, top.function, top.before) == ("ws_stack/book.py", "_planted_wrapper", 0.0)
+    assert top.after > 60  # the loop's 30 iterations, a few bytecodes each
+    # Nothing else the plant did not touch moved: the book's own work is the same.
+    assert all(shift.function != "_Side.apply" for shift in first)
+    assert where(project, base, head, APPLY_KEY) == first  # exact: to the bytecode
+    remove_worktrees(project)
+    assert not list((project.work_dir / "gate" / "where").glob("*"))

@@ -1,0 +1,118 @@
+"""The address of a counted regression: which Python functions do more work, and where.
+
+For a count benchmark that got worse, the gate runs ``benchmarks/where.py`` at the base
+and at the head of the change: the same call of the same twin method, its executed
+bytecodes charged to each Python function (exact, the same on every run; see that
+module). Each side imports its own commit's package from a git worktree of it (put first
+on ``PYTHONPATH``), with this environment's dependencies and the working tree's suite,
+as asv does. The difference, function by function, is the address: a function that
+grew, or appeared, comes first. docs/instruction-counts.md says why bytecodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ws_stack_bench.project import Project, ProjectError
+
+__all__ = ["TOP", "Shift", "shifts", "where"]
+
+#: How many functions an address lists.
+TOP = 8
+#: Wall-time limit of one side's run.
+TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One function's bytecodes per call at the base and at the head (0 where absent)."""
+
+    function: str
+    file: str
+    line: int
+    before: float
+    after: float
+
+    @property
+    def change(self) -> float:
+        return round(self.after - self.before, 2)
+
+    def __str__(self) -> str:
+        what = " (new)" if not self.before else " (gone)" if not self.after else ""
+        return (
+            f"{self.change:+,.1f} bytecodes per call: {self.file}:{self.line} "
+            f"{self.function}{what} ({self.before:,.1f} -> {self.after:,.1f})"
+        )
+
+
+def shifts(before: list[dict[str, object]], after: list[dict[str, object]]) -> list[Shift]:
+    """The functions whose bytecodes per call changed, largest change first (a function
+    is the same on both sides by file and qualified name; its line is the head's)."""
+
+    def by_name(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, object]]:
+        return {(str(row["file"]), str(row["function"])): row for row in rows}
+
+    old, new = by_name(before), by_name(after)
+    found = []
+    for name in sorted(old.keys() | new.keys()):
+        row = new.get(name) or old[name]
+        was = float(str(old[name]["bytecodes"])) if name in old else 0.0
+        now = float(str(new[name]["bytecodes"])) if name in new else 0.0
+        if round(now - was, 2):
+            found.append(Shift(name[1], name[0], int(str(row["line"])), was, now))
+    found.sort(key=lambda shift: (-abs(shift.change), shift.file, shift.function))
+    return found
+
+
+def _worktree(project: Project, commit: str) -> Path:
+    path = project.work_dir / "gate" / "where" / commit[:12]
+    if not (path / "src").is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        project.git("worktree", "add", "--force", "--detach", str(path), commit)
+    return path
+
+
+def _side(project: Project, commit: str, key: str) -> list[dict[str, object]]:
+    tree = _worktree(project, commit)
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(project.root)])}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.where", key],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"at {commit[:8]}: {last}")
+    data = json.loads(done.stdout)
+    if not str(data["package"]).startswith(str(tree)):
+        raise RuntimeError(f"at {commit[:8]}: imported {data['package']}, not the worktree's")
+    functions: list[dict[str, object]] = data["functions"]
+    return functions
+
+
+def where(project: Project, base: str, head: str, key: str) -> list[Shift]:
+    """The top :data:`TOP` shifts of ``key`` (a count benchmark's ``name(params)``)
+    between ``base`` and ``head``; raises ``RuntimeError`` where a side cannot run."""
+    try:
+        return shifts(_side(project, base, key), _side(project, head, key))[:TOP]
+    except (ProjectError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
+        raise RuntimeError(str(exc)) from exc
+
+
+def remove_worktrees(project: Project) -> None:
+    """The worktrees :func:`where` made."""
+    root = project.work_dir / "gate" / "where"
+    for path in sorted(root.glob("*")) if root.is_dir() else []:
+        with contextlib.suppress(ProjectError):
+            project.git("worktree", "remove", "--force", str(path))
