@@ -10,11 +10,18 @@ a function the change added, or a loop it planted, shows as that function's byte
 What it leaves out is work inside C functions (a msgspec decode, a ``dict`` resize), which
 the instruction count of the call does see: the two together say where.
 
+The C side comes from callgrind, as the instruction counts do: the same calls in a
+``valgrind --tool=callgrind`` child, instrumented only around them, and each C function's
+own instructions (CPython's, msgspec's, upb's, libc's) per call, from callgrind's output.
+Code callgrind cannot name (no symbol) is summed per object file.
+
 Run as ``python -m benchmarks.where KEY`` (``KEY`` as the gate names a counted
 regression, ``bench_book.ApplyDeltaInstructions.track_apply_delta(20)``), with the
 package to look at first on ``PYTHONPATH``; it prints JSON: ``{"package": path,
-"calls": n, "functions": [{"function", "file", "line", "bytecodes"}, ...]}``, bytecodes
-per call, most first. The gate runs it at the base and the head of a change.
+"calls": n, "functions": [{"function", "file", "line", "bytecodes"}, ...],
+"c_functions": [{"function", "file", "line": 0, "instructions"}, ...]}`` (or
+``"c_unavailable": why``), per call, most first. The gate runs it at the base and the
+head of a change.
 """
 
 from __future__ import annotations
@@ -22,13 +29,24 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
+import re
+import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from .instructions import Counted, _runner
+from .instructions import (
+    Counted,
+    _build_requests,
+    _child_environment,
+    _Requests,
+    _runner,
+    unavailable,
+)
 
 #: Calls traced after the warm-up; bytecodes per call are their total over this.
 CALLS = 20
@@ -53,9 +71,8 @@ def _location(code: CodeType, roots: list[Path]) -> str:
     return path.name
 
 
-def attribute(key: str) -> dict[str, Any]:
-    """The bytecodes per call of each Python function one call of ``key``'s twin method
-    executes (see the module docstring)."""
+def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...]]:
+    """``key``'s twin, set up, its method's runner (warmed up) and the parameters."""
     module_name, class_name, track, params = parse_key(key)
     package = Path(__file__).resolve().parent.name  # also when run as __main__
     module = importlib.import_module(f"{package}.{module_name}")
@@ -67,6 +84,13 @@ def attribute(key: str) -> dict[str, Any]:
     twin.setup(*params)
     run = _runner(twin, method, params)
     run(WARM_UP_CALLS)
+    return twin, run, params
+
+
+def attribute(key: str) -> dict[str, Any]:
+    """The bytecodes per call of each Python function one call of ``key``'s twin method
+    executes, and the instructions of each C function (see the module docstring)."""
+    twin, run, params = _prepared(key)
     counts: Counter[CodeType] = Counter()
 
     def opcodes(frame: FrameType, event: str, arg: Any) -> Any:
@@ -105,8 +129,103 @@ def attribute(key: str) -> dict[str, Any]:
         {"function": name, "file": file, "line": line, "bytecodes": -negative}
         for negative, file, line, name in rows
     ]
-    return {"package": package_file, "calls": CALLS, "functions": functions}
+    found: dict[str, Any] = {"package": package_file, "calls": CALLS, "functions": functions}
+    reason = unavailable()
+    if reason is None:
+        found["c_functions"] = c_functions(key)
+    else:
+        found["c_unavailable"] = reason
+    return found
+
+
+def c_functions(key: str) -> list[dict[str, Any]]:
+    """Each C function's own instructions per call of ``key``'s twin method, from a
+    callgrind child instrumented around CALLS calls after the warm-up."""
+    with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
+        directory = Path(scratch)
+        library, output = _build_requests(directory), directory / "callgrind.out"
+        env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
+             "--dump-line=no", "--dump-instr=no", f"--callgrind-out-file={output}",
+             sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
+             "--under-callgrind", str(library), key],
+            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+            timeout=TIMEOUT_S, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"callgrind: {last}")
+        own = self_costs(Path(f"{output}.1").read_text())
+    rows = sorted((-round(cost / CALLS, 2), name, where) for (where, name), cost in own.items())
+    return [
+        {"function": name, "file": where, "line": 0, "instructions": -negative}
+        for negative, name, where in rows
+        if negative
+    ]
+
+
+def self_costs(text: str) -> dict[tuple[str, str], int]:
+    """``{(object file, function): own instructions}`` of one callgrind output part
+    (``--dump-instr=no --dump-line=no``): each function's cost lines, without the lines
+    after ``calls=``, which carry the callee's inclusive cost. A function with no symbol
+    (callgrind shows its address) is summed as ``(no symbol)`` of its object file."""
+    names: dict[str, dict[str, str]] = {"ob": {}, "fn": {}}
+    costs: Counter[tuple[str, str]] = Counter()
+    current, obj, skip_next = ("", ""), "", False
+
+    def name_of(kind: str, value: str) -> str:
+        # "(12) name" defines a compressed name, "(12)" refers to it again.
+        compressed = re.fullmatch(r"\((\d+)\)(?: (.*))?", value)
+        if compressed is None:
+            return value
+        ref, name = compressed.groups()
+        if name is not None:
+            names[kind][ref] = name
+            return name
+        return names[kind].get(ref, value)
+
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("ob="):
+            obj = Path(name_of("ob", line[3:])).name
+        elif line.startswith("fn="):
+            function = name_of("fn", line[3:])
+            current = (obj, "(no symbol)" if function.startswith("0x") else function)
+        elif line.startswith(("cob=", "cfn=")):
+            name_of(line[1:3], line[4:])
+        elif line.startswith("calls="):
+            skip_next = True
+        elif line[0].isdigit() or line[0] in "+-*":
+            if skip_next:
+                skip_next = False
+                continue
+            parts = line.split()
+            if len(parts) >= 2:
+                costs[current] += int(parts[1])
+    return dict(costs)
+
+
+def _under_callgrind(library: str, key: str) -> None:
+    """In the callgrind child: instrument CALLS calls of ``key``'s method, after the
+    warm-up, and dump them as the output's first part."""
+    requests = _Requests(library)
+    twin, run, params = _prepared(key)
+    requests.start()
+    run(CALLS)
+    requests.stop()
+    requests.dump()
+    if hasattr(twin, "teardown"):
+        twin.teardown(*params)
+
+
+#: Wall-time limit of the callgrind child.
+TIMEOUT_S = 600
 
 
 if __name__ == "__main__":
-    print(json.dumps(attribute(sys.argv[1])))
+    if sys.argv[1] == "--under-callgrind":
+        _under_callgrind(sys.argv[2], sys.argv[3])
+    else:
+        print(json.dumps(attribute(sys.argv[1])))

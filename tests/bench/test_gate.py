@@ -19,7 +19,7 @@ import pytest
 from ws_stack_bench import gate
 from ws_stack_bench.gate import Outcome, run_gate, write_markdown
 from ws_stack_bench.project import Project
-from ws_stack_bench.where import Shift
+from ws_stack_bench.where import Address, Shift
 
 from .asv_results import write_results
 from .conftest import PLANTED_KEY, GateHistory
@@ -70,12 +70,16 @@ def test_planted_five_percent_and_pool_collapse_are_both_reported(
         assert "bench_pool" in key or "'gateio', 'json', 'update'" in key, key
     assert PLANTED_KEY in gate_history.planted_output
     # Where: the planted wrapper (named as the parser it wraps), and nothing else.
-    (shift,) = verdict.where[PLANTED_KEY]
+    address = verdict.where[PLANTED_KEY]
+    (shift,) = address.python
     assert (shift.file, shift.function) == ("ws_stack/gateio/decoder.py", "parse_order_book_update")
     assert shift.after > shift.before
+    # In C: first of all the interpreter's loop, which runs the wrapper.
+    assert address.c[0].function == "_PyEval_EvalFrameDefault" and address.c[0].change > 0
     printed = io.StringIO()
     gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, printed)
-    assert "    where (executed bytecodes per call, by Python function):" in printed.getvalue()
+    assert "    where, by Python function (executed bytecodes per call):" in printed.getvalue()
+    assert "    where, by C function (instructions per call, callgrind):" in printed.getvalue()
 
 
 @pytest.mark.slow
@@ -363,9 +367,12 @@ def test_the_verdict_as_markdown(
     _fake_asv(monkeypatch, (1, "PERFORMANCE DECREASED.\n"))
     asked = []
 
-    def where(project: Project, base: str, head: str, key: str) -> list[Shift]:
+    def where(project: Project, base: str, head: str, key: str) -> Address:
         asked.append(key)
-        return [Shift("_planted", "ws_stack/book.py", 170, 0.0, 102.0)]
+        python = [Shift("_planted", "ws_stack/book.py", 170, 0.0, 102.0)]
+        c = [Shift("_PyEval_EvalFrameDefault", "libpython3.11.so.1.0", 0, 19_608.8, 21_000.0,
+                   "instructions")]  # fmt: skip
+        return Address(python, c)
 
     monkeypatch.setattr(gate.where, "where", where)
     verdict = run_gate(tiny_project, out=io.StringIO())
@@ -379,6 +386,10 @@ def test_the_verdict_as_markdown(
     assert "0 of 1 counted metrics within 2%." in text
     assert f"#### Where: `{COUNT}`" in text
     assert "| `_planted` | `ws_stack/book.py:170` | 0.0 | 102.0 | +102.0 |" in text.splitlines()
+    c_row = (
+        "| `_PyEval_EvalFrameDefault` | `libpython3.11.so.1.0` | 19,608.8 | 21,000.0 | +1,391.2 |"
+    )
+    assert c_row in text.splitlines()
 
 
 def test_identical_measured_code_passes_at_once_and_measures_nothing(

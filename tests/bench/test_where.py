@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.where import parse_key
+from benchmarks.where import parse_key, self_costs
 from ws_stack_bench.project import Project
 from ws_stack_bench.where import Shift, remove_worktrees, shifts, where
 
@@ -60,6 +60,42 @@ def test_shifts_put_the_largest_change_first_and_leave_out_what_did_not_move() -
         Shift("gone", "b.py", 3, 4.0, 0.0),
     ]
     assert str(found[0]) == "+90.0 bytecodes per call: b.py:7 new (new) (0.0 -> 90.0)"
+    c = shifts([{"function": "malloc", "file": "libc.so.6", "line": 0, "instructions": 10.0}],
+               [{"function": "malloc", "file": "libc.so.6", "line": 0, "instructions": 30.0}],
+               "instructions")  # fmt: skip
+    assert [str(shift) for shift in c] == [
+        "+20.0 instructions per call: libc.so.6 malloc (10.0 -> 30.0)"
+    ]
+
+
+def test_callgrind_output_gives_each_c_function_its_own_instructions() -> None:
+    # Compressed names, a function seen twice, a call whose inclusive cost is not its own.
+    text = """# callgrind format
+events: Ir
+ob=(1) /usr/lib/libpython3.11.so.1.0
+fl=(1) ceval.c
+fn=(1) _PyEval_EvalFrameDefault
+0 100
+cob=(2) /usr/lib/libc.so.6
+cfi=(2) malloc.c
+cfn=(2) malloc
+calls=3 0
+0 900
+ob=(2)
+fl=(2)
+fn=(2)
+0 300
+ob=(1)
+fn=(3) 0x0000000004936730
+0 7
+fn=(1)
+0 5
+"""
+    assert self_costs(text) == {
+        ("libpython3.11.so.1.0", "_PyEval_EvalFrameDefault"): 105,
+        ("libc.so.6", "malloc"): 300,
+        ("libpython3.11.so.1.0", "(no symbol)"): 7,
+    }
 
 
 def _git(clone: Path, *args: str) -> str:
@@ -95,12 +131,15 @@ def test_the_planted_wrapper_comes_first_the_same_on_every_run(
 ) -> None:
     project, base, head = planted
     first = where(project, base, head, APPLY_KEY)
-    assert first, "no function changed"
-    top = first[0]
+    assert first.python, "no Python function changed"
+    top = first.python[0]
     assert (top.file, top.function, top.before) == ("ws_stack/book.py", "_planted_wrapper", 0.0)
     assert top.after > 60  # the loop's 30 iterations, a few bytecodes each
     # Nothing else the plant did not touch moved: the book's own work is the same.
-    assert all(shift.function != "_Side.apply" for shift in first)
+    assert [shift.function for shift in first.python] == ["_planted_wrapper"]
+    if not first.c_unavailable:  # in C: the interpreter runs the loop, range() feeds it
+        assert first.c[0].function == "_PyEval_EvalFrameDefault" and first.c[0].change > 0
+        assert any(shift.function.startswith("range") for shift in first.c), first.c
     assert where(project, base, head, APPLY_KEY) == first  # exact: to the bytecode
     remove_worktrees(project)
     assert not list((project.work_dir / "gate" / "where").glob("*"))

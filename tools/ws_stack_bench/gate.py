@@ -47,7 +47,7 @@ from ws_stack_bench.results import (
     is_number,
     load_commit,
 )
-from ws_stack_bench.where import Shift
+from ws_stack_bench.where import Address, Shift
 
 __all__ = [
     "COUNTED",
@@ -184,7 +184,7 @@ class Verdict:
     skipped: list[str] = field(default_factory=list)
     #: The address of each counted instruction regression (ws_stack_bench.where): the
     #: functions whose bytecodes per call changed most; or why it could not be found.
-    where: dict[str, list[Shift]] = field(default_factory=dict)
+    where: dict[str, Address] = field(default_factory=dict)
     where_failed: dict[str, str] = field(default_factory=dict)
     asv_status: int = 0
     message: str = ""
@@ -596,9 +596,14 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
     for change in verdict.regressions:
         print(f"  {change.how}: {change}", file=out)
         if change.key in verdict.where:
-            print("    where (executed bytecodes per call, by Python function):", file=out)
-            lines = [str(shift) for shift in verdict.where[change.key]]
+            address = verdict.where[change.key]
+            print("    where, by Python function (executed bytecodes per call):", file=out)
+            lines = [str(shift) for shift in address.python]
             for line in lines or ["no Python function changed"]:
+                print(f"      {line}", file=out)
+            print("    where, by C function (instructions per call, callgrind):", file=out)
+            lines = [str(shift) for shift in address.c]
+            for line in lines or [address.c_unavailable or "no C function changed"]:
                 print(f"      {line}", file=out)
         elif change.key in verdict.where_failed:
             print(f"    where: not found ({verdict.where_failed[change.key]})", file=out)
@@ -621,6 +626,19 @@ def _markdown_rows(changes: Sequence[Change]) -> list[str]:
     return rows
 
 
+def _where_rows(kind: str, unit: str, found: Sequence[Shift]) -> list[str]:
+    if not found:
+        return [f"No {kind} changed ({unit} per call).", ""]
+    rows = [f"| {kind} | where | before | after | change ({unit} per call) |"]
+    rows.append("| --- | --- | ---: | ---: | ---: |")
+    rows += [
+        f"| `{shift.function}` | `{shift.place}` | {shift.before:,.1f} | {shift.after:,.1f} | "
+        f"{shift.change:+,.1f} |"
+        for shift in found
+    ]
+    return [*rows, ""]
+
+
 def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     """The verdict as Markdown, for a pull-request comment or a CI job summary."""
     lines = [f"## ws_stack gate: {verdict.outcome.name}", ""]
@@ -632,16 +650,12 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
     lines.append("")
     if verdict.regressions:
         lines += ["### Worse", "", *_markdown_rows(verdict.regressions), ""]
-    for key, found in verdict.where.items():
-        lines += [f"#### Where: `{key}`", "", "Executed bytecodes per call, by function:", ""]
-        lines += ["| function | file:line | before | after | change |"]
-        lines += ["| --- | --- | ---: | ---: | ---: |"]
-        lines += [
-            f"| `{shift.function}` | `{shift.file}:{shift.line}` | {shift.before:,.1f} | "
-            f"{shift.after:,.1f} | {shift.change:+,.1f} |"
-            for shift in found
-        ]
-        lines.append("")
+    for key, address in verdict.where.items():
+        lines += [f"#### Where: `{key}`", ""]
+        lines += _where_rows("Python function", "executed bytecodes", address.python)
+        lines += _where_rows("C function", "instructions, callgrind", address.c)
+        if address.c_unavailable:
+            lines += [f"C functions: {address.c_unavailable}.", ""]
     for key, why in verdict.where_failed.items():
         lines += [f"#### Where: `{key}`", "", f"Not found: {why}.", ""]
     if verdict.improvements:

@@ -1,12 +1,13 @@
-"""The address of a counted regression: which Python functions do more work, and where.
+"""The address of a counted regression: which functions do more work, and where.
 
 For a count benchmark that got worse, the gate runs ``benchmarks/where.py`` at the base
 and at the head of the change: the same call of the same twin method, its executed
-bytecodes charged to each Python function (exact, the same on every run; see that
-module). Each side imports its own commit's package from a git worktree of it (put first
-on ``PYTHONPATH``), with this environment's dependencies and the working tree's suite,
-as asv does. The difference, function by function, is the address: a function that
-grew, or appeared, comes first. docs/instruction-counts.md says why bytecodes.
+bytecodes charged to each Python function, and its instructions to each C function
+(from callgrind); both exact, the same on every run (see that module). Each side imports
+its own commit's package from a git worktree of it (put first on ``PYTHONPATH``), with
+this environment's dependencies and the working tree's suite, as asv does. The
+difference, function by function, is the address: a function that grew, or appeared,
+comes first. docs/instruction-counts.md says why bytecodes for Python.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ws_stack_bench.project import Project, ProjectError
 
-__all__ = ["TOP", "Shift", "shifts", "where"]
+__all__ = ["TOP", "Address", "Shift", "remove_worktrees", "shifts", "where"]
 
 #: How many functions an address lists.
 TOP = 8
@@ -31,29 +33,47 @@ TIMEOUT_S = 300
 
 @dataclass(frozen=True)
 class Shift:
-    """One function's bytecodes per call at the base and at the head (0 where absent)."""
+    """One function's work per call at the base and at the head (0 where absent): Python
+    bytecodes (``file:line``), or a C function's instructions (its object file)."""
 
     function: str
     file: str
     line: int
     before: float
     after: float
+    unit: str = "bytecodes"
 
     @property
     def change(self) -> float:
         return round(self.after - self.before, 2)
 
+    @property
+    def place(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
     def __str__(self) -> str:
         what = " (new)" if not self.before else " (gone)" if not self.after else ""
         return (
-            f"{self.change:+,.1f} bytecodes per call: {self.file}:{self.line} "
+            f"{self.change:+,.1f} {self.unit} per call: {self.place} "
             f"{self.function}{what} ({self.before:,.1f} -> {self.after:,.1f})"
         )
 
 
-def shifts(before: list[dict[str, object]], after: list[dict[str, object]]) -> list[Shift]:
-    """The functions whose bytecodes per call changed, largest change first (a function
-    is the same on both sides by file and qualified name; its line is the head's)."""
+@dataclass(frozen=True)
+class Address:
+    """Where a regression's extra work went: Python functions (executed bytecodes) and C
+    functions (instructions, or why callgrind could not say)."""
+
+    python: list[Shift]
+    c: list[Shift]
+    c_unavailable: str = ""
+
+
+def shifts(
+    before: list[dict[str, object]], after: list[dict[str, object]], unit: str = "bytecodes"
+) -> list[Shift]:
+    """The functions whose ``unit`` per call changed, largest change first (a function
+    is the same on both sides by file and name; its line is the head's)."""
 
     def by_name(rows: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, object]]:
         return {(str(row["file"]), str(row["function"])): row for row in rows}
@@ -62,10 +82,10 @@ def shifts(before: list[dict[str, object]], after: list[dict[str, object]]) -> l
     found = []
     for name in sorted(old.keys() | new.keys()):
         row = new.get(name) or old[name]
-        was = float(str(old[name]["bytecodes"])) if name in old else 0.0
-        now = float(str(new[name]["bytecodes"])) if name in new else 0.0
+        was = float(str(old[name][unit])) if name in old else 0.0
+        now = float(str(new[name][unit])) if name in new else 0.0
         if round(now - was, 2):
-            found.append(Shift(name[1], name[0], int(str(row["line"])), was, now))
+            found.append(Shift(name[1], name[0], int(str(row["line"])), was, now, unit))
     found.sort(key=lambda shift: (-abs(shift.change), shift.file, shift.function))
     return found
 
@@ -78,7 +98,7 @@ def _worktree(project: Project, commit: str) -> Path:
     return path
 
 
-def _side(project: Project, commit: str, key: str) -> list[dict[str, object]]:
+def _side(project: Project, commit: str, key: str) -> dict[str, Any]:
     tree = _worktree(project, commit)
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(project.root)])}  # fmt: skip
@@ -94,18 +114,24 @@ def _side(project: Project, commit: str, key: str) -> list[dict[str, object]]:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"at {commit[:8]}: {last}")
-    data = json.loads(done.stdout)
+    data: dict[str, Any] = json.loads(done.stdout)
     if not str(data["package"]).startswith(str(tree)):
         raise RuntimeError(f"at {commit[:8]}: imported {data['package']}, not the worktree's")
-    functions: list[dict[str, object]] = data["functions"]
-    return functions
+    return data
 
 
-def where(project: Project, base: str, head: str, key: str) -> list[Shift]:
+def where(project: Project, base: str, head: str, key: str) -> Address:
     """The top :data:`TOP` shifts of ``key`` (a count benchmark's ``name(params)``)
-    between ``base`` and ``head``; raises ``RuntimeError`` where a side cannot run."""
+    between ``base`` and ``head``, Python and C; raises ``RuntimeError`` where a side
+    cannot run."""
     try:
-        return shifts(_side(project, base, key), _side(project, head, key))[:TOP]
+        old, new = _side(project, base, key), _side(project, head, key)
+        python = shifts(old["functions"], new["functions"])[:TOP]
+        if "c_functions" in old and "c_functions" in new:
+            c = shifts(old["c_functions"], new["c_functions"], "instructions")[:TOP]
+            return Address(python, c)
+        why = old.get("c_unavailable") or new.get("c_unavailable") or "no callgrind output"
+        return Address(python, [], str(why))
     except (ProjectError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
         raise RuntimeError(str(exc)) from exc
 
