@@ -48,7 +48,8 @@ from .instructions import (
     unavailable,
 )
 
-#: Calls traced after the warm-up; bytecodes per call are their total over this.
+#: Calls traced after the warm-up (at most: a count benchmark of long calls, with fewer
+#: calls per part, gets as many); figures per call are their totals over the calls.
 CALLS = 20
 WARM_UP_CALLS = 5
 
@@ -71,8 +72,9 @@ def _location(code: CodeType, roots: list[Path]) -> str:
     return path.name
 
 
-def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...]]:
-    """``key``'s twin, set up, its method's runner (warmed up) and the parameters."""
+def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...], int]:
+    """``key``'s twin, set up, its method's runner (warmed up), the parameters, and how
+    many calls to measure (a long call, such as a pass over a recording, fewer)."""
     module_name, class_name, track, params = parse_key(key)
     package = Path(__file__).resolve().parent.name  # also when run as __main__
     module = importlib.import_module(f"{package}.{module_name}")
@@ -83,14 +85,21 @@ def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...]]:
     twin = counted.twin()
     twin.setup(*params)
     run = _runner(twin, method, params)
-    run(WARM_UP_CALLS)
-    return twin, run, params
+    run(min(WARM_UP_CALLS, counted.warm_up_calls))
+    return twin, run, params, min(CALLS, counted.calls_per_part)
+
+
+def _method_of(module_name: str, class_name: str, track: str) -> str:
+    package = Path(__file__).resolve().parent.name
+    counted = getattr(importlib.import_module(f"{package}.{module_name}"), class_name)
+    method: str = counted.counted_methods()[track]
+    return method
 
 
 def attribute(key: str) -> dict[str, Any]:
     """The bytecodes per call of each Python function one call of ``key``'s twin method
     executes, and the instructions of each C function (see the module docstring)."""
-    twin, run, params = _prepared(key)
+    twin, run, params, calls = _prepared(key)
     counts: Counter[CodeType] = Counter()
 
     def opcodes(frame: FrameType, event: str, arg: Any) -> Any:
@@ -98,14 +107,14 @@ def attribute(key: str) -> dict[str, Any]:
             counts[frame.f_code] += 1
         return opcodes
 
-    def calls(frame: FrameType, event: str, arg: Any) -> Any:
+    def called(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True
         frame.f_trace_lines = False
         return opcodes
 
-    sys.settrace(calls)
+    sys.settrace(called)
     try:
-        run(CALLS)
+        run(calls)
     finally:
         sys.settrace(None)
     if hasattr(twin, "teardown"):
@@ -122,25 +131,32 @@ def attribute(key: str) -> dict[str, Any]:
             largest, line = count, code.co_firstlineno
         named[name] = (total + count, largest, line)
     rows = sorted(
-        (-round(total / CALLS, 2), file, line, qualname)
+        (-round(total / calls, 2), file, line, qualname)
         for (file, qualname), (total, _, line) in named.items()
     )
     functions = [
         {"function": name, "file": file, "line": line, "bytecodes": -negative}
         for negative, file, line, name in rows
     ]
-    found: dict[str, Any] = {"package": package_file, "calls": CALLS, "functions": functions}
+    module_name, class_name, track, params = parse_key(key)
+    method = f"{type(twin).__name__}.{_method_of(module_name, class_name, track)}"
+    found: dict[str, Any] = {
+        "package": package_file,
+        "method": f"{module_name}.{method}{params!r}",
+        "calls": calls,
+        "functions": functions,
+    }
     reason = unavailable()
     if reason is None:
-        found["c_functions"] = c_functions(key)
+        found["c_functions"] = c_functions(key, calls)
     else:
         found["c_unavailable"] = reason
     return found
 
 
-def c_functions(key: str) -> list[dict[str, Any]]:
+def c_functions(key: str, calls: int) -> list[dict[str, Any]]:
     """Each C function's own instructions per call of ``key``'s twin method, from a
-    callgrind child instrumented around CALLS calls after the warm-up."""
+    callgrind child instrumented around ``calls`` calls after the warm-up."""
     with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
         directory = Path(scratch)
         library, output = _build_requests(directory), directory / "callgrind.out"
@@ -157,7 +173,7 @@ def c_functions(key: str) -> list[dict[str, Any]]:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise RuntimeError(f"callgrind: {last}")
         own = self_costs(Path(f"{output}.1").read_text())
-    rows = sorted((-round(cost / CALLS, 2), name, where) for (where, name), cost in own.items())
+    rows = sorted((-round(cost / calls, 2), name, where) for (where, name), cost in own.items())
     return [
         {"function": name, "file": where, "line": 0, "instructions": -negative}
         for negative, name, where in rows
@@ -211,9 +227,9 @@ def _under_callgrind(library: str, key: str) -> None:
     """In the callgrind child: instrument CALLS calls of ``key``'s method, after the
     warm-up, and dump them as the output's first part."""
     requests = _Requests(library)
-    twin, run, params = _prepared(key)
+    twin, run, params, calls = _prepared(key)
     requests.start()
-    run(CALLS)
+    run(calls)
     requests.stop()
     requests.dump()
     if hasattr(twin, "teardown"):

@@ -143,3 +143,35 @@ def test_the_planted_wrapper_comes_first_the_same_on_every_run(
     assert where(project, base, head, APPLY_KEY) == first  # exact: to the bytecode
     remove_worktrees(project)
     assert not list((project.work_dir / "gate" / "where").glob("*"))
+
+
+def test_the_page_breaks_down_each_counted_call_once(tmp_path: Path) -> None:
+    from ws_stack_bench.where import first_cases, write_page
+
+    meta = {
+        "bench_book.ApplyDeltaInstructions.track_apply_delta": {"params": [["5", "20"]]},
+        "bench_book.ApplyDelta.time_apply_delta": {"params": [["5", "20"]]},  # not a count
+        "bench_state.TransitionsInstructions.track_reconnect_cycle": {"params": []},
+    }
+    assert first_cases(meta) == [
+        "bench_book.ApplyDeltaInstructions.track_apply_delta(5)",
+        "bench_state.TransitionsInstructions.track_reconnect_cycle",
+    ]
+    python = {"function": "_Side.apply", "file": "ws_stack/book.py", "line": 66,
+              "bytecodes": 842.0}  # fmt: skip
+    c = {"function": "<b>", "file": "libc.so.6", "line": 0, "instructions": 12.5}
+    found = {
+        "bench_book.ApplyDeltaInstructions.track_apply_delta(5)": {
+            "functions": [python],
+            "c_functions": [c],
+        },
+        "bench_state.TransitionsInstructions.track_reconnect_cycle": {"error": "no such thing"},
+    }
+    page = tmp_path / "where.html"
+    write_page("a" * 40, found, page)
+    text = page.read_text()
+    assert "<h1>Where each counted call's work goes, at aaaaaaaaaaaa</h1>" in text
+    assert "<td><code>_Side.apply</code></td><td><code>ws_stack/book.py:66</code></td>" in text
+    assert "<td>842.0</td>" in text and "<td>12.5</td>" in text
+    assert "&lt;b&gt;" in text and "<b>" not in text  # names are escaped
+    assert "Not measured: no such thing" in text

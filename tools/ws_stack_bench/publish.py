@@ -22,14 +22,17 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
 from ws_stack_bench import noise as noise_module
+from ws_stack_bench import where
 from ws_stack_bench.noise import Noise
 from ws_stack_bench.project import Project
-from ws_stack_bench.results import benchmark_names, machines
+from ws_stack_bench.results import benchmark_meta, benchmark_names, machines
 
 __all__ = [
     "NOISE_PAGE",
@@ -205,11 +208,49 @@ def all_noise(project: Project) -> list[Noise]:
 
 
 def _link_noise_page(html_dir: Path) -> None:
+    _link_page(html_dir, _NOISE_LINK)
+
+
+_WHERE_LINK = f'<li id="nav-li-where"><a href="{where.PAGE}">Where</a></li>'
+
+
+def _link_page(html_dir: Path, link: str) -> None:
+    """``link`` (a navigation-bar item) after the Regressions one, once."""
     index = html_dir / "index.html"
     page = index.read_text(encoding="utf-8")
-    if _NOISE_LINK not in page:
-        page = _REGRESSIONS_LINK.sub(lambda match: match.group(1) + _NOISE_LINK, page, count=1)
+    if link not in page:
+        anchor = _NOISE_LINK if _NOISE_LINK in page and link != _NOISE_LINK else None
+        if anchor is not None:
+            page = page.replace(anchor, anchor + link, 1)
+        else:
+            page = _REGRESSIONS_LINK.sub(lambda match: match.group(1) + link, page, count=1)
         index.write_text(page, encoding="utf-8")
+
+
+def where_page(project: Project) -> Path:
+    """Where ``make bench`` keeps the page of breakdowns between publishes."""
+    return project.work_dir / "where" / where.PAGE
+
+
+def write_where_page(project: Project, out: TextIO) -> int:
+    """The breakdown of every instruction-count benchmark (first parameters) at the
+    working tree's package, kept for publishing (see :func:`publish`); how many."""
+    started = time.monotonic()
+    found: dict[str, dict[str, Any]] = {}
+    done: set[str] = set()
+    for key in where.first_cases(benchmark_meta(project.results_dir)):
+        data = where.breakdown(project, key)
+        method = str(data.get("method", key))
+        if method in done:  # another track of the same call (allocations, per frame)
+            continue
+        done.add(method)
+        found[key] = data
+    path = where_page(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    where.write_page(project.rev_parse("HEAD"), found, path)
+    print(f"Where page: {len(found)} counted calls broken down in "
+          f"{time.monotonic() - started:.0f} s", file=out)  # fmt: skip
+    return len(found)
 
 
 def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]:
@@ -231,6 +272,10 @@ def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]
     copied = make_self_contained(project.html_dir, project.work_dir / "npm")
     noise_module.write_page(noise, limits, project.html_dir / NOISE_PAGE)
     _link_noise_page(project.html_dir)
+    kept = where_page(project)
+    if kept.is_file():
+        shutil.copy(kept, project.html_dir / where.PAGE)
+        _link_page(project.html_dir, _WHERE_LINK)
     left = external_references(project.html_dir)
     if left:
         raise PublishError(f"the page still loads {', '.join(left)}")

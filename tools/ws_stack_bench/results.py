@@ -23,6 +23,7 @@ __all__ = [
     "BenchmarkValue",
     "CommitResults",
     "ResultsError",
+    "benchmark_meta",
     "benchmark_names",
     "history",
     "is_number",
@@ -123,6 +124,12 @@ def _benchmarks_meta(results_dir: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
     data.pop("version", None)
     return data
+
+
+def benchmark_meta(results_dir: Path) -> dict[str, Any]:
+    """What asv's last discovery for ``results_dir`` says of each benchmark (its params,
+    unit, version...), by name."""
+    return _benchmarks_meta(results_dir)
 
 
 def benchmark_names(results_dir: Path) -> list[str]:

@@ -13,8 +13,10 @@ comes first. docs/instruction-counts.md says why bytecodes for Python.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,7 +25,18 @@ from typing import Any
 
 from ws_stack_bench.project import Project, ProjectError
 
-__all__ = ["TOP", "Address", "Shift", "remove_worktrees", "shifts", "where"]
+__all__ = [
+    "PAGE",
+    "TOP",
+    "Address",
+    "Shift",
+    "breakdown",
+    "first_cases",
+    "remove_worktrees",
+    "shifts",
+    "where",
+    "write_page",
+]
 
 #: How many functions an address lists.
 TOP = 8
@@ -142,3 +155,99 @@ def remove_worktrees(project: Project) -> None:
     for path in sorted(root.glob("*")) if root.is_dir() else []:
         with contextlib.suppress(ProjectError):
             project.git("worktree", "remove", "--force", str(path))
+
+
+# -- the page of breakdowns at HEAD ----------------------------------------------------
+
+#: The page ``make bench`` publishes next to asv's, and where it is kept between publishes.
+PAGE = "where.html"
+#: Rows of each table on the page.
+PAGE_ROWS = 12
+
+
+def first_cases(meta: dict[str, Any]) -> list[str]:
+    """Each instruction-count benchmark of the suite (``benchmarks.json``'s ``meta``) at
+    its first parameter combination, as ``name(params)``."""
+    keys = []
+    for name in sorted(meta):
+        if not ADDRESSED_NAME.search(name):
+            continue
+        params = meta[name].get("params") or []
+        keys.append(f"{name}({', '.join(axis[0] for axis in params)})" if params else name)
+    return keys
+
+
+#: The count benchmarks whose calls an address can be found for.
+ADDRESSED_NAME = re.compile(r"Instructions\.track_")
+
+
+def breakdown(project: Project, key: str) -> dict[str, Any]:
+    """``benchmarks/where.py``'s figures for ``key`` at the installed package (make
+    bench's: the working tree), or ``{"error": why}``."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.where", key],
+        cwd=project.root, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def write_page(commit: str, found: dict[str, dict[str, Any]], path: Path) -> None:
+    """The breakdowns ``found`` (key to :func:`breakdown`'s figures) as a page."""
+    sections = []
+    for key, data in found.items():
+        parts = [f'<h2 id="{html.escape(key)}"><code>{html.escape(key)}</code></h2>']
+        if "error" in data:
+            parts.append(f"<p>Not measured: {html.escape(str(data['error']))}</p>")
+        else:
+            parts.append(_table("Python function", "file:line", "bytecodes", data["functions"]))
+            if "c_functions" in data:
+                parts.append(_table("C function", "object", "instructions", data["c_functions"]))
+            else:
+                parts.append(f"<p>C functions: {html.escape(str(data['c_unavailable']))}</p>")
+        sections.append("\n".join(parts))
+    index = "".join(
+        f'<li><a href="#{html.escape(key)}"><code>{html.escape(key)}</code></a></li>'
+        for key in found
+    )
+    path.write_text(
+        _PAGE.format(commit=html.escape(commit[:12]), index=index, sections="\n".join(sections)),
+        encoding="utf-8",
+    )
+
+
+def _table(kind: str, place: str, unit: str, rows: list[dict[str, Any]]) -> str:
+    cells = []
+    for row in rows[:PAGE_ROWS]:
+        where = f"{row['file']}:{row['line']}" if row["line"] else str(row["file"])
+        cells.append(
+            f"<tr><td><code>{html.escape(str(row['function']))}</code></td>"
+            f"<td><code>{html.escape(where)}</code></td><td>{row[unit]:,.1f}</td></tr>"
+        )
+    more = f" (the first {PAGE_ROWS} of {len(rows)})" if len(rows) > PAGE_ROWS else ""
+    return (
+        f"<table><tr><th>{kind}{more}</th><th>{place}</th><th>{unit} per call</th></tr>"
+        + "".join(cells)
+        + "</table>"
+    )
+
+
+_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>ws_stack benchmarks: where the work goes</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}
+tr:nth-child(even){{background:#f4f4f4}}table{{margin-bottom:1em}}</style></head><body>
+<h1>Where each counted call's work goes, at {commit}</h1>
+<p>For each instruction-count benchmark, at its first parameters: the Python functions
+one call runs, by executed bytecodes per call, and the C functions, by their own CPU
+instructions per call (callgrind). Both are exact: the same on every run of the same
+code. The regression gate lists the change in these between a base and a head.
+<a href="index.html">Back to the graphs</a>.</p>
+<ul>{index}</ul>
+{sections}
+</body></html>
+"""
