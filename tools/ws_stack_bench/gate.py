@@ -628,8 +628,8 @@ def _markdown_rows(changes: Sequence[Change]) -> list[str]:
 
 def _where_rows(kind: str, unit: str, found: Sequence[Shift]) -> list[str]:
     if not found:
-        return [f"No {kind} changed ({unit} per call).", ""]
-    rows = [f"| {kind} | where | before | after | change ({unit} per call) |"]
+        return [f"No {kind} changed ({unit}).", ""]
+    rows = [f"| {kind} | where | before | after | change ({unit}) |"]
     rows.append("| --- | --- | ---: | ---: | ---: |")
     rows += [
         f"| `{shift.function}` | `{shift.place}` | {shift.before:,.1f} | {shift.after:,.1f} | "
@@ -652,8 +652,8 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
         lines += ["### Worse", "", *_markdown_rows(verdict.regressions), ""]
     for key, address in verdict.where.items():
         lines += [f"#### Where: `{key}`", ""]
-        lines += _where_rows("Python function", "executed bytecodes", address.python)
-        lines += _where_rows("C function", "instructions, callgrind", address.c)
+        lines += _where_rows("Python function", "executed bytecodes per call", address.python)
+        lines += _where_rows("C function", "instructions per call, callgrind", address.c)
         if address.c_unavailable:
             lines += [f"C functions: {address.c_unavailable}.", ""]
     for key, why in verdict.where_failed.items():
