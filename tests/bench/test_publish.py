@@ -239,6 +239,15 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
         pytest.skip("no published history here (make bench publishes one)")
     with _serving(html) as served:
         _assert_renders_offline(served, browser, tmp_path, COMMITTED_GRAPHS)
+        # The page of where each counted call's work goes, from the navigation bar.
+        browser.get(served + "index.html")
+        assert browser.execute_script("return jQuery('#nav-li-where a').attr('href');") == (
+            "where.html"
+        )
+        browser.get(served + "where.html")
+        sections = browser.execute_script("return document.querySelectorAll('h2').length;")
+        tables = browser.execute_script("return document.querySelectorAll('table').length;")
+        assert sections >= 20 and tables >= 2 * sections, (sections, tables)
 
 
 def test_the_committed_history_carries_every_vendored_file() -> None:
