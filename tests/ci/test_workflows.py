@@ -212,3 +212,58 @@ def test_the_comment_job_posts_one_comment_and_edits_it_later(
     assert {auth for _, _, auth in api.requests} == {"Bearer t0k"}
     assert api.requests[2][1] == "/repos/owner/ws_stack/issues/17/comments"
     assert api.requests[4][1] == "/repos/owner/ws_stack/issues/comments/101"
+
+
+# -- the history job's results branch ------------------------------------------------------
+
+RESULTS_SCRIPT = REPO / ".github" / "scripts" / "results"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+
+
+def test_the_results_branch_keeps_ci_results_between_runs(tmp_path: Path) -> None:
+    origin = tmp_path / "origin.git"
+    _git(tmp_path, "init", "--quiet", "--bare", "-b", "main", str(origin))
+    first = tmp_path / "first"
+    _git(tmp_path, "clone", "--quiet", str(origin), str(first))
+    (first / "asv_results" / "vm").mkdir(parents=True)
+    (first / "asv_results" / "vm" / "a.json").write_text("main's\n")
+    _git(first, "add", "-A")
+    _git(first, "commit", "--quiet", "-m", "main")
+    _git(first, "push", "--quiet", "origin", "main")
+    env = {**os.environ, "GITHUB_TOKEN": ""}  # no token: the checkout's origin
+
+    def results(checkout: Path, command: str) -> str:
+        done = subprocess.run([str(RESULTS_SCRIPT), command], cwd=checkout, env=env,
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        return done.stdout
+
+    assert "no branch benchmark-results yet" in results(first, "restore")
+    (first / "asv_results" / "ci").mkdir()
+    (first / "asv_results" / "ci" / "b.json").write_text("CI's first\n")
+    assert "saved asv_results/ to benchmark-results" in results(first, "save")
+    assert _git(first, "status", "--porcelain") == "?? asv_results/ci/"  # main untouched
+
+    # main moves on: its own results are newer than the branch's copy of them.
+    (first / "asv_results" / "vm" / "a.json").write_text("main's, newer\n")
+    _git(first, "commit", "--quiet", "-am", "main measured again")
+    _git(first, "push", "--quiet", "origin", "main")
+    # The next run, on a fresh checkout of main, gets CI's results back and adds to them.
+    second = tmp_path / "second"
+    _git(tmp_path, "clone", "--quiet", str(origin), str(second))
+    assert not (second / "asv_results" / "ci").exists()
+    restored = results(second, "restore")
+    assert "restored asv_results/ from benchmark-results (1 files main lacks)" in restored
+    assert (second / "asv_results" / "ci" / "b.json").read_text() == "CI's first\n"
+    assert (second / "asv_results" / "vm" / "a.json").read_text() == "main's, newer\n"
+    assert _git(second, "status", "--porcelain") == "?? asv_results/ci/"  # nothing on main
+    (second / "asv_results" / "ci" / "c.json").write_text("CI's second\n")
+    results(second, "save")
+    log = _git(origin, "log", "--format=%s", "benchmark-results").splitlines()
+    assert len(log) == 2 and all(line.startswith("Benchmark results at ") for line in log)
+    files = _git(origin, "ls-tree", "-r", "--name-only", "benchmark-results").splitlines()
+    assert files == ["asv_results/ci/b.json", "asv_results/ci/c.json", "asv_results/vm/a.json"]
