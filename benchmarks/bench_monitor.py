@@ -137,7 +137,11 @@ class _MonitorIntervalFixed(MonitorInterval):
         if "time" in self._saved:
             monitor_module.time = _FixedClock()
         self._module = monitor_module
-        super().setup(venue, connections)
+        try:
+            super().setup(venue, connections)
+        except BaseException:  # not set up (n/a at this commit): leave the module as it was
+            self.teardown(venue, connections)
+            raise
 
     def teardown(self, venue: str, connections: int) -> None:
         for name, value in getattr(self, "_saved", {}).items():
