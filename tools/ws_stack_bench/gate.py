@@ -183,7 +183,7 @@ class Verdict:
     #: Timed benchmarks not run, the change touching none of the code they measure.
     skipped: list[str] = field(default_factory=list)
     #: The address of each counted instruction regression (ws_stack_bench.where): the
-    #: functions whose bytecodes per call changed most; or why it could not be found.
+    #: Python and C functions whose work per call changed most; or why it was not found.
     where: dict[str, Address] = field(default_factory=dict)
     where_failed: dict[str, str] = field(default_factory=dict)
     asv_status: int = 0
