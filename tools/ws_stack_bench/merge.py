@@ -62,6 +62,7 @@ def merge(results_dir: Path, sources: Sequence[Path]) -> MergeReport:
             name = f"{path.parent.name}/{path.name}"
             target = results_dir / name
             if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(path.read_bytes())
                 report.added.append(name)
             elif target.read_bytes() == path.read_bytes():
