@@ -1,4 +1,5 @@
-"""Where a counted call spends its work: executed bytecodes per Python function, per call.
+"""Where a counted call spends its work, per call: by Python function (executed
+bytecodes) and by C function (CPU instructions).
 
 An instruction count says how much a call costs; when it grows, the next question is
 which function grew. Under callgrind every Python function is the same C function (the
