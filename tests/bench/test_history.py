@@ -8,6 +8,7 @@ import platform
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmar
     ran: list[list[str]] = []
     project = repo.project
 
-    def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+    def run(command: list[str], cwd: Path, **options: Any) -> subprocess.CompletedProcess[str]:
         ran.append(command)
         commit = command[-1].removesuffix("^!")
         # asv stores what it measured, with when each benchmark started and how long it
@@ -167,7 +168,7 @@ def test_a_fixed_machine_name_files_every_commit_under_it(
 ) -> None:
     ran: list[list[str]] = []
 
-    def run(command: list[str], cwd: Path, check: bool) -> subprocess.CompletedProcess[str]:
+    def run(command: list[str], cwd: Path, **options: Any) -> subprocess.CompletedProcess[str]:
         ran.append(command)
         return subprocess.CompletedProcess(command, 0)
 

@@ -61,11 +61,13 @@ __all__ = [
     "Change",
     "Outcome",
     "Verdict",
+    "counting_only",
     "counting_unavailable",
     "is_counted",
     "minutes",
     "print_verdict",
     "run_gate",
+    "selecting",
     "write_markdown",
 ]
 
@@ -124,6 +126,15 @@ NOTHING_SELECTED = "No benchmarks selected"
 
 #: Metrics whose value is better when higher; asv would call their fall an improvement.
 HIGHER_IS_BETTER = re.compile(r"\.track_\w*(reuse_ratio|per_second)$")
+
+
+def counting_only(regexes: Sequence[str]) -> dict[str, str] | None:
+    """The environment of an asv run narrowed to ``regexes`` (asv's ``-b``), in which the
+    count benchmarks count only the calls those select; ``None`` (inherit) for the whole
+    suite."""
+    if not regexes:
+        return None
+    return {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in regexes)}
 
 
 def counting_unavailable() -> str | None:
@@ -341,9 +352,7 @@ def _counted_part(
 ) -> bool:
     """Run and judge the counted metrics; False if the gate cannot go on."""
     print(f"\n== Counted metrics (threshold {threshold:.0%}, one run) ==", file=pair.out)
-    env = None
-    if user:  # the count benchmarks then count only the selected calls
-        env = {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in user)}
+    env = counting_only(user)
     status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}", env=env)
     if user and status == 1 and NOTHING_SELECTED in output:
         # -b named timed benchmarks only: nothing to count (asv still discovered the suite).
@@ -366,15 +375,13 @@ def _counted_part(
     return True
 
 
-#: Counted regressions whose address the gate looks for: instruction counts, the first
-#: few (each costs two short runs).
-ADDRESSED = re.compile(r"Instructions\.track_")
+#: How many counted regressions the gate finds the address of (each costs two short runs).
 MAX_ADDRESSED = 6
 
 
 def _address(pair: _Pair, verdict: Verdict) -> None:
     """Where each counted instruction regression's extra work went (see ``where``)."""
-    wanted = [change.key for change in verdict.regressions if ADDRESSED.search(change.key)]
+    wanted = [change.key for change in verdict.regressions if where.ADDRESSED.search(change.key)]
     for key in wanted[:MAX_ADDRESSED]:
         try:
             verdict.where[key] = where.where(pair.project, pair.base, pair.head, key)
@@ -401,7 +408,7 @@ def _worse_rows(output: str) -> list[Change]:
     return rows
 
 
-def _exactly(name: str) -> str:
+def selecting(name: str) -> str:
     """A ``-b`` regex for ``name`` alone: asv matches a parameterised benchmark's regex
     against ``name(param, ...)``, every combination, and a plain one against its name."""
     return f"^{re.escape(name)}(\\(|$)" if "(" not in name else f"^{re.escape(name)}$"
@@ -411,7 +418,7 @@ def _timed_run(pair: _Pair, names: Sequence[str], factor: float, rounds: int) ->
     """One ``asv continuous`` of the timed benchmarks ``names`` (or ``name(params)``
     keys) and its verdict."""
     verdict = Verdict(Outcome.PASS, pair.base, pair.head)
-    selection = [_exactly(name) for name in names]
+    selection = [selecting(name) for name in names]
     status, output = pair.continuous(selection, f"--factor={factor}", "-a", f"rounds={rounds}")
     if _status_problem(status, output, verdict):
         if verdict.outcome is Outcome.BROKEN:

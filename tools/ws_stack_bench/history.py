@@ -13,9 +13,7 @@ as skipped, with the commit that stands for them.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import re
 import subprocess
 import sys
 import time
@@ -23,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from ws_stack_bench.gate import COUNT_SELECT_VARIABLE, minutes
+from ws_stack_bench.gate import counting_only, minutes, selecting
 from ws_stack_bench.project import Project
 
 __all__ = [
@@ -93,24 +91,12 @@ def _representative(group: list[str], stored: set[str]) -> str:
     return measured[-1] if measured else group[0]
 
 
-#: How far back, in first-parent commits, a stored commit with the oldest stretch's code
-#: is looked for.
-LOOK_BACK = 200
-
-
 def _stored_ancestor(project: Project, commit: str, stored: set[str]) -> str | None:
     """The nearest first-parent ancestor of ``commit`` with its measured code and stored
     results, if there is one."""
     if not stored:
         return None
-    code = project.measured_code(commit)
-    ancestors = project.git("rev-list", "--first-parent", f"--max-count={LOOK_BACK}", commit)
-    for ancestor in ancestors.split()[1:]:
-        if project.measured_code(ancestor) != code:
-            return None
-        if ancestor in stored:
-            return ancestor
-    return None
+    return next((a for a in project.same_code_ancestors(commit) if a in stored), None)
 
 
 def _short(commits: Sequence[str]) -> str:
@@ -165,8 +151,7 @@ def measure_benchmarks(
     storing the results in the history; asv's status."""
     selection: list[str] = []
     for name in sorted(set(names)):
-        # asv matches a parameterised benchmark as ``name(param, ...)``, others as ``name``.
-        selection += ["--bench", f"^{re.escape(name)}(\\(|$)"]
+        selection += ["--bench", selecting(name)]
     started = time.monotonic()
     print(f"Measuring {len(set(names))} benchmark(s) at {commit[:8]}:", file=out, flush=True)
     command = project.asv("run", "--skip-existing-successful", *selection, f"{commit}^!")
@@ -192,9 +177,7 @@ def measure(
     The worst asv status (0, or 2 where a benchmark failed somewhere)."""
     machine = machine or platform.node()
     selection = [word for regex in bench for word in ("--bench", regex)]
-    env = None
-    if bench:  # benchmarks/instructions.py counts only what asv's -b would select
-        env = {**os.environ, COUNT_SELECT_VARIABLE: "|".join(f"(?:{regex})" for regex in bench)}
+    env = counting_only(bench)
     worst = 0
     durations: list[float] = []
     newest_first = list(reversed(stretches))
@@ -218,10 +201,7 @@ def measure(
             "run", "--skip-existing-successful", "--show-stderr", "--machine", machine,
             *selection, f"{stretch.measured}^!",
         )  # fmt: skip
-        if env is None:
-            status = subprocess.run(command, cwd=project.root, check=False).returncode
-        else:
-            status = subprocess.run(command, cwd=project.root, check=False, env=env).returncode
+        status = subprocess.run(command, cwd=project.root, check=False, env=env).returncode
         durations.append(time.monotonic() - started)
         print(
             f"[{number}/{len(newest_first)}] {stretch.measured[:8]} took "

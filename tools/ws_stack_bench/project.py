@@ -14,6 +14,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,16 @@ class Project:
         listing = self.git("ls-tree", "-r", commit, "--", *MEASURED_PATHS).splitlines()
         kept = [line for line in listing if not line.partition("\t")[2].startswith(TOOLING_PATH)]
         return hashlib.sha256("\n".join(kept).encode()).hexdigest()
+
+    def same_code_ancestors(self, commit: str, look_back: int = 200) -> Iterator[str]:
+        """The first-parent ancestors of ``commit``, nearest first, as long as their
+        measured code is ``commit``'s (at most ``look_back`` commits back)."""
+        code = self.measured_code(commit)
+        ancestors = self.git("rev-list", "--first-parent", f"--max-count={look_back}", commit)
+        for ancestor in ancestors.split()[1:]:
+            if self.measured_code(ancestor) != code:
+                return
+            yield ancestor
 
     def derive(self, path: Path, **overrides: Any) -> Path:
         """Write a copy of the configuration with absolute paths and ``overrides``."""

@@ -194,11 +194,7 @@ def load_measured(
     try:
         return load_commit(project.results_dir, commit, machine), None
     except ResultsError as missing:
-        code = project.measured_code(commit)
-        ancestors = project.git("rev-list", "--first-parent", "--max-count=200", commit).split()
-        for ancestor in ancestors[1:]:
-            if project.measured_code(ancestor) != code:
-                break
+        for ancestor in project.same_code_ancestors(commit):
             try:
                 found = load_commit(project.results_dir, ancestor, machine)
             except ResultsError:

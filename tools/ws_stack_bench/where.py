@@ -26,6 +26,7 @@ from typing import Any
 from ws_stack_bench.project import Project, ProjectError
 
 __all__ = [
+    "ADDRESSED",
     "PAGE",
     "TOP",
     "Address",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: How many functions an address lists.
 TOP = 8
+#: The count benchmarks an address can be found for: the instruction counts (a twin
+#: method's calls; the other counted metrics are not calls of one method).
+ADDRESSED = re.compile(r"Instructions\.track_")
 #: Wall-time limit of one side's run.
 TIMEOUT_S = 300
 
@@ -111,23 +115,32 @@ def _worktree(project: Project, commit: str) -> Path:
     return path
 
 
-def _side(project: Project, commit: str, key: str) -> dict[str, Any]:
-    tree = _worktree(project, commit)
-    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(project.root)])}  # fmt: skip
+def _run(project: Project, key: str, package_root: Path | None) -> dict[str, Any]:
+    """``benchmarks/where.py``'s figures for ``key``, importing the package from
+    ``package_root`` (a worktree's ``src``) or, without one, the installed package;
+    raises ``RuntimeError`` with the child's last word where it fails."""
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+    if package_root is None:
+        env.pop("PYTHONPATH", None)
+    else:
+        env["PYTHONPATH"] = os.pathsep.join([str(package_root), str(project.root)])
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.where", key],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
+        cwd=project.root, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
         check=False,
-    )
+    )  # fmt: skip
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RuntimeError(f"at {commit[:8]}: {last}")
+        raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
     data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def _side(project: Project, commit: str, key: str) -> dict[str, Any]:
+    tree = _worktree(project, commit)
+    try:
+        data = _run(project, key, tree / "src")
+    except RuntimeError as exc:
+        raise RuntimeError(f"at {commit[:8]}: {exc}") from None
     if not str(data["package"]).startswith(str(tree)):
         raise RuntimeError(f"at {commit[:8]}: imported {data['package']}, not the worktree's")
     return data
@@ -170,31 +183,20 @@ def first_cases(meta: dict[str, Any]) -> list[str]:
     its first parameter combination, as ``name(params)``."""
     keys = []
     for name in sorted(meta):
-        if not ADDRESSED_NAME.search(name):
+        if not ADDRESSED.search(name):
             continue
         params = meta[name].get("params") or []
         keys.append(f"{name}({', '.join(axis[0] for axis in params)})" if params else name)
     return keys
 
 
-#: The count benchmarks whose calls an address can be found for.
-ADDRESSED_NAME = re.compile(r"Instructions\.track_")
-
-
 def breakdown(project: Project, key: str) -> dict[str, Any]:
     """``benchmarks/where.py``'s figures for ``key`` at the installed package (make
     bench's: the working tree), or ``{"error": why}``."""
-    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.where", key],
-        cwd=project.root, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
-        check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
-    data: dict[str, Any] = json.loads(done.stdout)
-    return data
+    try:
+        return _run(project, key, None)
+    except RuntimeError as exc:
+        return {"error": str(exc)}
 
 
 def write_page(commit: str, found: dict[str, dict[str, Any]], path: Path) -> None:
