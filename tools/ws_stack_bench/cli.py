@@ -275,7 +275,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         print(f"ws-stack-bench: asv run failed ({status})", file=sys.stderr)
         return EXIT_ERROR
     measured_noise = publish.all_noise(project)
-    if not args.bench and gate.counting_unavailable() is None:
+    if not args.bench and reason is None:
         # The page of where each counted call's work goes, at the tip (about a minute).
         publish.write_where_page(project, sys.stdout)
     status = _publish(project, measured_noise)

@@ -207,23 +207,15 @@ def all_noise(project: Project) -> list[Noise]:
     return [largest[name] for name in sorted(largest)]
 
 
-def _link_noise_page(html_dir: Path) -> None:
-    _link_page(html_dir, _NOISE_LINK)
-
-
 _WHERE_LINK = f'<li id="nav-li-where"><a href="{where.PAGE}">Where</a></li>'
 
 
 def _link_page(html_dir: Path, link: str) -> None:
-    """``link`` (a navigation-bar item) after the Regressions one, once."""
+    """``link`` (a navigation-bar item) right after the Regressions one, once."""
     index = html_dir / "index.html"
     page = index.read_text(encoding="utf-8")
     if link not in page:
-        anchor = _NOISE_LINK if _NOISE_LINK in page and link != _NOISE_LINK else None
-        if anchor is not None:
-            page = page.replace(anchor, anchor + link, 1)
-        else:
-            page = _REGRESSIONS_LINK.sub(lambda match: match.group(1) + link, page, count=1)
+        page = _REGRESSIONS_LINK.sub(lambda match: match.group(1) + link, page, count=1)
         index.write_text(page, encoding="utf-8")
 
 
@@ -271,7 +263,7 @@ def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]
         raise PublishError(f"asv publish failed ({done.returncode})")
     copied = make_self_contained(project.html_dir, project.work_dir / "npm")
     noise_module.write_page(noise, limits, project.html_dir / NOISE_PAGE)
-    _link_noise_page(project.html_dir)
+    _link_page(project.html_dir, _NOISE_LINK)
     kept = where_page(project)
     if kept.is_file():
         shutil.copy(kept, project.html_dir / where.PAGE)

@@ -117,7 +117,9 @@ def machines(results_dir: Path) -> list[str]:
     return sorted(p.parent.name for p in results_dir.glob("*/machine.json"))
 
 
-def _benchmarks_meta(results_dir: Path) -> dict[str, Any]:
+def benchmark_meta(results_dir: Path) -> dict[str, Any]:
+    """What asv's last discovery for ``results_dir`` says of each benchmark (its params,
+    unit, version...), by name."""
     path = results_dir / "benchmarks.json"
     if not path.is_file():
         return {}
@@ -126,15 +128,9 @@ def _benchmarks_meta(results_dir: Path) -> dict[str, Any]:
     return data
 
 
-def benchmark_meta(results_dir: Path) -> dict[str, Any]:
-    """What asv's last discovery for ``results_dir`` says of each benchmark (its params,
-    unit, version...), by name."""
-    return _benchmarks_meta(results_dir)
-
-
 def benchmark_names(results_dir: Path) -> list[str]:
     """Every benchmark of the suite, as asv's last discovery for ``results_dir`` found it."""
-    return sorted(_benchmarks_meta(results_dir))
+    return sorted(benchmark_meta(results_dir))
 
 
 def load_commit(results_dir: Path, commit: str, machine: str | None = None) -> CommitResults:
@@ -153,7 +149,7 @@ def load_commit(results_dir: Path, commit: str, machine: str | None = None) -> C
         where = f"machine {machine!r}" if machine else f"any machine in {results_dir}"
         raise ResultsError(f"no stored asv results for commit {commit[:8]} on {where}")
     _, name, files = max(found)
-    return CommitResults(commit, name, files, _benchmarks_meta(results_dir))
+    return CommitResults(commit, name, files, benchmark_meta(results_dir))
 
 
 def _commit_of(path: Path) -> str | None:
