@@ -86,8 +86,10 @@ def _commit(clone: Path, message: str) -> str:
     return _git(clone, "rev-parse", "HEAD")
 
 
-def make_clone(where: Path) -> tuple[Path, str, str, str]:
-    """The throwaway clone and its (base, unchanged, planted) commits."""
+def clone_working_tree(where: Path, message: str) -> tuple[Path, str]:
+    """A throwaway clone on ``main`` whose one new commit (``message``) is this working
+    tree as it is (every tracked or untracked, not ignored file but the measured output:
+    on a clean clone that is HEAD); the clone and that commit."""
     clone = where / "repo"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
     # asv's configuration follows `main`: be on it whatever branch the repository is on.
@@ -103,7 +105,12 @@ def make_clone(where: Path) -> tuple[Path, str, str, str]:
         if source.is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / name)
-    base = _commit(clone, "gate test: the working tree")
+    return clone, _commit(clone, message)
+
+
+def make_clone(where: Path) -> tuple[Path, str, str, str]:
+    """The throwaway clone and its (base, unchanged, planted) commits."""
+    clone, base = clone_working_tree(where, "gate test: the working tree")
     with open(clone / "README.md", "a") as readme:
         readme.write("\n<!-- gate test: a commit that changes no code -->\n")
     unchanged = _commit(clone, "gate test: unchanged code")

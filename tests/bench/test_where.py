@@ -8,8 +8,6 @@ and the same on a second run, to the bytecode.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,8 @@ from benchmarks.where import parse_key, self_costs
 from ws_stack_bench.project import Project
 from ws_stack_bench.where import Shift, remove_worktrees, shifts, where
 
-REPO = Path(__file__).resolve().parents[2]
+from .conftest import _commit, clone_working_tree
+
 APPLY_KEY = "bench_book.ApplyDeltaInstructions.track_apply_delta(20)"
 
 PLANTED_LOOP = """
@@ -98,32 +97,14 @@ fn=(1)
     }
 
 
-def _git(clone: Path, *args: str) -> str:
-    command = ["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args]
-    return subprocess.run(command, cwd=clone, capture_output=True, text=True,
-                          check=True).stdout.strip()  # fmt: skip
-
-
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str, str]:
     """A clone of the working tree (base) and the planted loop (head)."""
-    clone = tmp_path_factory.mktemp("where") / "repo"
-    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.split(b"\0")  # fmt: skip
-    for name in filter(None, (item.decode() for item in listed)):
-        if not name.startswith(("html_results/", "asv_results/")) and (REPO / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, clone / name)
-    _git(clone, "add", "-A")
-    _git(clone, "commit", "--quiet", "--allow-empty", "-m", "base: the working tree")
-    base = _git(clone, "rev-parse", "HEAD")
+    clone, base = clone_working_tree(tmp_path_factory.mktemp("where"), "base: the working tree")
     with open(clone / "src/ws_stack/book.py", "a") as book:
         book.write(PLANTED_LOOP)
-    _git(clone, "commit", "--quiet", "-am", "head: a loop around LocalOrderBook.apply")
-    return Project(clone), base, _git(clone, "rev-parse", "HEAD")
+    head = _commit(clone, "head: a loop around LocalOrderBook.apply")
+    return Project(clone), base, head
 
 
 def test_the_planted_wrapper_comes_first_the_same_on_every_run(
