@@ -38,7 +38,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 from types import CodeType, FrameType
-from typing import Any
+from typing import Any, NamedTuple
 
 from .instructions import (
     Counted,
@@ -73,9 +73,19 @@ def _location(code: CodeType, roots: list[Path]) -> str:
     return path.name
 
 
-def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...], int]:
-    """``key``'s twin, set up, its method's runner (warmed up), the parameters, and how
-    many calls to measure (a long call, such as a pass over a recording, fewer)."""
+class _Prepared(NamedTuple):
+    twin: Any
+    #: ``run(calls)``: that many calls of the twin's method (see instructions._runner).
+    run: Any
+    params: tuple[Any, ...]
+    #: How many calls to measure (a long call, such as a pass over a recording, fewer).
+    calls: int
+    #: ``module.Twin.method(params)``: the call, whichever track counts it.
+    method: str
+
+
+def _prepared(key: str) -> _Prepared:
+    """``key``'s twin, set up, and its method's runner, warmed up."""
     module_name, class_name, track, params = parse_key(key)
     package = Path(__file__).resolve().parent.name  # also when run as __main__
     module = importlib.import_module(f"{package}.{module_name}")
@@ -87,20 +97,15 @@ def _prepared(key: str) -> tuple[Any, Any, tuple[Any, ...], int]:
     twin.setup(*params)
     run = _runner(twin, method, params)
     run(min(WARM_UP_CALLS, counted.warm_up_calls))
-    return twin, run, params, min(CALLS, counted.calls_per_part)
-
-
-def _method_of(module_name: str, class_name: str, track: str) -> str:
-    package = Path(__file__).resolve().parent.name
-    counted = getattr(importlib.import_module(f"{package}.{module_name}"), class_name)
-    method: str = counted.counted_methods()[track]
-    return method
+    calls = min(CALLS, counted.calls_per_part)
+    return _Prepared(twin, run, params, calls, f"{module_name}.{counted.twin.__name__}"
+                     f".{method}{params!r}")  # fmt: skip
 
 
 def attribute(key: str) -> dict[str, Any]:
     """The bytecodes per call of each Python function one call of ``key``'s twin method
     executes, and the instructions of each C function (see the module docstring)."""
-    twin, run, params, calls = _prepared(key)
+    twin, run, params, calls, method = _prepared(key)
     counts: Counter[CodeType] = Counter()
 
     def opcodes(frame: FrameType, event: str, arg: Any) -> Any:
@@ -139,11 +144,9 @@ def attribute(key: str) -> dict[str, Any]:
         {"function": name, "file": file, "line": line, "bytecodes": -negative}
         for negative, file, line, name in rows
     ]
-    module_name, class_name, track, params = parse_key(key)
-    method = f"{type(twin).__name__}.{_method_of(module_name, class_name, track)}"
     found: dict[str, Any] = {
         "package": package_file,
-        "method": f"{module_name}.{method}{params!r}",
+        "method": method,
         "calls": calls,
         "functions": functions,
     }
@@ -228,7 +231,7 @@ def _under_callgrind(library: str, key: str) -> None:
     """In the callgrind child: instrument CALLS calls of ``key``'s method, after the
     warm-up, and dump them as the output's first part."""
     requests = _Requests(library)
-    twin, run, params, calls = _prepared(key)
+    twin, run, params, calls, _ = _prepared(key)
     requests.start()
     run(calls)
     requests.stop()
