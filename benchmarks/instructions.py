@@ -35,7 +35,9 @@ import json
 import os
 import pkgutil
 import re
+import select as select_module
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -62,17 +64,17 @@ TIMEOUT_S = 900
 #: gate sets it when narrowed to some benchmarks, so that it does not count them all.
 SELECT_VARIABLE = "WS_STACK_COUNT_SELECT"
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).parent
 REQUESTS_SOURCE = HERE / "callgrind_requests.c"
 INSTALL_HINT = "install Debian's valgrind package (the Makefile's targets do, as root)"
 
-# The child's bootstrap. It drops the working directory from sys.path and imports the
-# suite as a package from its path, so that no directory listing whose contents vary
-# between runs (a checkout's caches, say) shapes the interpreter's memory.
+# The callgrind process's bootstrap. It drops the working directory from sys.path and
+# imports the suite as a package from its path, so that no directory listing whose
+# contents vary between runs (a checkout's caches, say) shapes the interpreter's memory.
 _BOOTSTRAP = """
 import sys
 del sys.path[0]
-suite_dir, requests, manifest, select = sys.argv[1:5]
+suite_dir, requests, manifest, select, jobs = sys.argv[1:6]
 import importlib.util, os
 name = os.path.basename(suite_dir)
 spec = importlib.util.spec_from_file_location(
@@ -80,7 +82,7 @@ spec = importlib.util.spec_from_file_location(
 package = importlib.util.module_from_spec(spec)
 sys.modules[name] = package
 spec.loader.exec_module(package)
-importlib.import_module(name + ".instructions").count_suite(requests, manifest, select)
+importlib.import_module(name + ".instructions").count_suite(requests, manifest, select, int(jobs))
 """
 
 
@@ -117,6 +119,9 @@ def _child_environment() -> dict[str, str]:
         "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        # Compile from source: an installed package's bytecode holds the path it was
+        # compiled at. A prefix where no cache is makes every import compile.
+        "PYTHONPYCACHEPREFIX": "/nonexistent/ws-stack-count",
     }
 
 
@@ -156,10 +161,43 @@ def _part_figures(output: Path) -> list[tuple[int, int]]:
     return parts
 
 
-def measure_suite(suite: Path = HERE) -> dict[str, Any]:
-    """Count every :class:`Counted` benchmark of the suite in one callgrind process.
+def _fixed_paths(scratch: Path, suite: Path) -> tuple[Path, Path]:
+    """The interpreter and the suite as the callgrind process sees them: through links in
+    ``scratch``, so that nothing it reads names where the environment or the checkout is.
 
-    ``suite`` is the benchmark suite's directory (a package holding this module).
+    Those places shape the interpreter's memory: every module's file name, every entry of
+    ``sys.path``, the command line ``pyvenv.cfg`` keeps. With the memory go where objects
+    land and the collisions of the caches CPython keys by address: counted from two
+    environments at two checkouts, the same code differed by up to 0.7 %. So the process
+    runs in a shadow of the virtual environment: a ``pyvenv.cfg`` without the lines that
+    name the environment, the interpreter and ``lib`` linked (a virtual environment keeps
+    the unresolved path of its interpreter: ``sys.prefix`` is the shadow), and the suite
+    linked beside it. ``scratch``'s name has the same length on every run, and the
+    bytecode caches, which hold the paths they were compiled at, are not read
+    (:func:`_child_environment`). Both sides of a comparison, and runners whose Python,
+    packages and valgrind match, count the same wherever they are.
+    """
+    environment, python = Path(sys.prefix), Path(sys.executable)
+    config = environment / "pyvenv.cfg"
+    if not config.is_file() or not python.is_relative_to(environment):
+        return python, suite  # no virtual environment: its paths are what they are
+    shadow = scratch / "env"
+    (shadow / python.parent.relative_to(environment)).mkdir(parents=True)
+    named = (str(environment), str(environment.resolve()))
+    lines = config.read_text().splitlines(keepends=True)
+    (shadow / "pyvenv.cfg").write_text("".join(x for x in lines if not any(n in x for n in named)))
+    (shadow / python.relative_to(environment)).symlink_to(python.resolve())
+    (shadow / "lib").symlink_to(environment / "lib", target_is_directory=True)
+    (scratch / "suite").mkdir()
+    (scratch / "suite" / suite.name).symlink_to(suite.resolve(), target_is_directory=True)
+    return shadow / python.relative_to(environment), scratch / "suite" / suite.name
+
+
+def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]:
+    """Count every :class:`Counted` benchmark of the suite under callgrind.
+
+    ``suite`` is the benchmark suite's directory (a package holding this module);
+    ``jobs`` how many combinations are counted at once (default: a CPU each).
 
     Returns ``{"unavailable": reason}`` where counting is impossible here, else
     ``{"counts": {key: entry}, "allocations": {key: {time method: allocations per
@@ -174,13 +212,14 @@ def measure_suite(suite: Path = HERE) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ws-stack-count-") as scratch:
         directory = Path(scratch)
         requests = _build_requests(directory)
-        manifest, output = directory / "manifest.json", directory / "callgrind.out"
+        manifest = directory / "manifest.json"
+        python, suite = _fixed_paths(directory, suite)
         command = [
             "valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
             "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
-            f"--callgrind-out-file={output}",
-            sys.executable, "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
-            os.environ.get(SELECT_VARIABLE, ""),
+            f"--callgrind-out-file={directory / 'callgrind.out.%p'}",
+            str(python), "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
+            os.environ.get(SELECT_VARIABLE, ""), str(jobs or len(os.sched_getaffinity(0))),
         ]  # fmt: skip
         done = subprocess.run(
             command,
@@ -195,18 +234,23 @@ def measure_suite(suite: Path = HERE) -> dict[str, Any]:
             tail = "\n".join(done.stderr.strip().splitlines()[-20:])
             raise RuntimeError(f"the callgrind run failed ({done.returncode}):\n{tail}")
         entries = json.loads(manifest.read_text())
-        figures = _part_figures(output)
+        figures = {
+            entry["pid"]: _part_figures(directory / f"callgrind.out.{entry['pid']}")
+            for entry in entries
+            if "pid" in entry
+        }
     counts: dict[str, dict[str, Any]] = {}
     allocations: dict[str, dict[str, float]] = {}
     for entry in entries:
         key, parts = entry.pop("key"), entry.pop("parts", {})
         calls = entry.pop("calls_per_part", CALLS_PER_PART)
+        process = figures.get(entry.pop("pid", None), [])
         measured: dict[str, Any] = {}
         for method, numbers in parts.items():
             if isinstance(numbers, str):
                 measured[method] = {"error": numbers}
                 continue
-            *full, empty = (figures[number - 1] for number in numbers)
+            *full, empty = (process[number - 1] for number in numbers)
             measured[method] = round((statistics.median(i for i, _ in full) - empty[0]) / calls)
             allocated = statistics.median(a for _, a in full) - empty[1]
             allocations.setdefault(key, {})[method] = round(allocated / calls, 2)
@@ -424,39 +468,117 @@ def _selected(cls: type[Counted], params: tuple[Any, ...], select: str) -> list[
     return sorted(set(found))
 
 
-def count_suite(library: str, manifest: str, select: str = "") -> None:
+def _count_one(requests: _Requests, cls: type[Counted], params: tuple[Any, ...],
+               methods: list[str]) -> dict[str, Any]:  # fmt: skip
+    """Set up ``cls``'s twin at ``params`` and measure its ``methods``: ``{"parts":
+    {method: part numbers, or an error}}``, or ``{"n/a": why}`` or ``{"error": what}``."""
+    twin = cls.twin()
+    try:
+        twin.setup(*params)
+    except NotImplementedError as exc:
+        return {"n/a": str(exc)}
+    except Exception as exc:
+        return {"error": f"{cls.twin.__name__}.setup{params!r}: {_error(exc)}"}
+    parts: dict[str, Any] = {}
+    for method in methods:
+        try:
+            parts[method] = _measure(requests, _runner(twin, method, params), cls)
+        except Exception as exc:
+            parts[method] = _error(exc)
+    if hasattr(twin, "teardown"):
+        twin.teardown(*params)
+    return {"parts": parts}
+
+
+#: How long the scheduler waits for a counting process to finish (a far bound, like
+#: TIMEOUT_S) before it gives up on those still running.
+CHILD_TIMEOUT_S = 300
+#: The zygote's command that ends it.
+_STOP = 2**32 - 1
+
+
+def _count_in_child(requests: _Requests, work: tuple[type[Counted], tuple[Any, ...]], index: int,
+                    folder: Path, done: int) -> None:  # fmt: skip
+    """In a forked process: count ``work`` (all of its methods), write the result, tell
+    the scheduler; never returns."""
+    status = 1
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        cls, params = work
+        entry = _count_one(requests, cls, params, sorted(set(cls.counted_methods().values())))
+        (folder / f"entry-{index}.json").write_text(json.dumps({**entry, "pid": os.getpid()}))
+        status = 0
+    finally:
+        os.write(done, index.to_bytes(4, "little"))
+        os._exit(status)  # no interpreter shutdown: the parent's buffers and handlers stay its own
+
+
+def _zygote(requests: _Requests, work: list[tuple[type[Counted], tuple[Any, ...]]],
+            commands: int, done: int, folder: Path) -> None:  # fmt: skip
+    """The process every count is forked from: it waits for an index of ``work`` and forks
+    a process to count it, the same few steps for every index. Never returns."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
+    while (index := int.from_bytes(os.read(commands, 4), "little")) != _STOP:
+        if os.fork() == 0:
+            _count_in_child(requests, work[index], index, folder, done)
+    os._exit(0)
+
+
+def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) -> None:
     """In the callgrind process: measure every count benchmark (or those ``select``
-    selects, see SELECT_VARIABLE), write the manifest."""
+    selects, see SELECT_VARIABLE), ``jobs`` at a time, and write the manifest.
+
+    Each class and parameter combination is counted in a process of its own, forked from
+    one *zygote* process (:func:`_zygote`) once the suite is imported: a count does not
+    carry what the counts before it left in the interpreter, and a run is the same
+    sequence of forks whatever ``jobs`` is. ``select`` picks combinations; each is
+    counted whole. Callgrind follows the forks; each process writes its own output file
+    (``%p`` in its name).
+    """
     requests = _Requests(library)
-    package = __name__.rpartition(".")[0]
-    classes = _count_classes(package)
+    work = [
+        (cls, params)
+        for cls in _count_classes(__name__.rpartition(".")[0])
+        for params in _param_combinations(cls)
+    ]
+    folder = Path(manifest).parent
+    commands_out, commands_in = os.pipe()
+    done_out, done_in = os.pipe()
     gc.disable()
-    entries: list[dict[str, Any]] = []
-    for cls in classes:
-        for params in _param_combinations(cls):
-            methods = _selected(cls, params, select)
-            if not methods:
-                continue
-            entry: dict[str, Any] = {"key": cls.key(params), "calls_per_part": cls.calls_per_part}
-            entries.append(entry)
-            twin = cls.twin()
-            try:
-                twin.setup(*params)
-            except NotImplementedError as exc:
-                entry["n/a"] = str(exc)
-                continue
-            except Exception as exc:
-                entry["error"] = f"{cls.twin.__name__}.setup{params!r}: {_error(exc)}"
-                continue
-            parts: dict[str, Any] = {}
-            for method in methods:
-                try:
-                    parts[method] = _measure(requests, _runner(twin, method, params), cls)
-                except Exception as exc:
-                    parts[method] = _error(exc)
-            entry["parts"] = parts
-            if hasattr(twin, "teardown"):
-                twin.teardown(*params)
+    gc.collect()
+    zygote = os.fork()
+    if zygote == 0:
+        _zygote(requests, work, commands_out, done_in, folder)
+    wanted = [index for index, (cls, params) in enumerate(work) if _selected(cls, params, select)]
+    running = 0
+
+    def finished() -> bool:
+        ready, _, _ = select_module.select([done_out], [], [], CHILD_TIMEOUT_S)
+        if ready:
+            os.read(done_out, 4)
+        return bool(ready)
+
+    for index in wanted:
+        if running >= max(jobs, 1):
+            if not finished():
+                break
+            running -= 1
+        os.write(commands_in, index.to_bytes(4, "little"))
+        running += 1
+    while running and finished():
+        running -= 1
+    os.write(commands_in, _STOP.to_bytes(4, "little"))
+    os.waitpid(zygote, 0)
+    entries = []
+    for index in wanted:
+        cls, params = work[index]
+        entry: dict[str, Any] = {"key": cls.key(params), "calls_per_part": cls.calls_per_part}
+        result = folder / f"entry-{index}.json"
+        if result.is_file():
+            entry.update(json.loads(result.read_text()))
+        else:
+            entry["error"] = "its counting process ended without a result (see callgrind's output)"
+        entries.append(entry)
     Path(manifest).write_text(json.dumps(entries))
 
 

@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 
 #: Where the recordings are.
-DIRECTORY = Path(__file__).resolve().parent / "data"
+DIRECTORY = Path(__file__).parent / "data"
 #: The symbols of both recordings, by base currency (quote: USDT).
 BASES = (
     "BTC", "ETH", "SOL", "XRP", "DOGE", "ADA", "AVAX", "DOT", "LINK", "LTC",
