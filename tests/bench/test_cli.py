@@ -39,6 +39,7 @@ def project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
     passing = (0, "NOT SIGNIFICANTLY CHANGED")
     monkeypatch.setattr(gate, "_tee", lambda command, cwd, out, env=None: passing)
+    monkeypatch.setattr(gate, "_run_at_once", lambda runs, cwd, out, env: [passing] * len(runs))
     return history.root
 
 

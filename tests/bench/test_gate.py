@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import platform
 import re
 from pathlib import Path
 
@@ -68,7 +69,12 @@ def test_planted_five_percent_and_pool_collapse_are_both_reported(
     # Nothing the plant did not touch moved: MEXC, snapshots.
     for key in worse:
         assert "bench_pool" in key or "'gateio', 'json', 'update'" in key, key
-    assert PLANTED_KEY in gate_history.planted_output
+    # Base and head were counted at the same time, each side's output marked as its own.
+    assert "[base] " in gate_history.planted_output
+    assert "[head] " in gate_history.planted_output
+    printed = io.StringIO()
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, printed)
+    assert f"counted: {PLANTED_KEY}" in printed.getvalue()
     # Where: the planted wrapper (named as the parser it wraps), and nothing else.
     address = verdict.where[PLANTED_KEY]
     (shift,) = address.python
@@ -123,7 +129,16 @@ def _fake_asv(monkeypatch: pytest.MonkeyPatch, *runs: tuple[int, str]) -> list[l
         environments.append(env)
         return runs[min(len(commands), len(runs)) - 1]
 
+    def run_at_once(
+        sides: list[tuple[str, list[str]]], cwd: Path, out: io.StringIO, env: dict[str, str] | None
+    ) -> list[tuple[int, str]]:
+        # The counted part's runs, base and head at once: one answer for both, recorded
+        # as one command (the first side's).
+        answer = tee(sides[0][1], cwd, out, env)
+        return [answer for _ in sides]
+
     monkeypatch.setattr(gate, "_tee", tee)
+    monkeypatch.setattr(gate, "_run_at_once", run_at_once)
     return commands
 
 
@@ -174,7 +189,7 @@ def test_a_count_is_judged_against_the_threshold_in_one_run(
     assert (len(verdict.regressions), len(verdict.improvements)) == (worse, better)
     assert verdict.compared == 1
     assert len(commands) == 1  # one run, no confirmation
-    assert "--factor=1.02" in commands[0]
+    assert "run" in commands[0]  # asv run at each side, not asv continuous
     assert _selected(commands[0]) == list(gate.COUNTED)
 
 
@@ -432,3 +447,40 @@ def test_a_change_the_counts_measure_alone_skips_the_timings(
     commands.clear()
     run_gate(project, full=True, out=io.StringIO())
     assert len(commands) == 2
+
+
+def test_the_base_counts_stored_after_the_suite_changed_are_taken_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repository = Repository(tmp_path / "repo")
+    repository.commit("suite", "benchmarks/bench_x.py", "# the suite\n")
+    repository.commit("one", "src/ws_stack/book.py", "one\n")
+    repository.commit("two", "src/ws_stack/book.py", "two\n")
+    project = repository.project
+    monkeypatch.setattr(gate, "counting_unavailable", lambda: None)
+    _suite(project, COUNT)
+    base, head = project.rev_parse("HEAD^"), project.rev_parse("HEAD")
+    suite_ms = 1000 * int(project.git("log", "-1", "--format=%ct", "--", "benchmarks"))
+    units = {COUNT: "instructions"}
+    write_results(_results_dir(project), head, {COUNT: 1000.0}, units=units)
+
+    def stored(at_ms: int) -> None:
+        write_results(project.results_dir, base, {COUNT: 1000.0}, units=units,
+                      durations={COUNT: 1.0}, date=at_ms, machine=platform.node())  # fmt: skip
+
+    # Measured before the suite's last change: counted again, both sides at once.
+    stored(suite_ms - 1000)
+    commands = _fake_asv(monkeypatch, (0, NOTHING_WORSE))
+    verdict = run_gate(project, out=io.StringIO())
+    assert verdict.outcome is Outcome.PASS
+    assert any("base and head counted at the same time" in line for line in verdict.decided_on)
+    # Measured by this suite: the head alone is counted, and the verdict says so.
+    stored(suite_ms + 1000)
+    commands.clear()
+    verdict = run_gate(project, out=io.StringIO())
+    assert verdict.outcome is Outcome.PASS and verdict.compared == 1
+    assert [c for c in commands[0] if c.endswith("^!")] == [f"{head}^!"]
+    assert any("the base's taken from the stored history" in line for line in verdict.decided_on)
+    # Narrowed with -b, it is counted again: a narrowed run is compared with its like.
+    verdict = run_gate(project, bench=["AInstructions"], out=io.StringIO())
+    assert any("base and head counted at the same time" in line for line in verdict.decided_on)

@@ -1,14 +1,16 @@
 """The regression gate: counts first, then the timings counts cannot stand for.
 
-A pull request is judged in two ``asv continuous`` runs between its base and head, each
-recording into the gate's own results directory (``.asv/gate/results``, never the main
-history) and environment (``.asv/gate/env``: asv reinstalls each measured commit into its
-environment, so a gate sharing ``.asv/env`` with a running ``make bench`` could measure
-the other run's commit):
+A pull request is judged between its base and head, recording into the gate's own
+results directory (``.asv/gate/results``, never the main history) and environments
+(``.asv/gate/env*``: asv reinstalls each measured commit into its environment, so a gate
+sharing ``.asv/env`` with a running ``make bench`` could measure the other run's commit):
 
 1. **Counted**: every metric that is the same on every run of the same code
    (:data:`COUNTED`: CPU instructions per call under valgrind, allocations, garbage
-   collections, pool misses). One run, no statistics, no confirmation: a metric that got
+   collections, pool misses). ``asv run`` at base and head at the same time, each in an
+   environment of its own (counts do not depend on where it is); or at the head alone
+   where the stored history holds the base's counts from this suite and environment
+   (:func:`_stored_counts`). One run, no statistics, no confirmation: a metric that got
    worse by more than ``threshold`` (2 % by default) is a regression.
 2. **Timed**: what no count stands for, the connection benchmarks over real sockets
    (:data:`TIMED`). A wall time on a shared machine moves with the load, so these keep
@@ -26,11 +28,14 @@ from the results asv recorded.
 from __future__ import annotations
 
 import enum
+import json
 import os
+import platform
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -347,13 +352,120 @@ def _judge_counts(
                 verdict.improvements.append(change)
 
 
+def _stored_counts(pair: _Pair, user: Sequence[str]) -> Path | None:
+    """The stored history's results file for the base (or for a commit with the base's
+    measured code) whose counts the gate can take as they are, or ``None``.
+
+    Counts are the same on every run of the same code in the same environment, wherever
+    the checkout is (``benchmarks/instructions.py``): a stored file of this machine, in
+    the environment the gate would build, whose every counted metric was measured after
+    the suite's last change (and with no uncommitted change to it) stands for a run of
+    the base. Not with ``-b``: a narrowed run is compared only with one narrowed alike.
+    """
+    suite = str(pair.project.config.get("benchmark_dir", "benchmarks"))
+    if user or pair.project.git("status", "--porcelain", "--", suite):
+        return None
+    suite_changed = pair.project.git("log", "-1", "--format=%ct", "--", suite)
+    if not suite_changed:  # a suite git does not track
+        return None
+    suite_changed_ms = 1000 * int(suite_changed)
+    stored = pair.project.results_dir / platform.node()
+    # The base, or the commit its stretch of identical measured code was measured at.
+    commits = [pair.base, *pair.project.same_code_ancestors(pair.base)]
+    paths = [path for commit in commits for path in sorted(stored.glob(f"{commit[:8]}-*.json"))]
+    for path in paths:
+        data = json.loads(path.read_text())
+        columns = {name: index for index, name in enumerate(data.get("result_columns", []))}
+        counted = [row for name, row in data.get("results", {}).items() if is_counted(name)]
+        if (
+            "started_at" in columns
+            and counted
+            and all((row[columns["started_at"]] or 0) >= suite_changed_ms for row in counted)
+        ):
+            return path
+    return None
+
+
+def _count_sides(
+    pair: _Pair, selection: Sequence[str], env: dict[str, str] | None, stored: Path | None
+) -> tuple[int, str]:
+    """``asv run`` of the counted metrics at base and head at the same time (or at head
+    alone, given the base's ``stored`` results), each side in an environment directory
+    of its own; their results are gathered into the gate's results directory. The worse
+    exit status, and the output of both."""
+    gate_dir = pair.config.parent
+    sides = [("head", pair.head)] + ([] if stored else [("base", pair.base)])
+    runs = []
+    for side, commit in sides:
+        config = pair.project.derive(
+            gate_dir / f"counted-{side}" / "asv.conf.json",
+            results_dir=gate_dir / f"counted-{side}" / "results",
+            html_dir=gate_dir / "html",
+            env_dir=gate_dir / f"env-{side}",
+        )
+        selected = [word for regex in selection for word in ("-b", regex)]
+        command = pair.project.asv("run", "--show-stderr", *selected, f"{commit}^!", config=config)
+        runs.append((f"[{side}] ", command))
+    done = _run_at_once(runs, pair.project.root, pair.out, env)
+    for side, _ in sides:
+        results = gate_dir / f"counted-{side}" / "results"
+        for path in results.glob("*/*.json"):
+            _copy(path, pair.results_dir / path.parent.name / path.name)
+        if (results / "benchmarks.json").is_file():
+            _copy(results / "benchmarks.json", pair.results_dir / "benchmarks.json")
+    if stored is not None:  # filed as the base's (it may be a same-code ancestor's)
+        machine = pair.results_dir / stored.parent.name
+        _copy(stored.parent / "machine.json", machine / "machine.json")
+        _copy(stored, machine / f"{pair.base[:8]}{stored.name[8:]}")
+    statuses = [status for status, _ in done]
+    status = 2 if 2 in statuses else max(statuses)
+    return status, "".join(output for _, output in done)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _run_at_once(
+    runs: Sequence[tuple[str, list[str]]], cwd: Path, out: TextIO, env: dict[str, str] | None
+) -> list[tuple[int, str]]:
+    """Run the ``(mark, command)`` pairs at the same time, echoing each line of their
+    output to ``out`` behind its mark; each one's (status, output)."""
+    processes, threads, outputs = [], [], []
+    for mark, command in runs:
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        lines: list[str] = []
+        thread = threading.Thread(target=_echo, args=(process, mark, lines, out))
+        thread.start()
+        processes.append(process)
+        threads.append(thread)
+        outputs.append(lines)
+    statuses = [process.wait() for process in processes]
+    for thread in threads:
+        thread.join()
+    return [(status, "".join(lines)) for status, lines in zip(statuses, outputs, strict=True)]
+
+
+def _echo(process: subprocess.Popen[str], mark: str, lines: list[str], out: TextIO) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        out.write(mark + line)
+        out.flush()
+
+
 def _counted_part(
     pair: _Pair, verdict: Verdict, threshold: float, user: Sequence[str], reason: str | None
 ) -> bool:
     """Run and judge the counted metrics; False if the gate cannot go on."""
     print(f"\n== Counted metrics (threshold {threshold:.0%}, one run) ==", file=pair.out)
-    env = counting_only(user)
-    status, output = pair.continuous(_both(user, COUNTED), f"--factor={1 + threshold}", env=env)
+    stored = _stored_counts(pair, user)
+    if stored is not None:
+        print(f"The base's counts are the stored history's: {stored}", file=pair.out)
+    status, output = _count_sides(pair, _both(user, COUNTED), counting_only(user), stored)
     if user and status == 1 and NOTHING_SELECTED in output:
         # -b named timed benchmarks only: nothing to count (asv still discovered the suite).
         verdict.decided_on.append("counted: nothing, -b selects no counted metric")
@@ -369,8 +481,14 @@ def _counted_part(
         _address(pair, verdict)
     what = "allocations, collections and pool misses"
     what = what if reason else f"CPU instructions (valgrind), {what}"
+    how = (
+        f"the base's taken from the stored history ({stored.parent.name}/{stored.name}), "
+        "measured by this suite in this environment; the head's counted"
+        if stored is not None
+        else "base and head counted at the same time"
+    )
     verdict.decided_on.append(
-        f"counted: {what}, {verdict.compared} compared at a {threshold:.0%} threshold"
+        f"counted: {what}, {verdict.compared} compared at a {threshold:.0%} threshold; {how}"
     )
     return True
 
