@@ -10,9 +10,10 @@ twin's ``time_`` methods, on the same frames (the twin's own ``setup`` builds th
 
 How it counts, cheaply: ``Counted.setup_cache`` is shared by every count benchmark of the
 suite (asv keys a cache by the function that makes it), so one ``valgrind
---tool=callgrind`` process per commit measures them all. That process (:func:`count_suite`)
-runs with instrumentation off (start-up, imports and set-ups at the speed of valgrind's
-plain JIT) and switches it on only around each measurement, through callgrind's client
+--tool=callgrind`` run per commit measures them all. Its process (:func:`count_suite`)
+imports the suite, then forks a process per class and parameter combination, one per
+CPU at a time. Each runs with instrumentation off (set-ups at the speed of valgrind's plain JIT)
+and switches it on only around each measurement, through callgrind's client
 requests (``callgrind_requests.c``, compiled on the spot and loaded with ctypes). For one
 twin method it warms the call up, then dumps the counter around PARTS parts of
 CALLS_PER_PART calls (the method run with ``CALLS`` set to ``range(CALLS_PER_PART)``) and
