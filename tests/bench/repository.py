@@ -17,6 +17,7 @@ class Repository:
         root.mkdir()
         (root / "asv.conf.json").write_text(
             '{"version": 1, "project": "x", "repo": ".", "branches": ["main"],'
+            ' "environment_type": "virtualenv", "pythons": ["3.11"],'
             ' "env_dir": ".asv/env", "results_dir": "results", "html_dir": "html"}\n'
         )
         self._git("init", "-q", "-b", "main")

@@ -481,6 +481,12 @@ def test_the_base_counts_stored_after_the_suite_changed_are_taken_as_they_are(
     assert verdict.outcome is Outcome.PASS and verdict.compared == 1
     assert [c for c in commands[0] if c.endswith("^!")] == [f"{head}^!"]
     assert any("the base's taken from the stored history" in line for line in verdict.decided_on)
+    # In another environment (another dependency, say): counted again.
+    path = next((project.results_dir / platform.node()).glob(f"{base[:8]}-*.json"))
+    path.rename(path.with_name(f"{base[:8]}-virtualenv-py3.11-msgspec9.9.json"))
+    verdict = run_gate(project, out=io.StringIO())
+    assert any("base and head counted at the same time" in line for line in verdict.decided_on)
+    stored(suite_ms + 1000)
     # Narrowed with -b, it is counted again: a narrowed run is compared with its like.
     verdict = run_gate(project, bench=["AInstructions"], out=io.StringIO())
     assert any("base and head counted at the same time" in line for line in verdict.decided_on)

@@ -222,16 +222,8 @@ def _tee(
     command: Sequence[str], cwd: Path, out: TextIO, env: dict[str, str] | None = None
 ) -> tuple[int, str]:
     """Run ``command``, echoing its output to ``out``, and return (status, output)."""
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
-    )
-    lines = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        out.write(line)
-        out.flush()
-        lines.append(line)
-    return process.wait(), "".join(lines)
+    (done,) = _run_at_once([("", list(command))], cwd, out, env)
+    return done
 
 
 @dataclass(frozen=True)
@@ -372,8 +364,10 @@ def _stored_counts(pair: _Pair, user: Sequence[str]) -> Path | None:
     stored = pair.project.results_dir / platform.node()
     # The base, or the commit its stretch of identical measured code was measured at.
     commits = [pair.base, *pair.project.same_code_ancestors(pair.base)]
-    paths = [path for commit in commits for path in sorted(stored.glob(f"{commit[:8]}-*.json"))]
-    for path in paths:
+    names = [
+        f"{commit[:8]}-{env}.json" for commit in commits for env in pair.project.environments()
+    ]
+    for path in (stored / name for name in names if (stored / name).is_file()):
         data = json.loads(path.read_text())
         columns = {name: index for index, name in enumerate(data.get("result_columns", []))}
         counted = [row for name, row in data.get("results", {}).items() if is_counted(name)]
@@ -407,9 +401,10 @@ def _count_sides(
         command = pair.project.asv("run", "--show-stderr", *selected, f"{commit}^!", config=config)
         runs.append((f"[{side}] ", command))
     done = _run_at_once(runs, pair.project.root, pair.out, env)
-    for side, _ in sides:
+    for side, commit in sides:
+        # This run's commit only: a side's directory keeps what earlier gates measured.
         results = gate_dir / f"counted-{side}" / "results"
-        for path in results.glob("*/*.json"):
+        for path in [*results.glob("*/machine.json"), *results.glob(f"*/{commit[:8]}-*.json")]:
             _copy(path, pair.results_dir / path.parent.name / path.name)
         if (results / "benchmarks.json").is_file():
             _copy(results / "benchmarks.json", pair.results_dir / "benchmarks.json")

@@ -111,6 +111,14 @@ class Project:
         """The command line of ``asv`` (from this interpreter's environment) with ``args``."""
         return [sys.executable, "-m", "asv", "--config", str(config or self.config_path), *args]
 
+    def environments(self) -> list[str]:
+        """The names of the environments asv builds from the configuration (its results
+        files are ``<commit>-<name>.json``)."""
+        from asv import config, environment  # type: ignore[import-untyped]  # no types
+
+        loaded = config.Config.load(str(self.config_path))
+        return [env.name for env in environment.get_environments(loaded, None)]
+
     def describe_machine(
         self, config: Path | None = None, machine: str | None = None
     ) -> list[list[str]]:
@@ -141,6 +149,6 @@ def machine_description() -> list[str]:
 
 def _load_config(path: Path) -> dict[str, Any]:
     # asv's configuration is JSON with // comment lines; load it the way asv does.
-    from asv import util  # type: ignore[import-untyped]  # asv ships no type information
+    from asv import util  # asv ships no type information (see Project.environments)
 
     return dict(util.load_json(str(path), js_comments=True))
