@@ -525,6 +525,35 @@ def _zygote(requests: _Requests, work: list[tuple[type[Counted], tuple[Any, ...]
     os._exit(0)
 
 
+#: Modules of the measured package the zygote does not import: command lines and the
+#: protobuf generator (which imports grpc_tools), nothing a count benchmark uses.
+_NOT_PRELOADED = {"__main__", "cli", "generate"}
+
+
+def _preload(package: str) -> None:
+    """Import every module of ``package`` (bar _NOT_PRELOADED) in the zygote, once.
+
+    A count benchmark's set-up imports what it measures, often lazily (the asyncio layer,
+    the transports and their libraries). Done in each fork, that is the same imports again
+    and again, compiled from source under valgrind; done here, every fork inherits them. A
+    module this commit lacks or cannot import (picows not installed) is left out: the
+    set-up that needs it says so, as it would have.
+    """
+    try:
+        root = importlib.import_module(package)
+    except ImportError:
+        return
+    names = [info.name for info in pkgutil.walk_packages(root.__path__, f"{package}.",
+                                                        onerror=lambda name: None)]  # fmt: skip
+    for name in sorted(names):
+        if name.rpartition(".")[2] in _NOT_PRELOADED:
+            continue
+        try:
+            importlib.import_module(name)
+        except Exception:  # the set-up that needs it reports it, as it would have
+            continue
+
+
 def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) -> None:
     """In the callgrind process: measure every count benchmark (or those ``select``
     selects, see SELECT_VARIABLE), ``jobs`` at a time, and write the manifest.
@@ -543,6 +572,7 @@ def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) ->
         for params in _param_combinations(cls)
     ]
     folder = Path(manifest).parent
+    _preload("ws_stack")
     commands_out, commands_in = os.pipe()
     done_out, done_in = os.pipe()
     gc.disable()
