@@ -5,9 +5,11 @@ commit of the history, so a suite must cope with a package that lacks what it me
 :func:`require` turns a missing module or name into ``NotImplementedError``, which asv
 records as "n/a" for that commit instead of a failure.
 
-:class:`Batched` and :class:`Paired` are the two ways a short call is timed (see their
-docstrings). Neither has a ``time_`` or ``track_`` method of its own: asv collects those
-from every module of ``benchmarks/``, and a base class must not be taken for a benchmark.
+:class:`Timed` and :class:`Exact` say how many samples a plain figure and a counted one
+take; :class:`Batched` and
+:class:`Paired` are the two ways a short call is timed (see their docstrings). None has a
+``time_`` or ``track_`` method of its own: asv collects those from every module of
+``benchmarks/``, and a base class must not be taken for a benchmark.
 """
 
 from __future__ import annotations
@@ -38,12 +40,42 @@ BATCH = 1000
 CALLS = range(BATCH)
 
 
+#: asv's ``repeat`` of a plain timing: at least 3 samples, at most 5, and no more after 2
+#: seconds once there are 3 (asv's default is up to 5 in 10 s per round, two rounds).
+TIMING_REPEAT = (3, 5, 2.0)
+
+
+class Timed:
+    """Base of the plain figures: one process (asv round) of at most TIMING_REPEAT samples.
+
+    A plain figure (a time, or a figure timed in its process with nothing beside it) moves
+    on identical code here by 64-133 % between runs (the noise table, docs/history.md),
+    while one process's median over 20 samples is known to a few percent: the machine's
+    load over minutes decides the figure, and more samples or processes in one run do not
+    buy it back. One process of a few samples gives the same information at a fraction of
+    the time. A figure whose process measures it and its floor in turn (:class:`Paired`,
+    the socket ratios) keeps its samples: its noise is 8-23 %, near what its samples can
+    resolve. A count (instructions, allocations, pool misses) is one process too: it is
+    the same every run.
+    """
+
+    rounds = 1
+    repeat = TIMING_REPEAT
+
+
+class Exact:
+    """Base of the counted figures other than instruction counts (allocations, collections,
+    pool misses, objects left behind): the same every run, so one process (asv round)."""
+
+    rounds = 1
+
+
 def _per_call_clock() -> float:
     """``perf_counter`` in units of BATCH seconds: a batch's duration reads as one call's."""
     return time.perf_counter() / BATCH
 
 
-class Batched:
+class Batched(Timed):
     """Base of the benchmarks of one short call (under ~100 us): BATCH calls per sample.
 
     asv_runner 0.3 (pinned in ``asv.conf.json``) times a benchmark that has a ``setup()``
@@ -52,15 +84,11 @@ class Batched:
     by ``setup()``, and single calls are noisy. A subclass's ``time_`` methods make BATCH
     calls in a loop (``for _ in CALLS``), and ``timer`` (an asv benchmark attribute) counts
     in units of BATCH seconds, so asv stores the time of one call, averaged over the batch,
-    as ``timeit`` would. The loop is the same for a figure and its floor.
-
-    Four rounds (asv's default is two) are four processes, minutes apart in a full run:
-    one round slowed by a busy machine then moves the median less. The price is twice the
-    time the batched benchmarks take per commit.
+    as ``timeit`` would. The loop is the same for a figure and its floor. One round of a
+    few samples, as every plain figure (:class:`Timed`).
     """
 
     timer = staticmethod(_per_call_clock)
-    rounds = 4
 
 
 #: Pairs of batches a :class:`Paired` benchmark times in each process.

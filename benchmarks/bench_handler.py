@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .asv_support import CALLS, Batched, Paired, require
+from .asv_support import CALLS, Batched, Paired, Timed, require
 from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
@@ -188,7 +188,7 @@ def _latencies(venue: str, fmt: str, channel: str) -> tuple[list[int], list[int]
     return p50, p99
 
 
-class Latency:
+class Latency(Timed):
     """Per-message latency of ``handler.handle`` in ns (frames timed one by one).
 
     Each pass of 4,000 frames gives one p50 and one p99; the figure is the median over the

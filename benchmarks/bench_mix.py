@@ -28,7 +28,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from .asv_support import require, take_turns
+from .asv_support import Timed, require, take_turns
 from .common import VENUES
 from .connections import TRANSPORTS, PumpedStream
 from .instructions import Counted
@@ -102,7 +102,7 @@ def _snapshots(venue: str, frames: list[bytes | str]) -> dict[str, Any]:
     return {update.symbol: update for update in found}
 
 
-class RealisticMix:
+class RealisticMix(Timed):
     """A pass of the venue's recorded stream through the handler and the books."""
 
     version = 1
@@ -158,7 +158,7 @@ def _pumped_mix(venue: str, transport: str) -> PumpedStream:
     return stream
 
 
-class RealisticMixSocket:
+class RealisticMixSocket(Timed):
     """Client CPU time per frame of the realistic mix end to end, through a socket.
 
     The inverse is frames per second per core, which the README's performance table shows.

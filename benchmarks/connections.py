@@ -53,6 +53,21 @@ def connection_config(transport: str = "websockets", **overrides: Any) -> Any:
     return connection.ConnectionConfig(**settings)
 
 
+#: The closing handshake's timeout of a client whose peer (a child process) is stopped
+#: first in tear-down: a client that no longer reads never sees its peer go, and would wait
+#: out the default 2 s. No figure depends on how a connection closes.
+TEARDOWN_CLOSE_TIMEOUT_S = 0.1
+
+
+def quick_close() -> dict[str, Any]:
+    """The configuration override that sets TEARDOWN_CLOSE_TIMEOUT_S, where this commit's
+    connections have a ``close_timeout``."""
+    fields = require("ws_stack.asyncio.connection", "ConnectionConfig").ConnectionConfig
+    if "close_timeout" not in fields.__dataclass_fields__:
+        return {}
+    return {"close_timeout": TEARDOWN_CLOSE_TIMEOUT_S}
+
+
 def require_connection_layer(venue: str, transport: str = "websockets") -> None:
     """Raise ``NotImplementedError`` (in a setup) unless the connection layer is there,
     with ``transport``."""
@@ -211,12 +226,13 @@ class PumpedStream:
             self.picows = self.run(bare_picows(self.pump.ws_url, [], _reading(work, self.counter)))
         elif transport is None:
             cls = connection_class(venue)
-            options = connection_config().connect_options()
+            options = connection_config(**quick_close()).connect_options()
             self.ws = self.run(cls.connection_context(self.pump.ws_url, options))
             self.reader = self.loop.create_task(self._count())
         else:
             self.handler = handler
-            self.connection = new_connection(venue, self.pump.ws_url, handler, transport=transport)
+            self.connection = new_connection(venue, self.pump.ws_url, handler, transport=transport,
+                                             **quick_close())  # fmt: skip
             self.run(self.connection.start())
 
     def count_messages(self, message_type: str) -> None:
@@ -257,8 +273,11 @@ class PumpedStream:
             raise RuntimeError(f"frames lost or failed: {metrics}")
 
     def close(self) -> None:
+        """Stop the pump, then close the client: a websockets client that closes while its
+        peer still streams waits out its ``close_timeout`` (2 s)."""
         import asyncio
 
+        self.pump.close(at_once=True)
         try:
             if self.reader is not None:
                 self.reader.cancel()
@@ -272,7 +291,6 @@ class PumpedStream:
                 self.run(self.picows.wait_disconnected())
         finally:
             self.loop.close()
-            self.pump.close()
 
 
 def _reading(work: Callable[[Any], None], count: MessageCounter) -> Callable[[Any], None]:

@@ -170,11 +170,12 @@ class PumpProcess:
             self.close()
             raise RuntimeError("the pump did not start")
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
+        """Stop the child (``at_once``: see :func:`~benchmarks.sim_process.stop_child`)."""
         # Imported here: the child runs this file as a script, with nothing but the stdlib.
         from .sim_process import stop_child
 
-        stop_child(self.process)
+        stop_child(self.process, at_once)
         self._tmp.cleanup()
 
 

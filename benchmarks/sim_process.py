@@ -59,13 +59,19 @@ class SimProcess:
             raise NotImplementedError(f"no simulator in this commit ({line or 'no output'})")
         self.ws_url = line
 
-    def close(self) -> None:
-        stop_child(self.process)
+    def close(self, at_once: bool = False) -> None:
+        stop_child(self.process, at_once)
 
 
-def stop_child(process: Any) -> None:
+def stop_child(process: Any, at_once: bool = False) -> None:
     """Stop a child that runs until its stdin closes (this module's and ``pump.py``'s):
-    close its stdin, wait for it (killing it after 10 s), close its stdout."""
+    close its stdin, wait for it (killing it after 10 s), close its stdout.
+
+    ``at_once`` terminates it instead, for a tear-down whose clients are still connected:
+    the child would close each connection with a closing handshake that clients no longer
+    reading never finish, and wait out each one's timeout."""
+    if at_once:
+        process.terminate()
     if process.stdin is not None and not process.stdin.closed:
         process.stdin.close()
     try:

@@ -150,6 +150,8 @@ def test_measuring_goes_newest_first_and_shows_progress_and_the_slowest_benchmar
     newest_first = list(reversed(stretches))
     assert [command[-1] for command in ran] == [f"{s.measured}^!" for s in newest_first]
     assert "--skip-existing-successful" in ran[0]
+    # Benchmark processes forked from asv's forkserver, not a new interpreter each.
+    assert ran[0][ran[0].index("--launch-method") + 1] == "forkserver"
     assert published == [1, 2, 3]  # a page after every commit, the newest first
     lines = [line for line in out.getvalue().splitlines() if line]
     first, second = newest_first[0].measured[:8], newest_first[1].measured[:8]

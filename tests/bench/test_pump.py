@@ -4,6 +4,7 @@ sends its frames, in order, over and over, to a real client."""
 from __future__ import annotations
 
 import asyncio
+import signal
 
 import pytest
 from transports import TRANSPORT_PARAMS
@@ -51,3 +52,22 @@ def test_a_pumped_connection_handles_every_frame(transport: str) -> None:
         assert stream.connection.transport == transport
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("transport", [None, *TRANSPORT_PARAMS])
+def test_closing_a_stream_stops_its_pump_first_then_its_client(transport: str | None) -> None:
+    """Tear-down: the pump is terminated mid-stream (it would close each connection with a
+    handshake that a client no longer reading never finishes), then the client closes."""
+    deltas = [frame("gateio", "json", "order_book", 3, n) for n in range(100)]
+    handler = make_handler("gateio") if transport is not None else None
+    stream = PumpedStream("gateio", deltas, handler, transport, loops=10_000)
+    if transport is not None:
+        stream.count_messages("ORDER_BOOK")
+    stream.frame_time(500)  # streaming, with frames unread behind the window
+    stream.close()
+    assert stream.pump.process.returncode == -signal.SIGTERM
+    if transport is None:
+        assert stream.ws.state.name == "CLOSED"
+    else:
+        assert stream.connection.metrics().state == "closed"
+    assert stream.loop.is_closed()

@@ -240,7 +240,8 @@ class _Pair:
     def continuous(
         self, selection: Sequence[str], *options: str, env: dict[str, str] | None = None
     ) -> tuple[int, str]:
-        command = ["continuous", *options, "--show-stderr"]
+        # Forked benchmark processes, as Project.asv_run.
+        command = ["continuous", "--launch-method", "forkserver", *options, "--show-stderr"]
         for regex in selection:
             command += ["-b", regex]
         asv = self.project.asv(*command, self.base, self.head, config=self.config)
@@ -398,7 +399,7 @@ def _count_sides(
             env_dir=gate_dir / f"env-{side}",
         )
         selected = [word for regex in selection for word in ("-b", regex)]
-        command = pair.project.asv("run", "--show-stderr", *selected, f"{commit}^!", config=config)
+        command = pair.project.asv_run("--show-stderr", *selected, f"{commit}^!", config=config)
         runs.append((f"[{side}] ", command))
     done = _run_at_once(runs, pair.project.root, pair.out, env)
     for side, commit in sides:

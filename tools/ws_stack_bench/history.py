@@ -154,7 +154,7 @@ def measure_benchmarks(
         selection += ["--bench", selecting(name)]
     started = time.monotonic()
     print(f"Measuring {len(set(names))} benchmark(s) at {commit[:8]}:", file=out, flush=True)
-    command = project.asv("run", "--skip-existing-successful", *selection, f"{commit}^!")
+    command = project.asv_run("--skip-existing-successful", *selection, f"{commit}^!")
     status = subprocess.run(command, cwd=project.root, check=False).returncode
     print(f"Measured {commit[:8]} in {minutes(time.monotonic() - started)}", file=out, flush=True)
     return status
@@ -195,10 +195,10 @@ def measure(
             flush=True,
         )
         started, started_at_ms = time.monotonic(), int(time.time() * 1000)
-        command = project.asv(
+        command = project.asv_run(
             # Stored values (and n/a) are reused; failures are retried, as they are usually
             # a benchmark bug fixed since.
-            "run", "--skip-existing-successful", "--show-stderr", "--machine", machine,
+            "--skip-existing-successful", "--show-stderr", "--machine", machine,
             *selection, f"{stretch.measured}^!",
         )  # fmt: skip
         status = subprocess.run(command, cwd=project.root, check=False, env=env).returncode
