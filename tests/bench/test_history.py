@@ -183,3 +183,36 @@ def test_a_fixed_machine_name_files_every_commit_under_it(
     describe = repo.project.describe_machine(None, "github-ubuntu-24.04")
     assert all(command[command.index("--machine") + 1] == "github-ubuntu-24.04"
                for command in describe)  # fmt: skip
+
+
+def test_counts_first_measures_the_newest_commits_counts_and_publishes_before_the_rest(
+    repo: Repository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[tuple[list[str], dict[str, str] | None]] = []
+
+    def run(command: list[str], cwd: Path, **options: Any) -> subprocess.CompletedProcess[str]:
+        ran.append((command, options.get("env")))
+        return subprocess.CompletedProcess(command, 0)
+
+    stretches = plan(repo.project, _newest_first(repo), stored=set())
+    monkeypatch.setattr(history.subprocess, "run", run)
+    events: list[object] = []
+    counted = (r"Instructions\.track_", r"^bench_pool\.HandlerStream\.track_")
+
+    def after_each(measured: int) -> None:
+        events.append(("published", measured, len(ran)))
+
+    out = io.StringIO()
+    history.measure(repo.project, stretches, out, after_each=after_each, counts_first=counted)
+    newest = stretches[-1].measured
+    first, env = ran[0]
+    assert first[-1] == f"{newest}^!"
+    assert [first[i + 1] for i, word in enumerate(first) if word == "--bench"] == list(counted)
+    assert env is None  # every count benchmark counted, as in a whole run
+    # The page of the counts comes before any other run; then the whole plan, newest first.
+    assert events[0] == ("published", 0, 1)
+    assert [command[-1] for command, _ in ran[1:]] == [
+        f"{s.measured}^!" for s in reversed(stretches)
+    ]
+    assert all("--bench" not in command for command, _ in ran[1:])
+    assert f"[counts first] {newest[:8]}: the counted benchmarks alone" in out.getvalue()

@@ -260,15 +260,24 @@ def _cmd_history(args: argparse.Namespace) -> int:
         )
 
     def publish_so_far(measured: int) -> None:
-        # A page after the newest commit, then again after each older one: browsable from
-        # the first commit on, and an interrupted run keeps a page of what it measured.
-        if measured < len(stretches):
+        # A page of the newest commit's counts, after the newest commit, then again after
+        # each older one: browsable within minutes, and an interrupted run keeps a page of
+        # what it measured.
+        if measured == 0:
+            print("Publishing the newest commit's counts (its timings come next):")
+            _publish(project)
+        elif measured < len(stretches):
             print(f"Publishing what is measured so far ({measured} of {len(stretches)} commits):")
             _publish(project)
 
+    # On a machine without results for the tip, its counts first (not with -b, which says
+    # what to measure, nor where nothing can be counted).
+    newest_unmeasured = bool(stretches) and stretches[-1].measured not in stored
+    counts_first = gate.COUNTED if newest_unmeasured and not args.bench and reason is None else ()
     status = history.measure(
-        project, stretches, after_each=publish_so_far, machine=machine, bench=args.bench
-    )
+        project, stretches, after_each=publish_so_far, machine=machine, bench=args.bench,
+        counts_first=counts_first,
+    )  # fmt: skip
     if status == 2:
         print("Note: some benchmarks failed at some commits; they show as gaps in the graphs.")
     elif status != 0:

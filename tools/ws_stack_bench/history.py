@@ -167,6 +167,7 @@ def measure(
     after_each: Callable[[int], object] | None = None,
     machine: str | None = None,
     bench: Sequence[str] = (),
+    counts_first: Sequence[str] = (),
 ) -> int:
     """Run asv on each stretch's measured commit, newest stretch first (stored results are
     reused), showing progress: each commit's duration and its slowest benchmarks. After
@@ -174,11 +175,24 @@ def measure(
     so that a page is up after the first commit and an interrupted run keeps what it
     measured). Results go under the asv machine ``machine`` (default: the host name).
     ``bench`` (regexes, asv's ``--bench``) narrows the suite, the instruction counts too.
+
+    ``counts_first`` (regexes of the counted benchmarks) measures those alone at the
+    newest commit before anything else, then calls ``after_each(0)``: the counts take about
+    a minute of the suite's four, so a new machine has a page of them at once. They are
+    counted as in a whole run (every count benchmark, in the same forks), and the full run
+    that follows reuses them.
+
     The worst asv status (0, or 2 where a benchmark failed somewhere)."""
     machine = machine or platform.node()
     selection = [word for regex in bench for word in ("--bench", regex)]
     env = counting_only(bench)
     worst = 0
+    if counts_first and stretches:
+        worst = _measure_counts(project, stretches[-1].measured, counts_first, machine, out)
+        if worst not in (0, 2):
+            return worst
+        if after_each is not None:
+            after_each(0)
     durations: list[float] = []
     newest_first = list(reversed(stretches))
     for number, stretch in enumerate(newest_first, start=1):
@@ -216,6 +230,28 @@ def measure(
         if after_each is not None:
             after_each(number)
     return worst
+
+
+def _measure_counts(
+    project: Project, commit: str, counted: Sequence[str], machine: str, out: TextIO
+) -> int:
+    """asv run at ``commit`` on the benchmarks ``counted`` selects; asv's status."""
+    print(f"\n[counts first] {commit[:8]}: the counted benchmarks alone", file=out, flush=True)
+    started = time.monotonic()
+    selection = [word for regex in counted for word in ("--bench", regex)]
+    command = project.asv_run(
+        "--skip-existing-successful", "--show-stderr", "--machine", machine,
+        *selection, f"{commit}^!",
+    )  # fmt: skip
+    # No count selection in the environment: every count benchmark is counted, as in a
+    # whole run, so that the values are the whole run's.
+    status = subprocess.run(command, cwd=project.root, check=False).returncode
+    print(
+        f"[counts first] {commit[:8]} took {minutes(time.monotonic() - started)}",
+        file=out,
+        flush=True,
+    )
+    return status
 
 
 #: How many of a commit's slowest benchmarks its progress line names.
