@@ -462,10 +462,12 @@ def test_the_base_counts_stored_after_the_suite_changed_are_taken_as_they_are(
     base, head = project.rev_parse("HEAD^"), project.rev_parse("HEAD")
     suite_ms = 1000 * int(project.git("log", "-1", "--format=%ct", "--", "benchmarks"))
     units = {COUNT: "instructions"}
+    # What the (faked) asv runs of both sides leave in the gate's results.
+    write_results(_results_dir(project), base, {COUNT: 1000.0}, units=units)
     write_results(_results_dir(project), head, {COUNT: 1000.0}, units=units)
 
-    def stored(at_ms: int) -> None:
-        write_results(project.results_dir, base, {COUNT: 1000.0}, units=units,
+    def stored(at_ms: int, commit: str = base) -> None:
+        write_results(project.results_dir, commit, {COUNT: 1000.0}, units=units,
                       durations={COUNT: 1.0}, date=at_ms, machine=platform.node())  # fmt: skip
 
     # Measured before the suite's last change: counted again, both sides at once.
@@ -490,3 +492,15 @@ def test_the_base_counts_stored_after_the_suite_changed_are_taken_as_they_are(
     # Narrowed with -b, it is counted again: a narrowed run is compared with its like.
     verdict = run_gate(project, bench=["AInstructions"], out=io.StringIO())
     assert any("base and head counted at the same time" in line for line in verdict.decided_on)
+    # Stored at an older commit with the base's measured code (the stretch's measured
+    # one): taken for the base, and compared.
+    stored(suite_ms + 1000, commit=head)  # "two", the commit the stretch was measured at
+    repository.commit("docs", "README.md", "docs\n")  # the base now, with "two"'s code
+    repository.commit("three", "src/ws_stack/book.py", "three\n")
+    head = project.rev_parse("HEAD")
+    write_results(_results_dir(project), head, {COUNT: 1100.0}, units=units)
+    commands.clear()
+    verdict = run_gate(project, out=io.StringIO())
+    assert [c for c in commands[0] if c.endswith("^!")] == [f"{head}^!"]
+    assert any("the base's taken from the stored history" in line for line in verdict.decided_on)
+    assert verdict.compared == 1 and verdict.outcome is Outcome.REGRESSION  # 1000 -> 1100

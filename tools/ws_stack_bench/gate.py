@@ -412,7 +412,9 @@ def _count_sides(
     if stored is not None:  # filed as the base's (it may be a same-code ancestor's)
         machine = pair.results_dir / stored.parent.name
         _copy(stored.parent / "machine.json", machine / "machine.json")
-        _copy(stored, machine / f"{pair.base[:8]}{stored.name[8:]}")
+        data = json.loads(stored.read_text())
+        data["commit_hash"] = pair.base  # asv and the loader find a file by the hash in it
+        (machine / f"{pair.base[:8]}{stored.name[8:]}").write_text(json.dumps(data))
     statuses = [status for status, _ in done]
     status = 2 if 2 in statuses else max(statuses)
     return status, "".join(output for _, output in done)
@@ -471,6 +473,12 @@ def _counted_part(
         if verdict.outcome is Outcome.BROKEN:
             names = [n for n in benchmark_names(pair.results_dir) if is_counted(n)]
             verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
+        return False
+    if (base is None) != (head is None):  # asv succeeded, yet one side has no results
+        verdict.outcome = Outcome.BROKEN
+        verdict.message = "the counted metrics' results of one side are missing"
+        names = [n for n in benchmark_names(pair.results_dir) if is_counted(n)]
+        verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
         return False
     if base is not None and head is not None:
         _judge_counts(verdict, base, head, threshold)
