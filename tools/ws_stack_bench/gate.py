@@ -400,7 +400,7 @@ def _count_sides(
         )
         selected = [word for regex in selection for word in ("-b", regex)]
         command = pair.project.asv_run("--show-stderr", *selected, f"{commit}^!", config=config)
-        runs.append((f"[{side}] ", command))
+        runs.append((f"[{side}] ", [*_own_machine_file(gate_dir / f"home-{side}"), *command]))
     done = _run_at_once(runs, pair.project.root, pair.out, env)
     for side, commit in sides:
         # This run's commit only: a side's directory keeps what earlier gates measured.
@@ -418,6 +418,18 @@ def _count_sides(
     statuses = [status for status, _ in done]
     status = 2 if 2 in statuses else max(statuses)
     return status, "".join(output for _, output in done)
+
+
+def _own_machine_file(home: Path) -> list[str]:
+    """The prefix (``env HOME=...``) that gives an asv run its own copy of the machine
+    file: every asv run rewrites ``~/.asv-machine.json``, and a run reading it while the
+    other side's run writes it reads an empty file and stops. Caches stay where they are."""
+    home.mkdir(parents=True, exist_ok=True)
+    machine_file = Path.home() / ".asv-machine.json"
+    if machine_file.is_file():
+        shutil.copyfile(machine_file, home / ".asv-machine.json")
+    cache = os.environ.get("XDG_CACHE_HOME", str(Path.home() / ".cache"))
+    return ["env", f"HOME={home}", f"XDG_CACHE_HOME={cache}"]
 
 
 def _copy(source: Path, target: Path) -> None:
