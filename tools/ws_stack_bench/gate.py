@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ws_stack_bench import where
-from ws_stack_bench.project import Project, ProjectError
+from ws_stack_bench.project import FORKED, Project, ProjectError
 from ws_stack_bench.results import (
     BenchmarkValue,
     CommitResults,
@@ -240,8 +240,7 @@ class _Pair:
     def continuous(
         self, selection: Sequence[str], *options: str, env: dict[str, str] | None = None
     ) -> tuple[int, str]:
-        # Forked benchmark processes, as Project.asv_run.
-        command = ["continuous", "--launch-method", "forkserver", *options, "--show-stderr"]
+        command = ["continuous", *FORKED, *options, "--show-stderr"]
         for regex in selection:
             command += ["-b", regex]
         asv = self.project.asv(*command, self.base, self.head, config=self.config)
@@ -390,6 +389,7 @@ def _count_sides(
     exit status, and the output of both."""
     gate_dir = pair.config.parent
     sides = [("head", pair.head)] + ([] if stored else [("base", pair.base)])
+    selected = [word for regex in selection for word in ("-b", regex)]
     runs = []
     for side, commit in sides:
         config = pair.project.derive(
@@ -398,7 +398,6 @@ def _count_sides(
             html_dir=gate_dir / "html",
             env_dir=gate_dir / f"env-{side}",
         )
-        selected = [word for regex in selection for word in ("-b", regex)]
         command = pair.project.asv_run("--show-stderr", *selected, f"{commit}^!", config=config)
         runs.append((f"[{side}] ", [*_own_machine_file(gate_dir / f"home-{side}"), *command]))
     done = _run_at_once(runs, pair.project.root, pair.out, env)
@@ -481,16 +480,15 @@ def _counted_part(
         verdict.decided_on.append("counted: nothing, -b selects no counted metric")
         return True
     base, head = pair.load(pair.base), pair.load(pair.head)
-    if _status_problem(status, output, verdict):
+    problem = _status_problem(status, output, verdict)
+    if not problem and (base is None) != (head is None):  # asv succeeded, one side has none
+        verdict.outcome = Outcome.BROKEN
+        verdict.message = "the counted metrics' results of one side are missing"
+        problem = True
+    if problem:
         if verdict.outcome is Outcome.BROKEN:
             names = [n for n in benchmark_names(pair.results_dir) if is_counted(n)]
             verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
-        return False
-    if (base is None) != (head is None):  # asv succeeded, yet one side has no results
-        verdict.outcome = Outcome.BROKEN
-        verdict.message = "the counted metrics' results of one side are missing"
-        names = [n for n in benchmark_names(pair.results_dir) if is_counted(n)]
-        verdict.failures = _failures(base, "base", names) + _failures(head, "head", names)
         return False
     if base is not None and head is not None:
         _judge_counts(verdict, base, head, threshold)

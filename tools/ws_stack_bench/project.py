@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Project", "ProjectError", "machine_description"]
+__all__ = ["FORKED", "Project", "ProjectError", "machine_description"]
 
 CONFIG_NAME = "asv.conf.json"
 #: What the benchmarks measure at a commit: the package and its dependencies. The
@@ -28,6 +28,11 @@ MEASURED_PATHS = ("src", "pyproject.toml")
 #: it, and changing it changes no figure). It is in tools/ now, outside MEASURED_PATHS;
 #: older commits had it in the package, here.
 TOOLING_PATH = "src/ws_stack/bench/"
+#: How ``asv run`` and ``asv continuous`` start benchmarks: each in a process forked from
+#: asv's forkserver, which has imported the suite once, not in a new interpreter per
+#: benchmark, parameter combination and round (asv's default). Only a figure of the
+#: process's own memory (``peakmem_``) sees the difference (docs/history.md).
+FORKED = ("--launch-method", "forkserver")
 
 
 class ProjectError(Exception):
@@ -112,12 +117,8 @@ class Project:
         return [sys.executable, "-m", "asv", "--config", str(config or self.config_path), *args]
 
     def asv_run(self, *args: str, config: Path | None = None) -> list[str]:
-        """The command line of ``asv run`` with ``args``, each benchmark in a process forked
-        from asv's forkserver, which has imported the suite once (asv's default starts a
-        new interpreter for every benchmark, parameter combination and round: about 0.13 s
-        each, 600 times per commit). Only a figure of the process's own memory
-        (``peakmem_``) sees the difference (docs/history.md)."""
-        return self.asv("run", "--launch-method", "forkserver", *args, config=config)
+        """The command line of ``asv run`` with ``args``, its benchmarks run as FORKED."""
+        return self.asv("run", *FORKED, *args, config=config)
 
     def environments(self) -> list[str]:
         """The names of the environments asv builds from the configuration (its results
