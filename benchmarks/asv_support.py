@@ -49,14 +49,13 @@ class Timed:
     """Base of the plain figures: one process (asv round) of at most TIMING_REPEAT samples.
 
     A plain figure (a time, or a figure timed in its process with nothing beside it) moves
-    on identical code here by 64-133 % between runs (the noise table, docs/history.md),
-    while one process's median over 20 samples is known to a few percent: the machine's
-    load over minutes decides the figure, and more samples or processes in one run do not
-    buy it back. One process of a few samples gives the same information at a fraction of
-    the time. A figure whose process measures it and its floor in turn (:class:`Paired`,
-    the socket ratios) keeps its samples: its noise is 8-23 %, near what its samples can
-    resolve. A count (instructions, allocations, pool misses) is one process too: it is
-    the same every run.
+    on identical code far more between runs than one process's median is uncertain: the
+    machine's load over minutes decides the figure, and more samples or processes in one
+    run do not buy it back. One process of a few samples gives the same information at a
+    fraction of the time. A figure whose process measures it and its floor in turn
+    (:class:`Paired`, the socket ratios) keeps its samples: its noise is near what its
+    samples can resolve. A count is one process too (:class:`Exact`). The measurements
+    behind this rule: docs/history.md, "Samples: what each figure needs".
     """
 
     rounds = 1

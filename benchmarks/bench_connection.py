@@ -91,7 +91,7 @@ class SimulatedVenue(Timed):
     def stop_simulator(self) -> None:
         """Stop the simulator, before the clients close: a websockets client that closes
         while its peer still streams waits out its ``close_timeout`` (2 s), its unread frames
-        holding back the peer's closing frame. Tear-down took seconds per sample."""
+        holding back the peer's closing frame, and asv tears down after every sample."""
         if getattr(self, "sim", None) is not None:
             self.run(self.sim.stop())
             self.sim = None
@@ -721,7 +721,7 @@ class OneConnection(Timed):
     """
 
     #: 2: measured in a process forked from asv's forkserver (which has imported the suite),
-    #: no longer in a new interpreter: about 4.5 MB less on the same code.
+    #: no longer in a new interpreter: less memory on the same code (docs/history.md).
     version = 2
     params = [VENUES]
     param_names = ["venue"]
