@@ -5,17 +5,21 @@ commit of the history, so a suite must cope with a package that lacks what it me
 :func:`require` turns a missing module or name into ``NotImplementedError``, which asv
 records as "n/a" for that commit instead of a failure.
 
-:class:`Timed` and :class:`Exact` say how many samples a plain figure and a counted one
-take; :class:`Batched` and
+:class:`Timed` says how many samples a plain figure takes; :class:`Batched` and
 :class:`Paired` are the two ways a short call is timed (see their docstrings). None has a
 ``time_`` or ``track_`` method of its own: asv collects those from every module of
 ``benchmarks/``, and a base class must not be taken for a benchmark.
+
+asv runs a ``time_`` benchmark in ``rounds`` processes; a ``track_`` benchmark (every
+ratio and count here) in one process per run, whatever its ``rounds`` says: asv reads
+that attribute of time benchmarks only (``asv continuous -a rounds=N`` sets it for all).
 """
 
 from __future__ import annotations
 
 import importlib
 import time
+from collections.abc import Callable
 from typing import Any
 
 
@@ -40,13 +44,15 @@ BATCH = 1000
 CALLS = range(BATCH)
 
 
-#: asv's ``repeat`` of a plain timing: at least 3 samples, at most 5, and no more after 2
-#: seconds once there are 3 (asv's default is up to 5 in 10 s per round, two rounds).
-TIMING_REPEAT = (3, 5, 2.0)
+#: Samples of a plain figure in its one process (see :class:`Timed`), and asv's ``repeat``
+#: that takes them, whatever the time (asv's default is up to 5 in 10 s per round, two
+#: rounds).
+PLAIN_SAMPLES = 3
+TIMING_REPEAT = (PLAIN_SAMPLES, PLAIN_SAMPLES, 2.0)
 
 
 class Timed:
-    """Base of the plain figures: one process (asv round) of at most TIMING_REPEAT samples.
+    """Base of the plain figures: one process (asv round) of PLAIN_SAMPLES samples.
 
     A plain figure (a time, or a figure timed in its process with nothing beside it) moves
     on identical code far more between runs than one process's median is uncertain: the
@@ -54,24 +60,21 @@ class Timed:
     run do not buy it back. One process of a few samples gives the same information at a
     fraction of the time. A figure whose process measures it and its floor in turn
     (:class:`Paired`, the socket ratios) keeps its samples: its noise is near what its
-    samples can resolve. A count is one process too (:class:`Exact`). The measurements
-    behind this rule: docs/history.md, "Samples: what each figure needs".
+    samples can resolve. The measurements behind this rule: docs/history.md, "Samples:
+    what each figure needs".
     """
 
     rounds = 1
     repeat = TIMING_REPEAT
 
 
-class Exact:
-    """Base of the counted figures other than instruction counts (allocations, collections,
-    pool misses, objects left behind): the same every run, so one process (asv round)."""
+def per_call_clock(batch: int) -> Callable[[], float]:
+    """``perf_counter`` in units of ``batch`` seconds: a batch's duration reads as one call's."""
 
-    rounds = 1
+    def clock() -> float:
+        return time.perf_counter() / batch
 
-
-def _per_call_clock() -> float:
-    """``perf_counter`` in units of BATCH seconds: a batch's duration reads as one call's."""
-    return time.perf_counter() / BATCH
+    return clock
 
 
 class Batched(Timed):
@@ -83,11 +86,20 @@ class Batched(Timed):
     by ``setup()``, and single calls are noisy. A subclass's ``time_`` methods make BATCH
     calls in a loop (``for _ in CALLS``), and ``timer`` (an asv benchmark attribute) counts
     in units of BATCH seconds, so asv stores the time of one call, averaged over the batch,
-    as ``timeit`` would. The loop is the same for a figure and its floor. One round of a
-    few samples, as every plain figure (:class:`Timed`).
+    as ``timeit`` would. The loop is the same for a figure and its floor. One round of
+    PLAIN_SAMPLES samples, as every plain figure (:class:`Timed`).
+
+    The warm-up is one batch: its thousand calls specialise the code and fill the caches
+    and pools. asv's default warms up for 0.1 s (a hundred batches of a microsecond's
+    call), about 15 s of every commit's suite here.
+
+    A module whose calls take a millisecond (``bench_monitor``) batches fewer: it sets its
+    own ``CALLS = range(n)`` and the class's ``timer = staticmethod(per_call_clock(n))``.
     """
 
-    timer = staticmethod(_per_call_clock)
+    timer = staticmethod(per_call_clock(BATCH))
+    #: asv warms up until this much time has passed, and at least one call: one batch.
+    warmup_time = 1e-9
 
 
 #: Pairs of batches a :class:`Paired` benchmark times in each process.
@@ -116,7 +128,6 @@ class Paired:
 
     version = 1
     unit = "ratio"
-    rounds = 4
     figure_batch: Any
     floor_batch: Any
 

@@ -24,7 +24,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-from .asv_support import CALLS, Batched, Timed, require, take_turns
+from .asv_support import CALLS, PLAIN_SAMPLES, Batched, Timed, require, take_turns
 from .common import CHANNELS, SYMBOLS, VENUES
 from .connections import (
     TRANSPORTS,
@@ -41,7 +41,7 @@ from .connections import (
 )
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
-from .sim_process import SimProcess, write_deltas
+from .sim_process import SimProcess, deltas_file, write_deltas
 from .venue_frames import frame as build_frame
 
 
@@ -66,7 +66,7 @@ class SimulatedVenue(Timed):
         if self.replay_frames:
             self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
             path = Path(self._tmp.name) / "deltas.jsonl"
-            write_deltas(path, venue, self.replay_frames)
+            path.write_bytes(deltas_file(venue, self.replay_frames))
             replay = {"replay": path, "replay_loops": 1000}
         config = sim.SimConfig(
             symbols=(SYMBOLS[venue],),
@@ -365,8 +365,9 @@ class BareReceive(SimulatedVenue):
 
 #: Frames a window of the windowed benchmarks waits for.
 WINDOW_FRAMES = 1000
-#: Windows per process of ``Subscriptions.track_frame_time``.
-WINDOWS = 5
+#: Windows per process of ``Subscriptions.track_frame_time``: its samples, as many as
+#: any plain figure's.
+WINDOWS = PLAIN_SAMPLES
 
 
 def cpu_time_per_frame(counter: MessageCounter, run: Any, frames: int = WINDOW_FRAMES) -> float:
@@ -446,7 +447,6 @@ class _OverBare:
     params = [VENUES, TRANSPORTS]
     param_names = ["venue", "transport"]
     unit = "ratio"
-    rounds = 2
     timeout = 300
     figure_class: Any
 
@@ -510,16 +510,26 @@ class Subscriptions(Timed):
 
     def setup(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
         require_connection_layer(venue, transport)
-        group_module = require("ws_stack.asyncio.group", "ConnectionGroup")
+        self.start_simulator(venue, subscriptions)
+        self.connect(venue, subscriptions, transport)
+
+    def start_simulator(self, venue: str, subscriptions: int) -> None:
+        """Start the simulator's process, without waiting for it to listen (``connect``
+        does): ``SubscriptionsSpread`` starts its three side by side."""
         self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-bench-")
         path = Path(self._tmp.name) / "deltas.jsonl"
-        write_deltas(path, venue, 1000)
+        path.write_bytes(deltas_file(venue, 1000))
         sep = "_" if venue == "gateio" else ""
-        symbols = [f"S{i:03d}{sep}USDT" for i in range(subscriptions)]
+        self.symbols = [f"S{i:03d}{sep}USDT" for i in range(subscriptions)]
         # Replaying, the simulator sends one frame per tick and connection, whatever the
         # number of streams: at its top rate every connection offers more than is taken.
-        self.sim = SimProcess(venue, symbols=symbols, rate_hz=100_000.0, replay=str(path),
-                              replay_loops=1000)  # fmt: skip
+        self.sim = SimProcess(venue, wait=False, symbols=self.symbols, rate_hz=100_000.0,
+                              replay=str(path), replay_loops=1000)  # fmt: skip
+
+    def connect(self, venue: str, subscriptions: int, transport: str) -> None:
+        """Once the simulator listens: the connections, started and warmed up."""
+        group_module = require("ws_stack.asyncio.group", "ConnectionGroup")
+        self.sim.wait_listening()
         self.loop = asyncio.new_event_loop()
         cls = connection_class(venue)
         handler = make_handler(venue)
@@ -529,7 +539,7 @@ class Subscriptions(Timed):
         self.group = group_module.ConnectionGroup(
             cls,
             handler,
-            [cls.subscription(symbol, "depth") for symbol in symbols],
+            [cls.subscription(symbol, "depth") for symbol in self.symbols],
             url=self.sim.ws_url,
             config=connection_config(transport, **quick_close()),
             per_connection=self.per_connection,
@@ -576,18 +586,17 @@ class SubscriptionsSpread:
     windows of one rotation are next to each other in time, where the load of the machine
     (whose other core may share this one's caches and execution units) is most alike: for
     each two set-ups, the figure compares them rotation by rotation and takes the median
-    of those ratios; the spread is the largest such median, one value per round (process),
-    and asv stores the median over the rounds. (Not the largest over the smallest of the
-    three medians: that is above 1 by construction on a loaded machine, even for 1 and 30
-    subscriptions, which are the same client work: one connection, the same frames.)
-    Two rounds: a round sets up 330 subscriptions and three simulators, on one transport.
+    of those ratios; the spread is the largest such median: one value per process (asv runs
+    a track benchmark in one). (Not the largest over the smallest of the three medians: that
+    is above 1 by construction on a loaded machine, even for 1 and 30 subscriptions, which
+    are the same client work: one connection, the same frames.) A process sets up 330
+    subscriptions and three simulators, on one transport; the simulators start side by side.
     """
 
     version = 3
     params = [VENUES, TRANSPORTS]
     param_names = ["venue", "transport"]
     unit = "ratio"
-    rounds = 2
     timeout = 300
 
     def setup(self, venue: str, transport: str = "websockets") -> None:
@@ -596,7 +605,9 @@ class SubscriptionsSpread:
         for subscriptions in Subscriptions.params[1]:
             stream = Subscriptions()
             self.streams.append((subscriptions, stream))
-            stream.setup(venue, subscriptions, transport)
+            stream.start_simulator(venue, subscriptions)
+        for subscriptions, stream in self.streams:
+            stream.connect(venue, subscriptions, transport)
 
     def teardown(self, venue: str, transport: str = "websockets") -> None:
         for subscriptions, stream in getattr(self, "streams", []):
@@ -617,6 +628,9 @@ SMALL_DELTA_LEVELS = [1, 3, 5]
 #: Frames per window, and windows per process, of ``SmallDeltasOverBare``.
 SMALL_DELTA_FRAMES = 10_000
 SMALL_DELTA_PAIRS = 10
+#: Frames each side handles before the first window: the interpreter has specialised the
+#: code (a few dozen calls) and the pump's stream is under way. (A whole window before.)
+SMALL_DELTA_WARM_UP = 2_000
 
 
 class SmallDeltasOverBare:
@@ -639,7 +653,6 @@ class SmallDeltasOverBare:
     params = [["gateio"], SMALL_DELTA_LEVELS, TRANSPORTS]
     param_names = ["venue", "levels", "transport"]
     unit = "ratio"
-    rounds = 2
     timeout = 300
 
     def setup(self, venue: str, levels: int, transport: str) -> None:
@@ -655,7 +668,7 @@ class SmallDeltasOverBare:
         self.floor = PumpedStream(venue, deltas)
         self.streams.append(self.floor)
         for stream in self.streams:
-            stream.frame_time(SMALL_DELTA_FRAMES)  # warm-up
+            stream.frame_time(SMALL_DELTA_WARM_UP)
 
     def teardown(self, venue: str, levels: int, transport: str) -> None:
         for stream in getattr(self, "streams", []):
@@ -685,7 +698,6 @@ class SmallDeltasBoundOverBare:
     params = [["gateio"], SMALL_DELTA_LEVELS]
     param_names = ["venue", "levels"]
     unit = "ratio"
-    rounds = 2
     timeout = 300
 
     def setup(self, venue: str, levels: int) -> None:
@@ -702,7 +714,7 @@ class SmallDeltasBoundOverBare:
         self.streams.append(PumpedStream(venue, deltas, work=work))
         self.streams.append(PumpedStream(venue, deltas))
         for stream in self.streams:
-            stream.frame_time(SMALL_DELTA_FRAMES)  # warm-up
+            stream.frame_time(SMALL_DELTA_WARM_UP)
 
     def teardown(self, venue: str, levels: int) -> None:
         for stream in getattr(self, "streams", []):

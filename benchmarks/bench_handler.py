@@ -192,10 +192,10 @@ class Latency(Timed):
     """Per-message latency of ``handler.handle`` in ns (frames timed one by one).
 
     Each pass of 4,000 frames gives one p50 and one p99; the figure is the median over the
-    passes (nine per process, from every round). A track benchmark records one value, but
-    one process's percentiles of microsecond calls move with the machine's load, so the
-    methods hand asv the passes as samples (``{"samples": [...],
-    "number": 1}``, the form asv 0.6 reads timing results in): asv then stores the median
+    passes (nine, in the one process of its ``setup_cache``). A track benchmark records one
+    value, but one process's percentiles of microsecond calls move with the machine's load,
+    so the methods hand asv the passes as samples (``{"samples": [...], "number": 1}``, the
+    form asv 0.6 reads timing results in): asv then stores the median
     with a confidence interval and compares with statistics, as for ``time_`` benchmarks.
     The figures include the clock's own cost (tens of ns). Lower is better.
     """

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .asv_support import Exact, require
+from .asv_support import require
 from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .connections import BookFollower, counting_handler, new_connection, require_connection_layer
 from .parsers import direct_parser, make_handler
@@ -54,7 +54,7 @@ def _traced_per_call(call: Callable[[Any], Any], frames: list[Any]) -> tuple[flo
     return sum(stat.count for stat in stats) / PARSED, sum(stat.size for stat in stats) / PARSED
 
 
-class ParseAllocations(Exact):
+class ParseAllocations:
     """Memory blocks and bytes each parse path leaves allocated per message (tracemalloc).
 
     Order books are deltas of 20 levels a side. Lower is better.
@@ -107,7 +107,7 @@ class ParseAllocations(Exact):
     track_bytes_per_message.unit = "bytes"  # type: ignore[attr-defined]  # asv reads it
 
 
-class DeltaAllocations(Exact):
+class DeltaAllocations:
     """Objects a steady stream of 20-level deltas leaves allocated per level, beyond the
     decoder's own output, through the default handler and a 1,000-level local book.
 
@@ -160,7 +160,7 @@ class DeltaAllocations(Exact):
         return cache[venue]
 
 
-class GcPressure(Exact):
+class GcPressure:
     """Garbage-collector runs (any generation) while a handler takes 100,000 frames.
 
     The frames cycle through trade, best bid/ask and 20-level order-book delta; nothing
@@ -217,7 +217,7 @@ class GcPressure(Exact):
         return cache[venue, fmt]
 
 
-class _ClientOfChildSimulator(Exact):
+class _ClientOfChildSimulator:
     """Base: a simulator child process replaying deltas, and a private event loop."""
 
     params = [VENUES]

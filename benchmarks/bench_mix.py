@@ -28,7 +28,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from .asv_support import Timed, require, take_turns
+from .asv_support import PLAIN_SAMPLES, Timed, require, take_turns
 from .common import VENUES
 from .connections import TRANSPORTS, PumpedStream
 from .instructions import Counted
@@ -137,8 +137,9 @@ class RealisticMixInstructions(Counted):
 #: Book tickers a window of the socket benchmarks waits for: about a third of the frames,
 #: so some 3,000 frames (three passes of the recording).
 SOCKET_WINDOW_TICKERS = 1000
-#: Windows per process of ``RealisticMixSocket``, and rotations of the speedup.
-SOCKET_WINDOWS = 5
+#: Windows per process of ``RealisticMixSocket`` (its samples, as many as any plain
+#: figure's), and rotations of the speedup.
+SOCKET_WINDOWS = PLAIN_SAMPLES
 SPEEDUP_ROTATIONS = 10
 
 
@@ -195,7 +196,6 @@ class RealisticMixSocketSpeedup:
     params = [VENUES]
     param_names = ["venue"]
     unit = "ratio"
-    rounds = 2
     timeout = 300
 
     def setup(self, venue: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .asv_support import CALLS, Batched, Exact, require
+from .asv_support import CALLS, Batched, require
 from .instructions import Counted
 from .venue_frames import frame
 
@@ -34,7 +34,7 @@ class LevelPoolCycleInstructions(Counted):
     track_take_give = Counted.of("time_take_give")
 
 
-class LevelPoolSteadyStream(Exact):
+class LevelPoolSteadyStream:
     """Pool statistics after a steady stream of 20-level sides (lower is better)."""
 
     version = 1
@@ -52,7 +52,7 @@ class LevelPoolSteadyStream(Exact):
         return ratio
 
 
-class HandlerStream(Exact):
+class HandlerStream:
     """Pool statistics of a MEXC handler after 3,000 order-book deltas of 5, 20, 100 levels.
 
     The handler lends pooled levels to the callbacks and takes them back after delivery; a

@@ -54,9 +54,10 @@ def connection_config(transport: str = "websockets", **overrides: Any) -> Any:
 
 
 #: The closing handshake's timeout of a client whose peer (a child process) is stopped
-#: first in tear-down: a client that no longer reads never sees its peer go, and would wait
-#: out the default 2 s. No figure depends on how a connection closes.
-TEARDOWN_CLOSE_TIMEOUT_S = 0.1
+#: first in tear-down: a client that no longer reads never sees its peer go, and waits out
+#: the whole timeout (the default is 2 s), once per connection and tear-down. No figure
+#: depends on how a connection closes.
+TEARDOWN_CLOSE_TIMEOUT_S = 0.01
 
 
 def quick_close() -> dict[str, Any]:

@@ -22,8 +22,9 @@ empty one, over CALLS_PER_PART: every constant cost of a part (the dump requests
 method's entry, the loop's start) cancels.
 
 What would make counts differ between runs is kept out: ``PYTHONHASHSEED`` is fixed, the
-environment is a fixed minimal one, nothing is written where the child's imports look,
-and the garbage collector runs only between measurements (asv times with it off too).
+environment is a fixed minimal one, the bytecode the child's imports load is compiled
+afresh for every run (by the same imports without valgrind, just before), and the
+garbage collector runs only between measurements (asv times with it off too).
 """
 
 from __future__ import annotations
@@ -72,10 +73,10 @@ INSTALL_HINT = "install Debian's valgrind package (the Makefile's targets do, as
 # The callgrind process's bootstrap. It drops the working directory from sys.path and
 # imports the suite as a package from its path, so that no directory listing whose
 # contents vary between runs (a checkout's caches, say) shapes the interpreter's memory.
-_BOOTSTRAP = """
+_SUITE_PACKAGE = """
 import sys
 del sys.path[0]
-suite_dir, requests, manifest, select, jobs = sys.argv[1:6]
+suite_dir = sys.argv[1]
 import importlib.util, os
 name = os.path.basename(suite_dir)
 spec = importlib.util.spec_from_file_location(
@@ -83,8 +84,18 @@ spec = importlib.util.spec_from_file_location(
 package = importlib.util.module_from_spec(spec)
 sys.modules[name] = package
 spec.loader.exec_module(package)
-importlib.import_module(name + ".instructions").count_suite(requests, manifest, select, int(jobs))
+instructions = importlib.import_module(name + ".instructions")
 """
+_BOOTSTRAP = (
+    _SUITE_PACKAGE
+    + """
+requests, manifest, select, jobs = sys.argv[2:6]
+instructions.count_suite(requests, manifest, select, int(jobs))
+"""
+)
+# The same imports without valgrind, first: they write the bytecode the callgrind process
+# then loads (see _child_environment).
+_COMPILE = _SUITE_PACKAGE + "instructions.import_suite()\n"
 
 
 def unavailable() -> str | None:
@@ -113,16 +124,21 @@ def _build_requests(directory: Path) -> Path:
     return library
 
 
-def _child_environment() -> dict[str, str]:
-    """The callgrind process's whole environment: the same on every run."""
+def _child_environment(pycache: Path | None = None, write: bool = False) -> dict[str, str]:
+    """The callgrind process's whole environment: the same on every run.
+
+    An installed package's bytecode holds the path it was compiled at, so no process here
+    reads it: imports compile from source, or, with ``pycache``, load the bytecode that a
+    run without valgrind compiled there from the same paths (``write``: that run), which
+    is several times faster than compiling under valgrind (docs/instruction-counts.md).
+    """
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LC_ALL": "C.UTF-8",
         "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        # Compile from source: an installed package's bytecode holds the path it was
-        # compiled at. A prefix where no cache is makes every import compile.
-        "PYTHONPYCACHEPREFIX": "/nonexistent/ws-stack-count",
+        **({} if write else {"PYTHONDONTWRITEBYTECODE": "1"}),
+        # A prefix where no cache is makes every import compile.
+        "PYTHONPYCACHEPREFIX": str(pycache or "/nonexistent/ws-stack-count"),
     }
 
 
@@ -215,6 +231,19 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
         requests = _build_requests(directory)
         manifest = directory / "manifest.json"
         python, suite = _fixed_paths(directory, suite)
+        pycache = directory / "pycache"
+        compiled = subprocess.run(
+            [str(python), "-c", _COMPILE, str(suite)],
+            cwd=directory,
+            env=_child_environment(pycache, write=True),
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=False,
+        )
+        if compiled.returncode != 0:
+            tail = "\n".join(compiled.stderr.strip().splitlines()[-20:])
+            raise RuntimeError(f"the suite does not import ({compiled.returncode}):\n{tail}")
         command = [
             "valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
             "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
@@ -225,7 +254,7 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
         done = subprocess.run(
             command,
             cwd=directory,
-            env=_child_environment(),
+            env=_child_environment(pycache),
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,
@@ -288,8 +317,6 @@ class Counted:
 
     version = 1
     unit = "instructions"
-    #: A count is the same on every run: one round (asv's default is two).
-    rounds = 1
     #: The callgrind run of the whole suite, in ``setup_cache``.
     timeout = TIMEOUT_S
     twin: Any
@@ -554,6 +581,13 @@ def _preload(package: str) -> None:
             continue
 
 
+def import_suite() -> list[type[Counted]]:
+    """Import the suite's count benchmarks, then the measured package (:func:`_preload`)."""
+    classes = _count_classes(__name__.rpartition(".")[0])
+    _preload("ws_stack")
+    return classes
+
+
 def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) -> None:
     """In the callgrind process: measure every count benchmark (or those ``select``
     selects, see SELECT_VARIABLE), ``jobs`` at a time, and write the manifest.
@@ -566,13 +600,8 @@ def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) ->
     (``%p`` in its name).
     """
     requests = _Requests(library)
-    work = [
-        (cls, params)
-        for cls in _count_classes(__name__.rpartition(".")[0])
-        for params in _param_combinations(cls)
-    ]
+    work = [(cls, params) for cls in import_suite() for params in _param_combinations(cls)]
     folder = Path(manifest).parent
-    _preload("ws_stack")
     commands_out, commands_in = os.pipe()
     done_out, done_in = os.pipe()
     gc.disable()

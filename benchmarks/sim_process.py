@@ -2,13 +2,16 @@
 
 :class:`SimProcess` runs it in a child process, for the figures that must be the
 client's alone; :func:`write_deltas` writes the order-book deltas it replays, whether it
-runs in a child or on the benchmark's own event loop.
+runs in a child or on the benchmark's own event loop (:func:`deltas_file` makes the same
+bytes once per process).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
-from typing import Any
+from typing import IO, Any
 
 from .asv_support import require
 from .common import GATEIO_SYMBOL, MEXC_SYMBOL
@@ -40,7 +43,7 @@ class SimProcess:
     ``config`` is the ``SimConfig``'s (JSON values); ``symbols`` defaults to the venue's one.
     """
 
-    def __init__(self, venue: str, **config: Any) -> None:
+    def __init__(self, venue: str, wait: bool = True, **config: Any) -> None:
         import subprocess
         import sys
 
@@ -52,6 +55,13 @@ class SimProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self.ws_url = ""
+        if wait:
+            self.wait_listening()
+
+    def wait_listening(self) -> None:
+        """Wait until the simulator listens (``ws_url``). A set-up that starts several
+        creates them with ``wait=False`` and then waits for each: they start side by side."""
         assert self.process.stdout is not None
         line = self.process.stdout.readline().strip()
         if line.startswith("n/a") or not line:
@@ -85,8 +95,23 @@ def stop_child(process: Any, at_once: bool = False) -> None:
 
 def write_deltas(path: Any, venue: str, count: int, depth: int = 20) -> None:
     """A frames file of ``count`` order-book deltas of ``venue``, ``depth`` levels a side
-    (for replay, by the simulator or :mod:`benchmarks.pump`)."""
+    (for replay, by the simulator or :mod:`benchmarks.pump`), written as it is made: no
+    copy stays in memory (for the memory benchmarks)."""
+    with open(path, "wb") as out:
+        _write_deltas(out, venue, count, depth)
+
+
+@functools.cache
+def deltas_file(venue: str, count: int, depth: int = 20) -> bytes:
+    """The bytes of :func:`write_deltas`'s file, made once per process and arguments: the
+    time and ratio benchmarks set up the same replay again and again (asv sets up before
+    every sample, a ratio sets up two or three streams), about 0.1 s each time."""
+    out = io.BytesIO()
+    _write_deltas(out, venue, count, depth)
+    return out.getvalue()
+
+
+def _write_deltas(out: IO[bytes], venue: str, count: int, depth: int) -> None:
     frames = require("ws_stack.frames", "write_frames")
     fmt = "protobuf" if venue == "mexc" else "json"
-    with open(path, "wb") as out:
-        frames.write_frames(out, (frame(venue, fmt, "order_book", depth, n) for n in range(count)))
+    frames.write_frames(out, (frame(venue, fmt, "order_book", depth, n) for n in range(count)))

@@ -1,0 +1,59 @@
+"""How the suite runs under asv (``benchmarks/asv_support.py``): batches and their clocks."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import time
+from types import ModuleType
+
+import pytest
+
+import benchmarks
+from benchmarks.asv_support import BATCH, Batched, per_call_clock
+
+
+def _bench_modules() -> list[ModuleType]:
+    return [
+        importlib.import_module(f"benchmarks.{info.name}")
+        for info in pkgutil.iter_modules(benchmarks.__path__)
+        if info.name.startswith("bench_")
+    ]
+
+
+def _batched_classes() -> list[tuple[ModuleType, type[Batched]]]:
+    return [
+        (module, value)
+        for module in _bench_modules()
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, Batched)
+        and value.__module__ == module.__name__
+    ]
+
+
+def test_the_clock_reads_a_batch_as_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(time, "perf_counter", lambda: 500.0)
+    assert per_call_clock(BATCH)() == 0.5
+    assert per_call_clock(100)() == 5.0
+
+
+@pytest.mark.parametrize(
+    ("module", "cls"), _batched_classes(), ids=lambda value: getattr(value, "__name__", "")
+)
+def test_every_batched_benchmark_divides_by_the_calls_its_module_loops_over(
+    module: ModuleType, cls: type[Batched], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batched ``time_`` method loops ``for _ in CALLS`` (its module's), and its class's
+    timer must count in units of that many calls, or asv stores a wrong time per call."""
+    calls = len(module.CALLS)
+    monkeypatch.setattr(time, "perf_counter", lambda: 1000.0)
+    assert cls.timer() * calls == pytest.approx(1000.0)
+
+
+def test_the_monitor_batches_fewer_calls_than_the_rest() -> None:
+    """A scrape of ten connections takes a millisecond: a batch of BATCH would take a
+    second a sample, where the suite's other batches take milliseconds."""
+    from benchmarks import bench_codec, bench_monitor
+
+    assert len(bench_monitor.CALLS) < len(bench_codec.CALLS) == BATCH
