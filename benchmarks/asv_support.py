@@ -90,8 +90,8 @@ class Batched(Timed):
     PLAIN_SAMPLES samples, as every plain figure (:class:`Timed`).
 
     The warm-up is one batch: its thousand calls specialise the code and fill the caches
-    and pools. asv's default warms up for 0.1 s (a hundred batches of a microsecond's
-    call), about 15 s of every commit's suite here.
+    and pools. asv's default warms up for 0.1 s, a hundred batches of a microsecond's call,
+    in every benchmark process (what that cost: docs/history.md).
 
     A module whose calls take a millisecond (``bench_monitor``) batches fewer: it sets its
     own ``CALLS = range(n)`` and the class's ``timer = staticmethod(per_call_clock(n))``.

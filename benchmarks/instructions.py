@@ -210,6 +210,22 @@ def _fixed_paths(scratch: Path, suite: Path) -> tuple[Path, Path]:
     return shadow / python.relative_to(environment), scratch / "suite" / suite.name
 
 
+def _run_child(
+    command: list[str], directory: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``command`` run in ``directory`` with ``env``, its output captured, within TIMEOUT_S."""
+    return subprocess.run(
+        command, cwd=directory, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
+        check=False,
+    )  # fmt: skip
+
+
+def _failure(what: str, done: subprocess.CompletedProcess[str]) -> RuntimeError:
+    """``what`` failed: the error, with the child's status and the end of its stderr."""
+    tail = "\n".join(done.stderr.strip().splitlines()[-20:])
+    return RuntimeError(f"{what} ({done.returncode}):\n{tail}")
+
+
 def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]:
     """Count every :class:`Counted` benchmark of the suite under callgrind.
 
@@ -232,18 +248,10 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
         manifest = directory / "manifest.json"
         python, suite = _fixed_paths(directory, suite)
         pycache = directory / "pycache"
-        compiled = subprocess.run(
-            [str(python), "-c", _COMPILE, str(suite)],
-            cwd=directory,
-            env=_child_environment(pycache, write=True),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
+        compiled = _run_child([str(python), "-c", _COMPILE, str(suite)], directory,
+                              _child_environment(pycache, write=True))  # fmt: skip
         if compiled.returncode != 0:
-            tail = "\n".join(compiled.stderr.strip().splitlines()[-20:])
-            raise RuntimeError(f"the suite does not import ({compiled.returncode}):\n{tail}")
+            raise _failure("the suite does not import", compiled)
         command = [
             "valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
             "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
@@ -251,18 +259,9 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
             str(python), "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
             os.environ.get(SELECT_VARIABLE, ""), str(jobs or len(os.sched_getaffinity(0))),
         ]  # fmt: skip
-        done = subprocess.run(
-            command,
-            cwd=directory,
-            env=_child_environment(pycache),
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=False,
-        )
+        done = _run_child(command, directory, _child_environment(pycache))
         if done.returncode != 0 or not manifest.is_file():
-            tail = "\n".join(done.stderr.strip().splitlines()[-20:])
-            raise RuntimeError(f"the callgrind run failed ({done.returncode}):\n{tail}")
+            raise _failure("the callgrind run failed", done)
         entries = json.loads(manifest.read_text())
         figures = {
             entry["pid"]: _part_figures(directory / f"callgrind.out.{entry['pid']}")
@@ -562,7 +561,7 @@ def _preload(package: str) -> None:
 
     A count benchmark's set-up imports what it measures, often lazily (the asyncio layer,
     the transports and their libraries). Done in each fork, that is the same imports again
-    and again, compiled from source under valgrind; done here, every fork inherits them. A
+    and again under valgrind; done here, every fork inherits them. A
     module this commit lacks or cannot import (picows not installed) is left out: the
     set-up that needs it says so, as it would have.
     """

@@ -105,7 +105,7 @@ def write_deltas(path: Any, venue: str, count: int, depth: int = 20) -> None:
 def deltas_file(venue: str, count: int, depth: int = 20) -> bytes:
     """The bytes of :func:`write_deltas`'s file, made once per process and arguments: the
     time and ratio benchmarks set up the same replay again and again (asv sets up before
-    every sample, a ratio sets up two or three streams), about 0.1 s each time."""
+    every sample, a ratio sets up two or three streams)."""
     out = io.BytesIO()
     _write_deltas(out, venue, count, depth)
     return out.getvalue()

@@ -285,7 +285,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     measured_noise = publish.all_noise(project)
     if not args.bench and reason is None:
-        # The page of where each counted call's work goes, at the tip (about a minute).
+        # The page of where each counted call's work goes, at the tip.
         publish.write_where_page(project, sys.stdout)
     status = _publish(project, measured_noise)
     if status != 0:

@@ -177,8 +177,8 @@ def measure(
     ``bench`` (regexes, asv's ``--bench``) narrows the suite, the instruction counts too.
 
     ``counts_first`` (regexes of the counted benchmarks) measures those alone at the
-    newest commit before anything else, then calls ``after_each(0)``: the counts take about
-    a minute of the suite's four, so a new machine has a page of them at once. They are
+    newest commit before anything else, then calls ``after_each(0)``: the counts take a
+    quarter of the suite's time, so a new machine has a page of them at once. They are
     counted as in a whole run (every count benchmark, in the same forks), and the full run
     that follows reuses them.
 
@@ -209,12 +209,7 @@ def measure(
             flush=True,
         )
         started, started_at_ms = time.monotonic(), int(time.time() * 1000)
-        command = project.asv_run(
-            # Stored values (and n/a) are reused; failures are retried, as they are usually
-            # a benchmark bug fixed since.
-            "--skip-existing-successful", "--show-stderr", "--machine", machine,
-            *selection, f"{stretch.measured}^!",
-        )  # fmt: skip
+        command = _run_command(project, stretch.measured, machine, selection)
         status = subprocess.run(command, cwd=project.root, check=False, env=env).returncode
         durations.append(time.monotonic() - started)
         print(
@@ -232,6 +227,16 @@ def measure(
     return worst
 
 
+def _run_command(project: Project, commit: str, machine: str, selection: list[str]) -> list[str]:
+    """``asv run`` at ``commit`` alone, on the benchmarks ``selection`` (``--bench`` options)
+    selects, under ``machine``. Stored values (and n/a) are reused; failures are retried,
+    as they are usually a benchmark bug fixed since."""
+    return project.asv_run(
+        "--skip-existing-successful", "--show-stderr", "--machine", machine,
+        *selection, f"{commit}^!",
+    )  # fmt: skip
+
+
 def _measure_counts(
     project: Project, commit: str, counted: Sequence[str], machine: str, out: TextIO
 ) -> int:
@@ -239,10 +244,7 @@ def _measure_counts(
     print(f"\n[counts first] {commit[:8]}: the counted benchmarks alone", file=out, flush=True)
     started = time.monotonic()
     selection = [word for regex in counted for word in ("--bench", regex)]
-    command = project.asv_run(
-        "--skip-existing-successful", "--show-stderr", "--machine", machine,
-        *selection, f"{commit}^!",
-    )  # fmt: skip
+    command = _run_command(project, commit, machine, selection)
     # No count selection in the environment: every count benchmark is counted, as in a
     # whole run, so that the values are the whole run's.
     status = subprocess.run(command, cwd=project.root, check=False).returncode
