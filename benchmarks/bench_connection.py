@@ -762,3 +762,118 @@ class OneConnection(Timed):
         self.loop.run_until_complete(connection.start())
         self.loop.run_until_complete(counter.wait_for(5000))
         self.loop.run_until_complete(connection.close())
+
+
+#: Lone frames through a socket (``LoneFrameSocket``): frames of each channel per run, the
+#: frames before them that warm the connection up, and how far apart the pump sends them.
+LONE_SOCKET_FRAMES = 300
+LONE_SOCKET_WARM_UP = 30
+LONE_SOCKET_INTERVAL_S = 0.001
+
+
+def _lone_socket_run(venue: str, transport: str) -> dict[str, dict[str, int]]:
+    """Percentiles in ns, per channel, of lone frames from receipt to the callback's return
+    (see :class:`LoneFrameSocket`)."""
+    from .bench_handler import require_lone
+    from .pump import PumpProcess
+
+    lone = require_lone()
+    require_connection_layer(venue, transport)
+    cls = connection_class(venue)
+    if "frame_tap" not in cls.__init__.__code__.co_varnames:
+        raise NotImplementedError("this commit's connections take no frame tap")
+    each = LONE_SOCKET_FRAMES + LONE_SOCKET_WARM_UP
+    streams = [lone.lone_stream(venue, lone.OWN_FORMAT[venue], channel, each)
+               for channel in CHANNELS]  # fmt: skip
+    frames = [data for turn in zip(*streams, strict=True) for data in turn]
+    clock, interfere = time.perf_counter_ns, lone.Interference()
+    # The tap sees every frame as the transport hands it over; each frame is one message,
+    # so the n-th message delivered came in the n-th frame received.
+    receipts: list[int] = []
+    latencies: dict[str, list[int]] = {channel: [] for channel in CHANNELS}
+    done = asyncio.Event()
+
+    def timed(channel: str, callback: Any) -> Any:
+        found = latencies[channel]
+
+        def on_message(message: Any) -> None:
+            callback(message)
+            found.append(clock() - receipts[sum(map(len, latencies.values()))])
+            if sum(map(len, latencies.values())) == len(frames):
+                done.set()
+            interfere()  # the strategy's other work, once the frame is handled
+
+        return on_message
+
+    handler = make_handler(venue)
+    lone.strategy_callbacks(handler, venue, timed)
+    pump = PumpProcess(frames, loops=1, lifetime=60.0, interval=LONE_SOCKET_INTERVAL_S)
+    loop = asyncio.new_event_loop()
+    try:
+        connection = cls(
+            handler, [cls.subscription(SYMBOLS[venue], "depth")], url=pump.ws_url,
+            config=connection_config(transport, **quick_close()),
+            frame_tap=lambda frame: receipts.append(clock()),
+        )  # fmt: skip
+        loop.run_until_complete(connection.start())
+        loop.run_until_complete(asyncio.wait_for(done.wait(), 30.0))
+        stats = handler.stats()
+        loop.run_until_complete(connection.close())
+    finally:
+        pump.close(at_once=True)
+        loop.close()
+    if stats.failed_frames or len(receipts) != len(frames):
+        raise RuntimeError(f"lone frames lost or failed: {len(receipts)} of {len(frames)}, {stats}")
+    return {
+        channel: lone.percentiles(found[LONE_SOCKET_WARM_UP:])
+        for channel, found in latencies.items()
+    }
+
+
+def _lone_socket_track(name: str) -> Any:
+    def track(self: LoneFrameSocket, cache: Any, venue: str, transport: str,
+              channel: str) -> float:  # fmt: skip
+        nanoseconds: int = cache[venue, transport][channel][name]
+        return nanoseconds / 1e9
+
+    track.__doc__ = f"The {name} of a lone frame from receipt to the callback's return (s)."
+    return track
+
+
+class LoneFrameSocket(Timed):
+    """The latency of a lone frame through a socket, from the transport's receipt of the
+    frame (the connection's frame tap) to the return of the strategy's callback.
+
+    A pump in a child process (:mod:`benchmarks.pump`) sends a venue's frames one at a
+    time, 1 ms apart: trades, book tickers and 3-level order-book deltas in turns, 300 of
+    each after 30 of each to warm up (MEXC protobuf, Gate.io JSON). Between two frames
+    the connection's event loop waits on its socket, and the callback, once it has
+    handled a frame, writes 4 MiB as the strategy's other work (:mod:`benchmarks.lone`).
+    What is timed is transport, queue, consumer, handler and callback of a frame that
+    arrives alone, as an application sees it. p50, p95, p99 and p99.9.
+    """
+
+    version = 1
+    params = [VENUES, TRANSPORTS, CHANNELS]
+    param_names = ["venue", "transport", "channel"]
+    unit = "seconds"
+    timeout = 180
+
+    def setup_cache(self) -> dict[tuple[str, str], dict[str, dict[str, int]]]:
+        found = {}
+        for venue in VENUES:
+            for transport in TRANSPORTS:
+                try:
+                    found[venue, transport] = _lone_socket_run(venue, transport)
+                except NotImplementedError:
+                    continue
+        return found
+
+    def setup(self, cache: dict[Any, Any], venue: str, transport: str, channel: str) -> None:
+        if (venue, transport) not in cache:
+            raise NotImplementedError("this commit cannot stream lone frames on this transport")
+
+    track_p50 = _lone_socket_track("p50")
+    track_p95 = _lone_socket_track("p95")
+    track_p99 = _lone_socket_track("p99")
+    track_p999 = _lone_socket_track("p999")

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from .asv_support import CALLS, Batched, Paired, Timed, require
+from .cache_misses import Missed
 from .common import CHANNELS, FORMATS, HANDLER_DEPTH, VENUES
 from .instructions import Counted
 from .parsers import direct_parser, make_handler
@@ -227,3 +228,125 @@ class Latency(Timed):
 
     def track_latency_p99_ns(self, cache: Any, venue: str, fmt: str, channel: str) -> Any:
         return {"samples": cache[venue, fmt, channel][1], "number": 1}
+
+
+#: Lone frames per combination (``LoneFrame``): handled, and type detections alone, in
+#: turns (two handled, one detected).
+LONE_HANDLED = 1000
+LONE_DETECTED = 500
+
+
+def _lone_latencies(venue: str, fmt: str, channel: str) -> dict[str, dict[str, int]]:
+    """Percentiles in ns of lone frames: ``{"handle": {"p50": ...}, "detect": {...}}``."""
+    lone_module = require_lone()
+    lone = lone_module.LoneHandler(venue, fmt, channel)
+    handle, detect, next_frame, interfere = (
+        lone.handler.handle, lone.detect, lone.next_frame, lone.interfere
+    )  # fmt: skip
+    clock = time.perf_counter_ns
+    handled: list[int] = []
+    detected: list[int] = []
+    for turn in range(LONE_HANDLED + LONE_DETECTED):
+        data = next_frame()
+        interfere()
+        if turn % 3 == 2:
+            start = clock()
+            detect(data)
+            detected.append(clock() - start)
+        else:
+            start = clock()
+            handle(data)
+            handled.append(clock() - start)
+    return {
+        "handle": lone_module.percentiles(handled),
+        "detect": lone_module.percentiles(detected),
+    }
+
+
+def require_lone() -> Any:
+    """``benchmarks.lone``, or n/a where this commit's handlers cannot take its callbacks."""
+    require("ws_stack.book", "LocalOrderBook")
+    require("ws_stack.messages", "WebSocketMessageType")
+    from . import lone
+
+    return lone
+
+
+def _lone_track(what: str, name: str) -> Any:
+    def track(self: LoneFrame, cache: Any, venue: str, fmt: str, channel: str) -> float:
+        nanoseconds: int = cache[venue, fmt, channel][what][name]
+        return nanoseconds / 1e9
+
+    track.__doc__ = f"The {name} of a lone frame's ``{what}`` (s)."
+    return track
+
+
+class LoneFrame(Timed):
+    """The latency of a lone frame: ``handler.handle`` (detect, route, parse, deliver to a
+    strategy's callbacks, the delta applied to a 1,000-level book) and type detection
+    alone, one frame at a time with 4 MiB written between two frames
+    (:mod:`benchmarks.lone`), at p50, p95, p99 and p99.9.
+
+    Per combination, 1,000 frames handled and 500 detected in turns, each timed alone;
+    order-book frames are deltas of 3 levels a side. The figures include the clock's own
+    cost (tens of ns). The design's latency targets are judged on the p95 here.
+    """
+
+    version = 1
+    params = [VENUES, FORMATS, CHANNELS]
+    param_names = ["venue", "format", "channel"]
+    unit = "seconds"
+    timeout = 180
+
+    def setup_cache(self) -> dict[tuple[str, str, str], dict[str, dict[str, int]]]:
+        found = {}
+        for venue in VENUES:
+            for fmt in FORMATS:
+                for channel in CHANNELS:
+                    try:
+                        found[venue, fmt, channel] = _lone_latencies(venue, fmt, channel)
+                    except NotImplementedError:
+                        continue
+        return found
+
+    def setup(self, cache: dict[Any, Any], venue: str, fmt: str, channel: str) -> None:
+        check_combination(venue, fmt)
+        if (venue, fmt, channel) not in cache:
+            raise NotImplementedError("this commit cannot handle these frames")
+
+    track_handle_p50 = _lone_track("handle", "p50")
+    track_handle_p95 = _lone_track("handle", "p95")
+    track_handle_p99 = _lone_track("handle", "p99")
+    track_handle_p999 = _lone_track("handle", "p999")
+    track_detect_p50 = _lone_track("detect", "p50")
+    track_detect_p95 = _lone_track("detect", "p95")
+    track_detect_p99 = _lone_track("detect", "p99")
+    track_detect_p999 = _lone_track("detect", "p999")
+
+
+class LoneFrameCalls:
+    """``LoneFrame``'s call one at a time, for its counted twin: the next frame handled,
+    and the interference that comes before it, in each venue's own format (MEXC's legacy
+    JSON, a fallback, is timed but not counted)."""
+
+    params = [VENUES, CHANNELS]
+    param_names = ["venue", "channel"]
+
+    def setup(self, venue: str, channel: str) -> None:
+        lone = require_lone()
+        # Frames enough for the warm-up and the parts, built under valgrind.
+        self.lone = lone.LoneHandler(venue, lone.OWN_FORMAT[venue], channel, frames=50)
+        self.interfere = self.lone.interfere
+
+    def handle(self) -> None:
+        self.lone.handle_next()
+
+
+class LoneFrameMisses(Missed):
+    """Cache misses of a lone frame (``LoneFrame``'s) through the handler's whole path,
+    after the same 4 MiB written, under valgrind's cache simulation
+    (:mod:`benchmarks.cache_misses`): first-level data and last level."""
+
+    twin = LoneFrameCalls
+    track_handle_d1_misses = Missed.of("handle", "d1")
+    track_handle_ll_misses = Missed.of("handle", "ll")

@@ -29,6 +29,7 @@ garbage collector runs only between measurements (asv times with it off too).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import importlib
@@ -89,8 +90,8 @@ instructions = importlib.import_module(name + ".instructions")
 _BOOTSTRAP = (
     _SUITE_PACKAGE
     + """
-requests, manifest, select, jobs = sys.argv[2:6]
-instructions.count_suite(requests, manifest, select, int(jobs))
+requests, manifest, select, jobs, kind = sys.argv[2:7]
+instructions.count_suite(requests, manifest, select, int(jobs), kind)
 """
 )
 # The same imports without valgrind, first: they write the bytecode the callgrind process
@@ -151,16 +152,20 @@ ALLOCATORS = frozenset({"_PyObject_Malloc", "_PyObject_Calloc", "malloc", "callo
 _RAW_MEMORY = frozenset({"_PyMem_RawMalloc", "_PyMem_RawCalloc"})
 
 
-def _part_figures(output: Path) -> list[tuple[int, int]]:
-    """``(instructions, allocations)`` of every part of a callgrind output file written
-    with combined dumps, in order (see :data:`ALLOCATORS`)."""
+def _part_figures(output: Path) -> list[tuple[dict[str, int], int]]:
+    """``(events, allocations)`` of every part of a callgrind output file written with
+    combined dumps, in order: ``events`` by callgrind's name (``Ir``: instructions; with
+    the cache simulation, its misses too), allocations as :data:`ALLOCATORS` says."""
     names: dict[str, str] = {}  # callgrind's compressed function names: "(id)" -> name
-    parts: list[tuple[int, int]] = []
+    parts: list[tuple[dict[str, int], int]] = []
+    events: list[str] = []
     caller = callee = ""
     allocations = 0
     with output.open() as lines:
         for line in lines:
-            if line.startswith(("fn=", "cfn=")):
+            if line.startswith("events:"):
+                events = line.split()[1:]
+            elif line.startswith(("fn=", "cfn=")):
                 key, _, rest = line.partition("=")
                 ident, _, name = rest.rstrip("\n").partition(" ")
                 if name:
@@ -173,7 +178,8 @@ def _part_figures(output: Path) -> list[tuple[int, int]]:
                 if callee in ALLOCATORS and caller not in _RAW_MEMORY:
                     allocations += int(line[6:].split(maxsplit=1)[0])
             elif line.startswith("totals:"):
-                parts.append((int(line.split()[1]), allocations))
+                totals = [int(number) for number in line.split()[1:]]
+                parts.append((dict(zip(events, totals, strict=False)), allocations))
                 allocations = 0
     return parts
 
@@ -226,8 +232,12 @@ def _failure(what: str, done: subprocess.CompletedProcess[str]) -> RuntimeError:
     return RuntimeError(f"{what} ({done.returncode}):\n{tail}")
 
 
-def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]:
-    """Count every :class:`Counted` benchmark of the suite under callgrind.
+def measure_suite(
+    suite: Path = HERE, jobs: int | None = None, kind: type[Counted] | None = None
+) -> dict[str, Any]:
+    """Count every :class:`Counted` benchmark of the suite under callgrind (or every
+    benchmark of another ``kind``, a subclass of it that counts otherwise:
+    ``cache_misses.Missed``).
 
     ``suite`` is the benchmark suite's directory (a package holding this module);
     ``jobs`` how many combinations are counted at once (default: a CPU each).
@@ -241,6 +251,7 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
     reason = unavailable()
     if reason is not None:
         return {"unavailable": reason}
+    kind = kind or Counted
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ws-stack-count-") as scratch:
         directory = Path(scratch)
@@ -254,10 +265,11 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
             raise _failure("the suite does not import", compiled)
         command = [
             "valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
-            "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no",
+            "--combine-dumps=yes", "--dump-line=no", "--dump-instr=no", *kind.valgrind_options,
             f"--callgrind-out-file={directory / 'callgrind.out.%p'}",
             str(python), "-c", _BOOTSTRAP, str(suite), str(requests), str(manifest),
             os.environ.get(SELECT_VARIABLE, ""), str(jobs or len(os.sched_getaffinity(0))),
+            kind.kind_name(),
         ]  # fmt: skip
         done = _run_child(command, directory, _child_environment(pycache))
         if done.returncode != 0 or not manifest.is_file():
@@ -280,7 +292,7 @@ def measure_suite(suite: Path = HERE, jobs: int | None = None) -> dict[str, Any]
                 measured[method] = {"error": numbers}
                 continue
             *full, empty = (process[number - 1] for number in numbers)
-            measured[method] = round((statistics.median(i for i, _ in full) - empty[0]) / calls)
+            measured[method] = kind.per_call(full, empty, calls)
             allocated = statistics.median(a for _, a in full) - empty[1]
             allocations.setdefault(key, {})[method] = round(allocated / calls, 2)
         counts[key] = entry or measured  # an "n/a" or "error" entry has no parts
@@ -318,6 +330,11 @@ class Counted:
     unit = "instructions"
     #: The callgrind run of the whole suite, in ``setup_cache``.
     timeout = TIMEOUT_S
+    #: callgrind's options for this kind of count, beside those every run has.
+    valgrind_options: ClassVar[tuple[str, ...]] = ()
+    #: The modules of the package the counting process imports before it forks: none
+    #: named, every one (see :func:`_preload`).
+    preloaded: ClassVar[tuple[str, ...]] = ()
     twin: Any
     #: Calls of each measured part, parts, and calls before them (see the module docstring).
     calls_per_part: ClassVar[int] = CALLS_PER_PART
@@ -327,11 +344,32 @@ class Counted:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in ("params", "param_names"):
-            if name not in cls.__dict__ and hasattr(cls.twin, name):
-                setattr(cls, name, getattr(cls.twin, name))
+            twin = getattr(cls, "twin", None)  # a base of another kind has none
+            if name not in cls.__dict__ and hasattr(twin, name):
+                setattr(cls, name, getattr(twin, name))
 
     def setup_cache(self) -> dict[str, Any]:
         return measure_suite()
+
+    @classmethod
+    def kind_name(cls) -> str:
+        """``module.Class`` of the kind (in the suite's package): what the callgrind
+        process counts, the subclasses of that kind only."""
+        kind = next(base for base in cls.__mro__ if "setup_cache" in vars(base))
+        return f"{kind.__module__.rpartition('.')[2]}.{kind.__qualname__}"
+
+    @classmethod
+    def measure_parts(cls, requests: _Requests, twin: Any, method: str,
+                      params: tuple[Any, ...]) -> list[int]:  # fmt: skip
+        """The part numbers of one twin method's measurement (see :func:`_measure`)."""
+        return _measure(requests, _runner(twin, method, params), cls)
+
+    @staticmethod
+    def per_call(full: list[tuple[dict[str, int], int]], empty: tuple[dict[str, int], int],
+                 calls: int) -> Any:  # fmt: skip
+        """What a twin method's parts give: instructions per call, the median part's less
+        the empty part's."""
+        return round((statistics.median(part["Ir"] for part, _ in full) - empty[0]["Ir"]) / calls)
 
     @classmethod
     def key(cls, params: tuple[Any, ...]) -> str:
@@ -411,7 +449,8 @@ class _Requests:
         return self.parts
 
 
-def _count_classes(package: str) -> list[type[Counted]]:
+def _count_classes(package: str, kind: str = "instructions.Counted") -> list[type[Counted]]:
+    """The count benchmarks of ``kind`` (see :meth:`Counted.kind_name`) in the suite."""
     found = []
     root = importlib.import_module(package)
     for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda info: info.name):
@@ -423,6 +462,7 @@ def _count_classes(package: str) -> list[type[Counted]]:
                 isinstance(value, type)
                 and issubclass(value, Counted)
                 and value.__module__ == module.__name__
+                and value.kind_name() == kind
             ):
                 found.append(value)
     return found
@@ -509,7 +549,7 @@ def _count_one(requests: _Requests, cls: type[Counted], params: tuple[Any, ...],
     parts: dict[str, Any] = {}
     for method in methods:
         try:
-            parts[method] = _measure(requests, _runner(twin, method, params), cls)
+            parts[method] = cls.measure_parts(requests, twin, method, params)
         except Exception as exc:
             parts[method] = _error(exc)
     if hasattr(twin, "teardown"):
@@ -580,14 +620,22 @@ def _preload(package: str) -> None:
             continue
 
 
-def import_suite() -> list[type[Counted]]:
-    """Import the suite's count benchmarks, then the measured package (:func:`_preload`)."""
-    classes = _count_classes(__name__.rpartition(".")[0])
-    _preload("ws_stack")
+def import_suite(kind: str = "instructions.Counted") -> list[type[Counted]]:
+    """Import the suite's count benchmarks of ``kind``, then what they measure of the
+    package (:func:`_preload`; a kind may name its modules: ``Counted.preloaded``)."""
+    classes = _count_classes(__name__.rpartition(".")[0], kind)
+    preloaded = classes[0].preloaded if classes else ()
+    if preloaded:
+        for name in preloaded:
+            with contextlib.suppress(ImportError):  # the set-up that needs it says so
+                importlib.import_module(name)
+    else:
+        _preload("ws_stack")
     return classes
 
 
-def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) -> None:
+def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1,
+                kind: str = "instructions.Counted") -> None:  # fmt: skip
     """In the callgrind process: measure every count benchmark (or those ``select``
     selects, see SELECT_VARIABLE), ``jobs`` at a time, and write the manifest.
 
@@ -599,7 +647,7 @@ def count_suite(library: str, manifest: str, select: str = "", jobs: int = 1) ->
     (``%p`` in its name).
     """
     requests = _Requests(library)
-    work = [(cls, params) for cls in import_suite() for params in _param_combinations(cls)]
+    work = [(cls, params) for cls in import_suite(kind) for params in _param_combinations(cls)]
     folder = Path(manifest).parent
     commands_out, commands_in = os.pipe()
     done_out, done_in = os.pipe()

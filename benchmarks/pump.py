@@ -7,7 +7,8 @@ bytes (RFC 6455 server frames: unmasked, FIN set), and then only writes those by
 and over, never waiting for anything but room in the socket. It runs in a child process
 (:class:`PumpProcess`), so that the benchmark process's CPU time is the client's alone.
 
-Per connection: the HTTP upgrade, then ``loops`` passes of the stream; whatever the client
+Per connection: the HTTP upgrade, then ``loops`` passes of the stream (with ``interval``,
+one frame at a time, that many seconds apart: lone frames); whatever the client
 sends is read and dropped (its subscription requests get no answer: none is needed), and
 its close frame is answered, which ends the connection. The process stops when its
 parent closes its stdin, or after ``lifetime`` seconds: every load here is bounded in
@@ -74,7 +75,11 @@ def read_frames_file(path: str) -> list[bytes | str]:
 
 
 async def _serve(
-    stream: bytes, loops: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    frames: list[bytes],
+    loops: int,
+    interval: float,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
 ) -> None:
     try:
         key = ""
@@ -92,11 +97,16 @@ async def _serve(
         writer.transport.set_write_buffer_limits(high=_WRITE_BUFFER)
         client = asyncio.create_task(_drop_client_frames(reader, writer))
         try:
+            # Whole passes at once, or one frame per write, ``interval`` apart.
+            pieces = frames if interval else [b"".join(frames)]
             for _ in range(loops):
-                if writer.is_closing():  # the client closed (see _drop_client_frames)
-                    break
-                writer.write(stream)
-                await writer.drain()
+                for piece in pieces:
+                    if writer.is_closing():  # the client closed (see _drop_client_frames)
+                        break
+                    writer.write(piece)
+                    await writer.drain()
+                    if interval:
+                        await asyncio.sleep(interval)
             # Then the client closes: dropping the socket while what it sent is unread
             # would reset the connection, and the client could lose what it has not read.
             await client
@@ -131,10 +141,11 @@ async def main(options: dict[str, Any]) -> None:
     frames: list[bytes | str] = []
     for path in options["files"]:
         frames += read_frames_file(path)
-    stream = b"".join(wire_frame(data) for data in frames)
+    wire = [wire_frame(data) for data in frames]
+    interval = options.get("interval", 0.0)
 
     def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> Any:
-        return _serve(stream, options["loops"], reader, writer)
+        return _serve(wire, options["loops"], interval, reader, writer)
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -148,16 +159,23 @@ async def main(options: dict[str, Any]) -> None:
 
 class PumpProcess:
     """A pump in a child process sending ``frames`` (in order) ``loops`` times per
-    connection; :meth:`close` stops it."""
+    connection, as fast as the client reads or ``interval`` seconds apart; :meth:`close`
+    stops it."""
 
-    def __init__(self, frames: list[bytes | str], loops: int, lifetime: float = 600.0) -> None:
+    def __init__(
+        self,
+        frames: list[bytes | str],
+        loops: int,
+        lifetime: float = 600.0,
+        interval: float = 0.0,
+    ) -> None:
         import subprocess
         import tempfile
 
         self._tmp = tempfile.TemporaryDirectory(prefix="ws-stack-pump-")
         path = Path(self._tmp.name) / "stream.frames"
         write_frames_file(path, frames)
-        options = {"files": [str(path)], "loops": loops, "lifetime": lifetime}
+        options = {"files": [str(path)], "loops": loops, "lifetime": lifetime, "interval": interval}
         self.process = subprocess.Popen(
             [sys.executable, __file__, json.dumps(options)],
             stdin=subprocess.PIPE,

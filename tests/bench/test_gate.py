@@ -397,7 +397,7 @@ def test_the_verdict_as_markdown(
     assert text.startswith("## ws_stack gate: REGRESSION\n")
     row = f"| counted | `{COUNT}` | 64,110 instructions | 67,300 instructions | 1.050x |"
     assert row in text.splitlines()
-    assert "- decided on counted: CPU instructions (valgrind)" in text
+    assert "- decided on counted: CPU instructions and lone-frame cache misses (valgrind)" in text
     assert "0 of 1 counted metrics within 2%." in text
     assert f"#### Where: `{COUNT}`" in text
     assert "| `_planted` | `ws_stack/book.py:170` | 0.0 | 102.0 | +102.0 |" in text.splitlines()

@@ -6,8 +6,9 @@ results directory (``.asv/gate/results``, never the main history) and environmen
 sharing ``.asv/env`` with a running ``make bench`` could measure the other run's commit):
 
 1. **Counted**: every metric that is the same on every run of the same code
-   (:data:`COUNTED`: CPU instructions per call under valgrind, allocations, garbage
-   collections, pool misses). ``asv run`` at base and head at the same time, each in an
+   (:data:`COUNTED`: CPU instructions per call under valgrind, a lone frame's cache
+   misses under valgrind's cache simulation, allocations, garbage collections, pool
+   misses). ``asv run`` at base and head at the same time, each in an
    environment of its own (counts do not depend on where it is); or at the head alone
    where the stored history holds the base's counts from this suite and environment
    (:func:`_stored_counts`). One run, no statistics, no confirmation: a metric that got
@@ -86,6 +87,7 @@ DEFAULT_CONFIRM = 1
 #: Metrics that are counts: the same value on every run of the same code.
 COUNTED: tuple[str, ...] = (
     r"Instructions\.track_",
+    r"Misses\.track_",
     r"^bench_memory\.(ParseAllocations|DeltaAllocations|GcPressure)\.track_",
     r"^bench_pool\.(LevelPoolSteadyStream|HandlerStream)\.track_",
 )
@@ -494,7 +496,7 @@ def _counted_part(
         _judge_counts(verdict, base, head, threshold)
         _address(pair, verdict)
     what = "allocations, collections and pool misses"
-    what = what if reason else f"CPU instructions (valgrind), {what}"
+    what = what if reason else f"CPU instructions and lone-frame cache misses (valgrind), {what}"
     how = (
         f"the base's taken from the stored history ({stored.parent.name}/{stored.name}), "
         "measured by this suite in this environment; the head's counted"
