@@ -404,3 +404,22 @@ def test_a_commit_is_measured_for_what_decides_its_targets() -> None:
     # The separate halves of a paired ratio are not needed, and the slowest benchmarks.
     assert "bench_connection.EndToEnd.time_1000_frames" not in names
     assert "bench_connection.BareReceive.time_1000_frames" not in names
+
+
+def test_a_lone_frame_target_is_judged_at_p95_with_its_p99_beside(tmp_path: Path) -> None:
+    p95, p99 = (
+        "bench_handler.LoneFrame.track_handle_p95",
+        "bench_handler.LoneFrame.track_handle_p99",
+    )
+    values = {p95: _handle_values(10e-6), p99: _handle_values(70e-6)}
+    values[p95][-1] = 46e-6  # gateio json order_book: over its 45 us, judged at p95
+    write_results(tmp_path, "a" * 40, values, params=dict.fromkeys(values, HANDLE_AXES))
+    rows = {row.target.key: row for row in evaluate(load_commit(tmp_path, "a" * 40),
+                                                    lambda name: None)}  # fmt: skip
+    assert rows["lone_order_book"].status is Status.FAIL
+    assert rows["lone_order_book"].measured == pytest.approx(46e-6)
+    # The p99 is shown, never deciding: 70 us fails no trade target of 25 us.
+    assert "p99 70 us" in rows["lone_order_book"].detail
+    assert rows["lone_trade"].status is Status.PASS
+    assert "p99 70 us" in rows["lone_trade"].detail
+    assert p99 in benchmarks_of()  # measured where a commit is judged

@@ -140,7 +140,9 @@ def _evaluate_one(target: Target, results: CommitResults, find_baseline: Baselin
     worst = target.comparison.worst([figure for figure, _, _ in figures])
     _, value, note = next(f for f in figures if f[0] == worst)
     bound = _bound_note(target, value, results)
-    detail = "; ".join(part for part in (_params_text(value.params), note, bound) if part)
+    beside = _beside_note(target, value, results)
+    parts = (_params_text(value.params), beside, note, bound)
+    detail = "; ".join(part for part in parts if part)
     status = Status.PASS if target.comparison.holds(worst, target.limit) else Status.FAIL
     return Row(target, status, worst, detail)
 
@@ -159,6 +161,17 @@ def _paired_only(target: Target, results: CommitResults, covered: set[Any]) -> l
         figure = 1.0 / _number(pair) if target.inverse else _number(pair)
         figures.append((figure, pair, "paired in one process"))
     return figures
+
+
+def _beside_note(target: Target, value: BenchmarkValue, results: CommitResults) -> str:
+    """The figure shown beside the deciding ``value`` (its p99, say), where measured."""
+    if target.beside is None:
+        return ""
+    label, benchmark = target.beside
+    for other in _selected(results.values(benchmark), value.params):
+        if is_number(other.value):
+            return f"{label} {format_figure(_number(other), target.display)}"
+    return ""
 
 
 def _bound_note(target: Target, value: BenchmarkValue, results: CommitResults) -> str:
