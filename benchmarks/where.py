@@ -28,6 +28,8 @@ head of a change.
 from __future__ import annotations
 
 import ast
+import functools
+import gc
 import importlib
 import json
 import os
@@ -40,6 +42,8 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any, NamedTuple
 
+from . import cache_misses
+from .cache_misses import Missed
 from .instructions import (
     Counted,
     _build_requests,
@@ -185,14 +189,16 @@ def c_functions(key: str, calls: int) -> list[dict[str, Any]]:
     ]
 
 
-def self_costs(text: str) -> dict[tuple[str, str], int]:
-    """``{(object file, function): own instructions}`` of one callgrind output part
-    (``--dump-instr=no --dump-line=no``): each function's cost lines, without the lines
-    after ``calls=``, which carry the callee's inclusive cost. A function with no symbol
-    (callgrind shows its address) is summed as ``(no symbol)`` of its object file."""
+def self_costs(text: str, events: tuple[str, ...] = ("Ir",)) -> dict[tuple[str, str], int]:
+    """``{(object file, function): own cost}`` of one callgrind output part
+    (``--dump-instr=no --dump-line=no``), the cost being the sum of ``events`` (by default
+    instructions): each function's cost lines, without the lines after ``calls=``, which
+    carry the callee's inclusive cost. A function with no symbol (callgrind shows its
+    address) is summed as ``(no symbol)`` of its object file."""
     names: dict[str, dict[str, str]] = {"ob": {}, "fn": {}}
     costs: Counter[tuple[str, str]] = Counter()
     current, obj, skip_next = ("", ""), "", False
+    columns = [1]  # after the position, the first event: "Ir" unless the header says
 
     def name_of(kind: str, value: str) -> str:
         # "(12) name" defines a compressed name, "(12)" refers to it again.
@@ -208,7 +214,10 @@ def self_costs(text: str) -> dict[tuple[str, str], int]:
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        if line.startswith("ob="):
+        if line.startswith("events:"):
+            order = line.split()[1:]
+            columns = [1 + order.index(event) for event in events]
+        elif line.startswith("ob="):
             obj = Path(name_of("ob", line[3:])).name
         elif line.startswith("fn="):
             function = name_of("fn", line[3:])
@@ -222,9 +231,107 @@ def self_costs(text: str) -> dict[tuple[str, str], int]:
                 skip_next = False
                 continue
             parts = line.split()
-            if len(parts) >= 2:
-                costs[current] += int(parts[1])
+            # Trailing zero events are left out of a cost line.
+            costs[current] += sum(int(parts[i]) for i in columns if i < len(parts))
     return dict(costs)
+
+
+#: Lone calls whose misses a breakdown sums (then divides by), after the warm-up.
+LONE_CALLS = 5
+
+
+def lone_misses(keys: list[str]) -> dict[str, Any]:
+    """Each C function's own cache misses per lone call, for each key of a cache-miss
+    benchmark (``bench_handler.LoneFrameMisses.track_handle_d1_misses('mexc', 'trade')``):
+    ``{key: [{"function", "file", "line": 0, "d1", "ll"}, ...]}``, most last-level misses
+    first, or ``{"c_unavailable": why}``.
+
+    One callgrind child with the cache simulation of ``benchmarks.cache_misses`` measures
+    as ``Missed`` does: for each key, LONE_CALLS parts of one call, then as many empty
+    parts, each after the interference, which is a part of its own (dumped, not read).
+    A function's figure is the sum over the call's parts less the sum over the empty
+    ones: the requests that end a part miss lines of their own after the interference,
+    and cancel out.
+    """
+    reason = unavailable()
+    if reason is not None:
+        return {"c_unavailable": reason}
+    with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
+        directory = Path(scratch)
+        library, output = _build_requests(directory), directory / "callgrind.out"
+        env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
+             *Missed.valgrind_options,
+             "--dump-line=no", "--dump-instr=no", f"--callgrind-out-file={output}",
+             sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
+             "--misses-under-callgrind", str(library), *keys],
+            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+            timeout=TIMEOUT_S, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"callgrind: {last}")
+        found: dict[str, Any] = {}
+        for number, key in enumerate(keys):
+            # Per key: 2 * LONE_CALLS (interference, call) dumps, then as many (interference,
+            # nothing); callgrind numbers dumps from 1.
+            first = 1 + number * 4 * LONE_CALLS
+            parts = [Path(f"{output}.{first + index}").read_text()
+                     for index in range(1, 4 * LONE_CALLS, 2)]  # fmt: skip
+            figures: dict[str, Counter[tuple[str, str]]] = {}
+            for name, events in cache_misses.EVENTS.items():
+                figures[name] = Counter()
+                for index, part in enumerate(parts):
+                    costs = Counter(self_costs(part, events))
+                    if index < LONE_CALLS:
+                        figures[name].update(costs)
+                    else:
+                        figures[name].subtract(costs)
+            functions = figures["d1"].keys() | figures["ll"].keys()
+            rows = sorted(
+                (-figures["ll"].get(f, 0), -figures["d1"].get(f, 0), f[1], f[0]) for f in functions
+            )
+            found[key] = [
+                {"function": name, "file": where, "line": 0,
+                 "d1": round(-d1 / LONE_CALLS, 1), "ll": round(-ll / LONE_CALLS, 1)}
+                for ll, d1, name, where in rows
+                if ll or d1
+            ]  # fmt: skip
+    return found
+
+
+def _misses_under_callgrind(library: str, keys: list[str]) -> None:
+    """In the callgrind child: for each key, LONE_CALLS lone calls of its twin method
+    after the warm-up, events counted during the calls only, dumped as one part."""
+    requests = _Requests(library)
+    package = Path(__file__).resolve().parent.name
+    for key in keys:
+        module_name, class_name, track, params = parse_key(key)
+        counted = getattr(importlib.import_module(f"{package}.{module_name}"), class_name)
+        if not (isinstance(counted, type) and issubclass(counted, Missed)):
+            raise ValueError(f"{key}: not a cache-miss benchmark")
+        twin = counted.twin()
+        twin.setup(*params)
+        # Called through C (partial's call), so that the call runs in an evaluation loop
+        # of its own: in the loop that ran when a part began, callgrind charges the work
+        # that follows to the request's caller (``_PyObject_MakeTpCall``), not to the loop.
+        call = functools.partial(getattr(twin, counted.counted_methods()[track]))
+        for _ in range(cache_misses.WARM_UP_FRAMES):
+            call()
+        gc.collect()
+        requests.start()
+        for work in (call, functools.partial(_nothing)):
+            for _ in range(LONE_CALLS):
+                twin.interfere()
+                requests.dump()
+                work()
+                requests.dump()
+        requests.stop()
+
+
+def _nothing() -> None:
+    """The empty call of a lone-call breakdown (see :func:`lone_misses`)."""
 
 
 def _under_callgrind(library: str, key: str) -> None:
@@ -247,5 +354,9 @@ TIMEOUT_S = 600
 if __name__ == "__main__":
     if sys.argv[1] == "--under-callgrind":
         _under_callgrind(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "--misses-under-callgrind":
+        _misses_under_callgrind(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "--misses":
+        print(json.dumps(lone_misses(sys.argv[2:])))
     else:
         print(json.dumps(attribute(sys.argv[1])))

@@ -156,3 +156,60 @@ def test_the_page_breaks_down_each_counted_call_once(tmp_path: Path) -> None:
     assert "<td>842.0</td>" in text and "<td>12.5</td>" in text
     assert "&lt;b&gt;" in text and "<b>" not in text  # names are escaped
     assert "Not measured: no such thing" in text
+
+
+def test_cache_misses_are_each_functions_own_per_event() -> None:
+    """With the cache simulation a cost line has several events: a function's misses are
+    the sum of the events asked for, trailing zeros left out as callgrind writes them."""
+    text = """events: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw
+ob=(1) /usr/lib/libpython3.11.so.1.0
+fn=(1) _PyEval_EvalFrameDefault
+0 100 40 20 3 5 2 3 4 1
+cfn=(2) _PyObject_Malloc
+calls=1 0
+0 50 10 10 1 9 9 1 9 9
+fn=(2)
+0 50 10 10 1 2 1 1 1
+"""
+    assert self_costs(text, ("D1mr", "D1mw")) == {
+        ("libpython3.11.so.1.0", "_PyEval_EvalFrameDefault"): 7,
+        ("libpython3.11.so.1.0", "_PyObject_Malloc"): 3,
+    }
+    assert self_costs(text, ("ILmr", "DLmr", "DLmw")) == {
+        ("libpython3.11.so.1.0", "_PyEval_EvalFrameDefault"): 8,
+        ("libpython3.11.so.1.0", "_PyObject_Malloc"): 2,
+    }
+    assert self_costs(text)[("libpython3.11.so.1.0", "_PyObject_Malloc")] == 50
+
+
+def test_the_page_breaks_down_every_lone_call_by_its_misses(tmp_path: Path) -> None:
+    from ws_stack_bench.where import lone_cases, write_page
+
+    meta = {
+        "bench_handler.LoneFrameMisses.track_handle_d1_misses": {
+            "params": [["'mexc'", "'gateio'"], ["'trade'", "'order_book'"]]
+        },
+        "bench_handler.LoneFrameMisses.track_handle_ll_misses": {"params": [["'mexc'"], ["'x'"]]},
+        "bench_handler.LoneFrame.track_handle_p95": {"params": [["'mexc'"]]},  # not counted
+    }
+    keys = lone_cases(meta)
+    assert keys == [
+        f"bench_handler.LoneFrameMisses.track_handle_d1_misses({venue}, {channel})"
+        for venue in ("'mexc'", "'gateio'")
+        for channel in ("'trade'", "'order_book'")
+    ]
+    rows = [
+        {"function": "_PyEval_EvalFrameDefault", "file": "libpython3.11.so.1.0", "line": 0,
+         "d1": 300.0, "ll": 400.5},
+        {"function": "<i>", "file": "libc.so.6", "line": 0, "d1": 1.5, "ll": 2.0},
+    ]  # fmt: skip
+    page = tmp_path / "where.html"
+    write_page("a" * 40, {}, page, {keys[0]: rows})
+    text = page.read_text()
+    assert "Where a lone frame misses the caches" in text
+    assert "302 first-level data and 402 last-level misses per lone call" in text
+    assert "<td><code>_PyEval_EvalFrameDefault</code></td>" in text
+    assert "<td>300.0</td><td>400.5</td>" in text
+    assert "&lt;i&gt;" in text and "<i>" not in text
+    write_page("a" * 40, {}, page, {"c_unavailable": "valgrind not found"})
+    assert "Not measured: valgrind not found" in page.read_text()

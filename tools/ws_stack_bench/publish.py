@@ -225,8 +225,9 @@ def where_page(project: Project) -> Path:
 
 
 def write_where_page(project: Project, out: TextIO) -> int:
-    """The breakdown of every instruction-count benchmark (first parameters) at the
-    working tree's package, kept for publishing (see :func:`publish`); how many."""
+    """The breakdown of every instruction-count benchmark (first parameters) and of every
+    lone call's cache misses at the working tree's package, kept for publishing (see
+    :func:`publish`); how many of the first."""
     started = time.monotonic()
     found: dict[str, dict[str, Any]] = {}
     done: set[str] = set()
@@ -237,11 +238,12 @@ def write_where_page(project: Project, out: TextIO) -> int:
             continue
         done.add(method)
         found[key] = data
+    misses = where.lone_breakdown(project, where.lone_cases(benchmark_meta(project.results_dir)))
     path = where_page(project)
     path.parent.mkdir(parents=True, exist_ok=True)
-    where.write_page(project.rev_parse("HEAD"), found, path)
-    print(f"Where page: {len(found)} counted calls broken down in "
-          f"{time.monotonic() - started:.0f} s", file=out)  # fmt: skip
+    where.write_page(project.rev_parse("HEAD"), found, path, misses)
+    print(f"Where page: {len(found)} counted calls and {len(misses)} lone calls broken down "
+          f"in {time.monotonic() - started:.0f} s", file=out)  # fmt: skip
     return len(found)
 
 

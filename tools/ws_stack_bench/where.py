@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import itertools
 import json
 import os
 import re
@@ -27,12 +28,15 @@ from ws_stack_bench.project import Project, ProjectError
 
 __all__ = [
     "ADDRESSED",
+    "MISSED",
     "PAGE",
     "TOP",
     "Address",
     "Shift",
     "breakdown",
     "first_cases",
+    "lone_breakdown",
+    "lone_cases",
     "remove_worktrees",
     "shifts",
     "where",
@@ -44,6 +48,9 @@ TOP = 8
 #: The count benchmarks an address can be found for: the instruction counts (a twin
 #: method's calls; the other counted metrics are not calls of one method).
 ADDRESSED = re.compile(r"Instructions\.track_")
+#: The cache-miss benchmarks whose lone calls the page breaks down by C function: one
+#: track per counted call (its first-level one; the breakdown has both levels).
+MISSED = re.compile(r"Misses\.track_\w+_d1_misses$")
 #: Wall-time limit of one side's run.
 TIMEOUT_S = 300
 
@@ -115,17 +122,19 @@ def _worktree(project: Project, commit: str) -> Path:
     return path
 
 
-def _run(project: Project, key: str, package_root: Path | None) -> dict[str, Any]:
-    """``benchmarks/where.py``'s figures for ``key``, importing the package from
-    ``package_root`` (a worktree's ``src``) or, without one, the installed package;
-    raises ``RuntimeError`` with the child's last word where it fails."""
+def _run(project: Project, key: str, package_root: Path | None,
+         *more: str) -> dict[str, Any]:  # fmt: skip
+    """``benchmarks/where.py``'s figures for ``key`` (``key`` and ``more``: its command
+    line), importing the package from ``package_root`` (a worktree's ``src``) or, without
+    one, the installed package; raises ``RuntimeError`` with the child's last word where
+    it fails."""
     env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1"}
     if package_root is None:
         env.pop("PYTHONPATH", None)
     else:
         env["PYTHONPATH"] = os.pathsep.join([str(package_root), str(project.root)])
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.where", key],
+        [sys.executable, "-m", "benchmarks.where", key, *more],
         cwd=project.root, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
         check=False,
     )  # fmt: skip
@@ -199,8 +208,37 @@ def breakdown(project: Project, key: str) -> dict[str, Any]:
         return {"error": str(exc)}
 
 
-def write_page(commit: str, found: dict[str, dict[str, Any]], path: Path) -> None:
-    """The breakdowns ``found`` (key to :func:`breakdown`'s figures) as a page."""
+def lone_cases(meta: dict[str, Any]) -> list[str]:
+    """Each cache-miss benchmark of the suite (:data:`MISSED`, ``benchmarks.json``'s
+    ``meta``) at every parameter combination, as ``name(params)``."""
+    keys = []
+    for name in sorted(meta):
+        if not MISSED.search(name):
+            continue
+        params = meta[name].get("params") or [[]]
+        keys += [f"{name}({', '.join(combination)})" for combination in itertools.product(*params)]
+    return keys
+
+
+def lone_breakdown(project: Project, keys: list[str]) -> dict[str, Any]:
+    """``benchmarks/where.py``'s cache misses by C function of each lone call of ``keys``
+    at the installed package (one callgrind run), or ``{"error": why}``."""
+    if not keys:
+        return {}
+    try:
+        return _run(project, "--misses", None, *keys)
+    except RuntimeError as exc:
+        return {"error": str(exc)}
+
+
+def write_page(
+    commit: str,
+    found: dict[str, dict[str, Any]],
+    path: Path,
+    misses: dict[str, Any] | None = None,
+) -> None:
+    """The breakdowns ``found`` (key to :func:`breakdown`'s figures) as a page, and the
+    cache misses of lone calls (:func:`lone_breakdown`'s figures) where given."""
     sections = []
     for key, data in found.items():
         parts = [f'<h2 id="{html.escape(key)}"><code>{html.escape(key)}</code></h2>']
@@ -213,14 +251,63 @@ def write_page(commit: str, found: dict[str, dict[str, Any]], path: Path) -> Non
             else:
                 parts.append(f"<p>C functions: {html.escape(str(data['c_unavailable']))}</p>")
         sections.append("\n".join(parts))
+    lone = _lone_sections(misses or {})
     index = "".join(
         f'<li><a href="#{html.escape(key)}"><code>{html.escape(key)}</code></a></li>'
-        for key in found
+        for key in [*found, *(misses or {})]
+        if key not in ("error", "c_unavailable")
     )
     path.write_text(
-        _PAGE.format(commit=html.escape(commit[:12]), index=index, sections="\n".join(sections)),
+        _PAGE.format(commit=html.escape(commit[:12]), index=index,
+                     sections="\n".join([*sections, *lone])),
         encoding="utf-8",
+    )  # fmt: skip
+
+
+def _lone_sections(misses: dict[str, Any]) -> list[str]:
+    """The page's part on lone calls: why a lone frame costs more, function by function."""
+    if not misses:
+        return []
+    parts = [_LONE_INTRO]
+    why = misses.get("error") or misses.get("c_unavailable")
+    if why:
+        return [*parts, f"<p>Not measured: {html.escape(str(why))}</p>"]
+    for key, rows in misses.items():
+        total = {unit: sum(row[unit] for row in rows) for unit in ("d1", "ll")}
+        parts.append(
+            f'<h3 id="{html.escape(key)}"><code>{html.escape(key)}</code></h3>'
+            f"<p>{total['d1']:,.0f} first-level data and {total['ll']:,.0f} last-level misses "
+            "per lone call, by C function, most last-level misses first:</p>"
+        )
+        parts.append(_misses_table(rows))
+    return parts
+
+
+def _misses_table(rows: list[dict[str, Any]]) -> str:
+    cells = [
+        f"<tr><td><code>{html.escape(str(row['function']))}</code></td>"
+        f"<td><code>{html.escape(str(row['file']))}</code></td>"
+        f"<td>{row['d1']:,.1f}</td><td>{row['ll']:,.1f}</td></tr>"
+        for row in rows[:PAGE_ROWS]
+    ]
+    more = f" (the first {PAGE_ROWS} of {len(rows)})" if len(rows) > PAGE_ROWS else ""
+    return (
+        f"<table><tr><th>C function{more}</th><th>object</th>"
+        "<th>first-level data misses per call</th><th>last-level misses per call</th></tr>"
+        + "".join(cells)
+        + "</table>"
     )
+
+
+_LONE_INTRO = """<h2 id="lone-frames">Where a lone frame misses the caches</h2>
+<p>A frame that arrives alone, after other work wrote 4 MiB, finds ws_stack's code and
+data out of the caches. For each venue's lone frames (<code>LoneFrameMisses</code>), the
+misses of one frame's call under valgrind's cache simulation, charged to the C function
+that missed: its own misses, the work of the functions it calls excluded. The
+interpreter's loop (<code>_PyEval_EvalFrameDefault</code>; a <code>'2</code> marks a loop
+entered from C, such as a callback's) misses on the bytecode, frames and objects the
+Python code touches. Simulated caches, the same on every machine: see
+<code>benchmarks/cache_misses.py</code>. Exact: the same on every run of the same code.</p>"""
 
 
 def _table(kind: str, place: str, unit: str, rows: list[dict[str, Any]]) -> str:
