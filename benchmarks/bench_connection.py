@@ -426,6 +426,9 @@ class _ParseApplyReceive(BareReceive):
 #: hold many frames: a short window measures a burst, not a rate.
 OVER_BARE_FRAMES = 5000
 OVER_BARE_PAIRS = 20
+#: Pairs of a bound's process: a bound is shown beside its target and never decides, so it
+#: takes half the samples (docs/history.md, "Samples: what each figure needs").
+BOUND_PAIRS_FACTOR = 0.5
 
 
 class _OverBare:
@@ -449,6 +452,7 @@ class _OverBare:
     unit = "ratio"
     timeout = 300
     figure_class: Any
+    pairs = OVER_BARE_PAIRS
 
     def setup(self, venue: str, transport: str = "websockets") -> None:
         self.figure, self.floor = self.figure_class(), BareReceive()
@@ -465,7 +469,7 @@ class _OverBare:
             partial(cpu_time_per_frame, stream.counter, stream.run, OVER_BARE_FRAMES)
             for stream in (self.figure, self.floor)
         ]
-        figures, floors = take_turns(windows, OVER_BARE_PAIRS)
+        figures, floors = take_turns(windows, self.pairs)
         return {"samples": [a / b for a, b in zip(figures, floors, strict=True)], "number": 1}
 
 
@@ -486,6 +490,7 @@ class ParseApplyOverBare(_OverBare):
 
     version = 1
     figure_class = _ParseApplyReceive
+    pairs = round(OVER_BARE_PAIRS * BOUND_PAIRS_FACTOR)
     track_ratio = _OverBare.ratios
 
 
@@ -722,7 +727,7 @@ class SmallDeltasBoundOverBare:
 
     def track_rate_over_bare(self, venue: str, levels: int) -> dict[str, Any]:
         windows = [partial(stream.frame_time, SMALL_DELTA_FRAMES) for stream in self.streams]
-        bounds, floors = take_turns(windows, SMALL_DELTA_PAIRS)
+        bounds, floors = take_turns(windows, round(SMALL_DELTA_PAIRS * BOUND_PAIRS_FACTOR))
         return {"samples": [b / a for a, b in zip(bounds, floors, strict=True)], "number": 1}
 
 
@@ -766,7 +771,7 @@ class OneConnection(Timed):
 
 #: Lone frames through a socket (``LoneFrameSocket``): frames of each channel per run, the
 #: frames before them that warm the connection up, and how far apart the pump sends them.
-LONE_SOCKET_FRAMES = 300
+LONE_SOCKET_FRAMES = 250
 LONE_SOCKET_WARM_UP = 30
 LONE_SOCKET_INTERVAL_S = 0.001
 
@@ -845,7 +850,7 @@ class LoneFrameSocket(Timed):
     frame (the connection's frame tap) to the return of the strategy's callback.
 
     A pump in a child process (:mod:`benchmarks.pump`) sends a venue's frames one at a
-    time, 1 ms apart: trades, book tickers and 3-level order-book deltas in turns, 300 of
+    time, 1 ms apart: trades, book tickers and 3-level order-book deltas in turns, 250 of
     each after 30 of each to warm up (MEXC protobuf, Gate.io JSON). Between two frames
     the connection's event loop waits on its socket, and the callback, once it has
     handled a frame, writes 4 MiB as the strategy's other work (:mod:`benchmarks.lone`).
