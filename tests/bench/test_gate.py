@@ -193,6 +193,27 @@ def test_a_count_is_judged_against_the_threshold_in_one_run(
     assert _selected(commands[0]) == list(gate.COUNTED)
 
 
+def test_a_lone_frames_cache_misses_are_judged_as_a_count(
+    tiny_project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counted twin of a lone frame: more misses beyond 2 % is a regression, found in
+    the one counting run, as for instructions."""
+    misses = "bench_handler.LoneFrameMisses.track_handle_ll_misses"
+    assert gate.is_counted(misses)
+    assert not gate.is_counted("bench_handler.LoneFrame.track_handle_p95")  # a time
+    units = {misses: "misses"}
+    write_results(_results_dir(tiny_project), tiny_project.rev_parse("HEAD^"), {misses: 1000.0},
+                  units=units)  # fmt: skip
+    write_results(_results_dir(tiny_project), tiny_project.rev_parse("HEAD"), {misses: 1100.0},
+                  units=units)  # fmt: skip
+    commands = _fake_asv(monkeypatch, (1, "PERFORMANCE DECREASED.\n"))
+    verdict = run_gate(tiny_project, out=io.StringIO())
+    assert verdict.outcome is Outcome.REGRESSION
+    assert [change.key for change in verdict.regressions] == [misses]
+    assert verdict.regressions[0].how == "counted"
+    assert len(commands) == 1
+
+
 def test_a_floor_that_moved_is_shown_not_judged(
     tiny_project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
