@@ -106,20 +106,75 @@ def _prepared(key: str) -> _Prepared:
                      f".{method}{params!r}")  # fmt: skip
 
 
+class _Node:
+    """One Python function in the call tree of a call: the bytecodes it executed itself,
+    and the functions it called (each node is one path of calls from the top)."""
+
+    __slots__ = ("children", "code", "own")
+
+    def __init__(self, code: CodeType | None) -> None:
+        self.code = code
+        self.own = 0
+        self.children: dict[CodeType, _Node] = {}
+
+    def child(self, code: CodeType) -> _Node:
+        found = self.children.get(code)
+        if found is None:
+            found = self.children[code] = _Node(code)
+        return found
+
+    def flame(self, name: Any, calls: int) -> dict[str, Any]:
+        """This node as d3-flame-graph reads it: ``{"name", "value", "children"}``, the
+        value being the bytecodes per call of the node and everything below it. Children
+        that share a name (a function's code objects under one caller) are one frame."""
+        merged: dict[str, dict[str, Any]] = {}
+        for node in self.children.values():
+            child = node.flame(name, calls)
+            same = merged.get(child["name"])
+            if same is None:
+                merged[child["name"]] = child
+            else:
+                _merge(same, child)
+        total = self.own / calls + sum(child["value"] for child in merged.values())
+        label = name(self.code) if self.code is not None else "all"
+        children = sorted(merged.values(), key=lambda child: child["name"])
+        return {"name": label, "value": round(total, 2), "children": children}
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> None:
+    into["value"] = round(into["value"] + other["value"], 2)
+    by_name = {child["name"]: child for child in into["children"]}
+    for child in other["children"]:
+        if child["name"] in by_name:
+            _merge(by_name[child["name"]], child)
+        else:
+            into["children"].append(child)
+            by_name[child["name"]] = child
+    into["children"].sort(key=lambda child: child["name"])
+
+
 def attribute(key: str) -> dict[str, Any]:
     """The bytecodes per call of each Python function one call of ``key``'s twin method
-    executes, and the instructions of each C function (see the module docstring)."""
+    executes, its call tree (``"tree"``: who called whom, each path weighted by the
+    bytecodes executed along it, per call) and the instructions of each C function (see
+    the module docstring)."""
     twin, run, params, calls, method = _prepared(key)
     counts: Counter[CodeType] = Counter()
+    root = _Node(None)
+    path = [root]
 
     def opcodes(frame: FrameType, event: str, arg: Any) -> Any:
         if event == "opcode":
             counts[frame.f_code] += 1
+            path[-1].own += 1
+        elif event == "return":
+            path.pop()
         return opcodes
 
     def called(frame: FrameType, event: str, arg: Any) -> Any:
         frame.f_trace_opcodes = True
         frame.f_trace_lines = False
+        path.append(path[-1].child(frame.f_code))
         return opcodes
 
     sys.settrace(called)
@@ -131,6 +186,10 @@ def attribute(key: str) -> dict[str, Any]:
         twin.teardown(*params)
     package_file = str(importlib.import_module("ws_stack").__file__)
     roots = [Path(package_file).resolve().parents[1], Path(__file__).resolve().parents[1]]
+
+    def frame_name(code: CodeType) -> str:
+        return f"{code.co_qualname} ({_location(code, roots)}:{code.co_firstlineno})"
+
     # One row per function name in a file: a wrapper given its original's name (as a
     # planted change or a decorator may) is charged to that name, at the larger's line.
     named: dict[tuple[str, str], tuple[int, int, int]] = {}
@@ -153,25 +212,34 @@ def attribute(key: str) -> dict[str, Any]:
         "method": method,
         "calls": calls,
         "functions": functions,
+        "tree": root.flame(frame_name, calls),
     }
     reason = unavailable()
     if reason is None:
-        found["c_functions"] = c_functions(key, calls)
+        found["c_functions"], found["c_tree"] = c_functions(key, calls)
     else:
         found["c_unavailable"] = reason
     return found
 
 
-def c_functions(key: str, calls: int) -> list[dict[str, Any]]:
-    """Each C function's own instructions per call of ``key``'s twin method, from a
-    callgrind child instrumented around ``calls`` calls after the warm-up."""
+#: How many callers deep callgrind tells a function's calls apart
+#: (``--separate-callers``): deeper than any stack a counted call runs on (26 here), so
+#: that each function's cost is kept per whole call path, the C call tree's.
+CALL_PATH_DEPTH = 60
+
+
+def c_functions(key: str, calls: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Each C function's own instructions per call of ``key``'s twin method, and the C
+    call tree (d3-flame-graph's form, instructions per call), from a callgrind child
+    instrumented around ``calls`` calls after the warm-up."""
     with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
         directory = Path(scratch)
         library, output = _build_requests(directory), directory / "callgrind.out"
         env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
-             "--dump-line=no", "--dump-instr=no", f"--callgrind-out-file={output}",
+             "--dump-line=no", "--dump-instr=no", f"--separate-callers={CALL_PATH_DEPTH}",
+             f"--callgrind-out-file={output}",
              sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
              "--under-callgrind", str(library), key],
             cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
@@ -180,13 +248,61 @@ def c_functions(key: str, calls: int) -> list[dict[str, Any]]:
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise RuntimeError(f"callgrind: {last}")
-        own = self_costs(Path(f"{output}.1").read_text())
+        text = Path(f"{output}.1").read_text()
+    own: Counter[tuple[str, str]] = Counter()
+    root = _CallPath()
+    for (where, context), cost in self_costs(text).items():
+        path = _call_path(context)
+        if len(path) >= CALL_PATH_DEPTH:  # cut by callgrind: not the whole path
+            raise RuntimeError(f"a call path deeper than {CALL_PATH_DEPTH}: {context[:200]}")
+        own[where, path[-1]] += cost
+        node = root
+        for function in path:
+            node = node.children.setdefault(function, _CallPath())
+        node.own += cost
     rows = sorted((-round(cost / calls, 2), name, where) for (where, name), cost in own.items())
-    return [
+    functions = [
         {"function": name, "file": where, "line": 0, "instructions": -negative}
         for negative, name, where in rows
         if negative
     ]
+    # callgrind follows calls from where its instrumentation began, inside a request: the
+    # interpreter loop that made the request, which runs the measured calls, is charged to
+    # the request's caller (``_PyObject_MakeTpCall``), at the bottom of every path.
+    return functions, root.flame("all", calls)
+
+
+def _call_path(context: str) -> list[str]:
+    """The call path of one of callgrind's contexts (``--separate-callers``: the function,
+    then its callers, ``'``-separated, innermost first; a recursion level, ``'2``, stays
+    with its function's name), outermost first."""
+    path: list[str] = []
+    for part in context.split("'"):
+        if part.isdigit() and path:
+            path[-1] += f"'{part}"
+        else:
+            path.append("(no symbol)" if part.startswith("0x") else part)
+    return path[::-1]
+
+
+class _CallPath:
+    """A node of the C call tree: a function on one call path, its own instructions."""
+
+    __slots__ = ("children", "own")
+
+    def __init__(self) -> None:
+        self.own = 0
+        self.children: dict[str, _CallPath] = {}
+
+    def flame(self, name: str, calls: int) -> dict[str, Any]:
+        """d3-flame-graph's form, per call; the path down to where calls first branch
+        (the interpreter's start-up, the same for every call) is left out."""
+        node, label = self, name
+        while len(node.children) == 1 and not node.own:
+            label, node = next(iter(node.children.items()))
+        children = [child.flame(key, calls) for key, child in sorted(node.children.items())]
+        total = node.own / calls + sum(child["value"] for child in children)
+        return {"name": label, "value": round(total, 2), "children": children}
 
 
 def self_costs(text: str, events: tuple[str, ...] = ("Ir",)) -> dict[tuple[str, str], int]:

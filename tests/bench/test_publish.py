@@ -248,6 +248,29 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
         sections = browser.execute_script("return document.querySelectorAll('h2').length;")
         tables = browser.execute_script("return document.querySelectorAll('table').length;")
         assert sections >= 20 and tables >= 2 * sections, (sections, tables)
+        # Each counted call's flame graph, linked from its section, draws its functions.
+        flames = browser.execute_script(
+            "return [...document.querySelectorAll('a')].map(a => a.getAttribute('href'))"
+            ".filter(href => href.startsWith('flame/'));"
+        )
+        assert len(flames) >= 20, flames
+        apply = next(href for href in flames if "ApplyDeltaInstructions" in href)
+        browser.get(served + apply)
+        assert "LocalOrderBook.apply (ws_stack/book.py:" in " ".join(_frame_names(browser))
+
+
+def _frame_names(browser: Any) -> list[str]:
+    """The names on a flame graph's frames, once d3-flame-graph has drawn them."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        names: list[str] = browser.execute_script(
+            "return [...document.querySelectorAll('.d3-flame-graph-label')]"
+            ".map(label => label.textContent);"
+        )
+        if names:
+            return names
+        time.sleep(0.1)
+    return []
 
 
 def test_the_committed_history_carries_every_vendored_file() -> None:

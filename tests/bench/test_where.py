@@ -9,6 +9,7 @@ and the same on a second run, to the bytecode.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -213,3 +214,56 @@ def test_the_page_breaks_down_every_lone_call_by_its_misses(tmp_path: Path) -> N
     assert "&lt;i&gt;" in text and "<i>" not in text
     write_page("a" * 40, {}, page, {"c_unavailable": "valgrind not found"})
     assert "Not measured: valgrind not found" in page.read_text()
+
+
+def test_the_page_links_a_flame_graph_page_per_counted_call(tmp_path: Path) -> None:
+    from ws_stack_bench.where import FLAME_DIR, flame_file, write_page
+
+    key = "bench_book.ApplyDeltaInstructions.track_apply_delta(20)"
+    python = {"name": "all", "value": 3.0, "children": [
+        {"name": "</script><b>LocalOrderBook.apply (ws_stack/book.py:98)", "value": 3.0,
+         "children": []}]}  # fmt: skip
+    c = {"name": "all", "value": 9.0, "children": []}
+    page = tmp_path / "where.html"
+    write_page("a" * 40, {key: {"functions": [], "c_functions": [], "tree": python,
+                                "c_tree": c}}, page)  # fmt: skip
+    assert flame_file(key) == "bench_book.ApplyDeltaInstructions.track_apply_delta_20.html"
+    assert f'href="{FLAME_DIR}/{flame_file(key)}"' in page.read_text()
+    flame = (tmp_path / FLAME_DIR / flame_file(key)).read_text()
+    assert "../vendor/d3-flame-graph@5.0.0/dist/d3-flamegraph.umd.min.js" in flame
+    assert "LocalOrderBook.apply" in flame
+    assert "</script><b>" not in flame  # a name cannot end the page's script
+    # Written again, the folder holds the pages of this run only.
+    write_page("a" * 40, {}, page)
+    assert not (tmp_path / FLAME_DIR).exists() or not list((tmp_path / FLAME_DIR).iterdir())
+
+
+def test_a_calls_tree_weighs_each_path_by_its_bytecodes_the_same_on_every_run() -> None:
+    """The flame graph's data: the call tree of one counted call, each frame's value the
+    bytecodes per call of it and what it called; its total is the functions' total."""
+    from benchmarks.where import attribute
+
+    key = "bench_book.ApplyDeltaInstructions.track_apply_delta(20)"
+    first, second = attribute(key), attribute(key)
+    assert first["tree"] == second["tree"]
+    assert first.get("c_tree") == second.get("c_tree")  # None without valgrind
+    tree = first["tree"]
+    assert tree["name"] == "all"
+    assert tree["value"] == pytest.approx(sum(row["bytecodes"] for row in first["functions"]))
+
+    def frames(node: dict[str, Any], path: tuple[str, ...] = ()) -> dict[tuple[str, ...], float]:
+        found = {(*path, node["name"]): node["value"]}
+        for child in node["children"]:
+            assert child["value"] <= node["value"]
+            found.update(frames(child, (*path, node["name"])))
+        return found
+
+    paths = frames(tree)
+    apply = next(path for path in paths if path[-1].startswith("LocalOrderBook.apply ("))
+    side = next(path for path in paths if path[-1].startswith("_Side.apply ("))
+    assert side[:-1] == apply  # the book's side is applied by the book
+    assert "ApplyDelta.time_apply_delta" in apply[-2]
+    if "c_tree" in first:  # the C tree's total is the C functions' total too
+        total = sum(row["instructions"] for row in first["c_functions"])
+        assert first["c_tree"]["value"] == pytest.approx(total, rel=1e-6)
+        assert "_PyEval_EvalFrameDefault" in {path[-1] for path in frames(first["c_tree"])}

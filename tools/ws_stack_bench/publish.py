@@ -100,7 +100,10 @@ _EXTERNAL_TAG = re.compile(
 
 
 def _packages() -> dict[str, str]:
-    return {item.package: item.version for item in VENDORED}
+    """Every npm package the published pages load: asv's, and the flame graphs'."""
+    wanted = {item.package: item.version for item in VENDORED}
+    wanted.update((package, version) for package, version, _ in where.FLAME_LIBRARIES)
+    return wanted
 
 
 def _installed_version(cache: Path, package: str) -> str | None:
@@ -178,6 +181,13 @@ def make_self_contained(html_dir: Path, cache: Path, npm: str | None = None) -> 
 
     page = _EXTERNAL_TAG.sub(rewire, page)
     index.write_text(page, encoding="utf-8")
+    # The flame graphs' libraries (the Where page's), which asv's page does not load.
+    for package, version, file in where.FLAME_LIBRARIES:
+        local = f"vendor/{package}@{version}/{file}"
+        (html_dir / local).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(modules / package / file, html_dir / local)
+        manifest[local] = hashlib.sha256((html_dir / local).read_bytes()).hexdigest()
+        copied.append(local)
     (html_dir / "vendor" / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path}\n" for path, digest in sorted(manifest.items()))
     )
@@ -187,7 +197,8 @@ def make_self_contained(html_dir: Path, cache: Path, npm: str | None = None) -> 
 def external_references(html_dir: Path) -> list[str]:
     """URLs that a published page would still fetch from outside (empty when self-contained)."""
     found = []
-    for page in sorted(html_dir.glob("*.html")):
+    pages = [*html_dir.glob("*.html"), *html_dir.glob(f"{where.FLAME_DIR}/*.html")]
+    for page in sorted(pages):
         found += [m.group(2) for m in _EXTERNAL_TAG.finditer(page.read_text(encoding="utf-8"))]
     return found
 
@@ -269,6 +280,11 @@ def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]
     kept = where_page(project)
     if kept.is_file():
         shutil.copy(kept, project.html_dir / where.PAGE)
+        flames = project.html_dir / where.FLAME_DIR
+        if flames.is_dir():
+            shutil.rmtree(flames)
+        if (kept.parent / where.FLAME_DIR).is_dir():
+            shutil.copytree(kept.parent / where.FLAME_DIR, flames)
         _link_page(project.html_dir, _WHERE_LINK)
     left = external_references(project.html_dir)
     if left:

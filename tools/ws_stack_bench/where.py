@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ws_stack_bench.project import Project, ProjectError
 
 __all__ = [
     "ADDRESSED",
+    "FLAME_DIR",
+    "FLAME_LIBRARIES",
     "MISSED",
     "PAGE",
     "TOP",
@@ -35,11 +38,13 @@ __all__ = [
     "Shift",
     "breakdown",
     "first_cases",
+    "flame_file",
     "lone_breakdown",
     "lone_cases",
     "remove_worktrees",
     "shifts",
     "where",
+    "write_flame_page",
     "write_page",
 ]
 
@@ -183,6 +188,15 @@ def remove_worktrees(project: Project) -> None:
 
 #: The page ``make bench`` publishes next to asv's, and where it is kept between publishes.
 PAGE = "where.html"
+#: The folder of its flame graphs, one page per counted call, beside it.
+FLAME_DIR = "flame"
+#: The libraries a flame graph loads, as ``publish`` vendors them from npm (package,
+#: version, file in the package).
+FLAME_LIBRARIES = (
+    ("d3", "7.9.0", "dist/d3.min.js"),
+    ("d3-flame-graph", "5.0.0", "dist/d3-flamegraph.umd.min.js"),
+    ("d3-flame-graph", "5.0.0", "dist/d3-flamegraph.css"),
+)
 #: Rows of each table on the page.
 PAGE_ROWS = 12
 
@@ -238,13 +252,22 @@ def write_page(
     misses: dict[str, Any] | None = None,
 ) -> None:
     """The breakdowns ``found`` (key to :func:`breakdown`'s figures) as a page, and the
-    cache misses of lone calls (:func:`lone_breakdown`'s figures) where given."""
+    cache misses of lone calls (:func:`lone_breakdown`'s figures) where given; the call
+    tree of each breakdown that has one as a flame graph of its own, in FLAME_DIR beside
+    the page."""
     sections = []
+    flames = path.parent / FLAME_DIR
+    if flames.is_dir():
+        shutil.rmtree(flames)
     for key, data in found.items():
         parts = [f'<h2 id="{html.escape(key)}"><code>{html.escape(key)}</code></h2>']
         if "error" in data:
             parts.append(f"<p>Not measured: {html.escape(str(data['error']))}</p>")
         else:
+            if "tree" in data:
+                link = write_flame_page(key, data["tree"], data.get("c_tree"), flames)
+                parts.append(f'<p><a href="{FLAME_DIR}/{link}">Flame graphs</a>: the Python '
+                             "calls by bytecodes, the C calls by instructions.</p>")  # fmt: skip
             parts.append(_table("Python function", "file:line", "bytecodes", data["functions"]))
             if "c_functions" in data:
                 parts.append(_table("C function", "object", "instructions", data["c_functions"]))
@@ -262,6 +285,75 @@ def write_page(
                      sections="\n".join([*sections, *lone])),
         encoding="utf-8",
     )  # fmt: skip
+
+
+def flame_file(key: str) -> str:
+    """The file name of ``key``'s flame graph: its characters a URL keeps as they are."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", key).strip("_") + ".html"
+
+
+def write_flame_page(
+    key: str, python: dict[str, Any], c: dict[str, Any] | None, folder: Path
+) -> str:
+    """The call trees of ``key`` (as d3-flame-graph reads them: the Python one by
+    bytecodes, the C one by instructions, where there is one) as a page in ``folder``,
+    the data inline (it opens from a file too); its file name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = flame_file(key)
+    scripts = "".join(
+        f'<script src="../vendor/{package}@{version}/{file}"></script>'
+        for package, version, file in FLAME_LIBRARIES
+        if file.endswith(".js")
+    )
+    styles = "".join(
+        f'<link rel="stylesheet" href="../vendor/{package}@{version}/{file}">'
+        for package, version, file in FLAME_LIBRARIES
+        if file.endswith(".css")
+    )
+    # Inside <script>, "</" would end the element: JSON escapes it.
+    data = json.dumps({"python": python, "c": c}, sort_keys=True).replace("</", "<\\/")
+    (folder / name).write_text(
+        _FLAME_PAGE.format(key=html.escape(key), styles=styles, scripts=scripts, data=data),
+        encoding="utf-8",
+    )
+    return name
+
+
+_FLAME_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Flame graph: {key}</title>{styles}
+<style>body{{font-family:sans-serif;margin:2em}}</style></head><body>
+<h1>Flame graphs of <code>{key}</code></h1>
+<p>Each frame is a function called by the one below it, its width the work done in it
+and in what it called, per call of the counted method. Both are exact, the same on every
+run of the same code (<code>docs/instruction-counts.md</code> says how they are made).
+Click a frame to zoom in, hover for its figures. <a href="../where.html">Back to the Where
+page</a>.</p>
+<h2>Python functions, by bytecodes executed</h2>
+<div id="python"></div>
+<h2>C functions, by CPU instructions (callgrind)</h2>
+<p id="c-note"></p>
+<div id="c"></div>
+{scripts}
+<script>
+const trees = {data};
+function draw(id, tree, unit) {{
+  const chart = flamegraph.default().width(Math.max(960, window.innerWidth - 64))
+    .cellHeight(18).minFrameSize(2).transitionDuration(0).sort(true)
+    .label(d => d.data.name + ": " + d.data.value.toLocaleString() + " " + unit + " per call");
+  d3.select("#" + id).datum(tree).call(chart);
+}}
+draw("python", trees.python, "bytecodes");
+if (trees.c) {{
+  draw("c", trees.c, "instructions");
+  document.getElementById("c-note").textContent = "The bottom frame is where callgrind " +
+    "began to follow the calls: the request that started the measurement " +
+    "(_PyObject_MakeTpCall), charged with the interpreter loop that runs the measured calls.";
+}} else {{
+  document.getElementById("c-note").textContent = "Not measured here (no valgrind).";
+}}
+</script>
+</body></html>
+"""
 
 
 def _lone_sections(misses: dict[str, Any]) -> list[str]:
