@@ -10,16 +10,19 @@ file: on a clean clone that is HEAD), then gets two commits:
 The gate runs on a small benchmark subset (the counts of the order-book parses, the MEXC
 handler's pool) to keep the session short; ``unchanged`` is measured by both runs, so
 its counts show whether two runs agree. The results also feed the browser test, which
-publishes them.
+publishes them. The ``browser`` fixture (a headless Chromium) serves every browser test.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +167,38 @@ def _counted_values(results_dir: Path, commit: str) -> dict[str, float | None]:
         for value in results.values(name)
         if is_number(value.value)
     }
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """A headless Chromium driven by selenium (Debian's chromium and chromium-driver)."""
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        message = "needs Debian's chromium and chromium-driver (make test installs them as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    session = webdriver.Chrome(options=options, service=Service(driver))
+    try:
+        yield session
+    finally:
+        session.quit()

@@ -20,7 +20,7 @@ import pytest
 from ws_stack_bench import gate
 from ws_stack_bench.gate import Outcome, run_gate, write_markdown
 from ws_stack_bench.project import Project
-from ws_stack_bench.where import Address, Shift
+from ws_stack_bench.where import Address, Shift, differential
 
 from .asv_results import write_results
 from .conftest import PLANTED_KEY, GateHistory
@@ -86,6 +86,34 @@ def test_planted_five_percent_and_pool_collapse_are_both_reported(
     gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, printed)
     assert "    where, by Python function (executed bytecodes per call):" in printed.getvalue()
     assert "    where, by C function (instructions per call, callgrind):" in printed.getvalue()
+
+
+@pytest.mark.slow
+def test_the_verdict_links_flame_graphs_where_the_planted_wrapper_grew(
+    gate_history: GateHistory, tmp_path: Path
+) -> None:
+    verdict = gate_history.planted_verdict
+    gate.write_flame_graphs(Project(gate_history.clone), verdict, tmp_path / gate.FLAME_FOLDER)
+    page = verdict.flame_graphs[PLANTED_KEY]
+    assert page.parent == tmp_path / gate.FLAME_FOLDER and page.is_file()
+    assert (tmp_path / gate.FLAME_FOLDER / "vendor" / "d3@7.9.0" / "dist" / "d3.min.js").is_file()
+    markdown = tmp_path / "gate.md"
+    write_markdown(verdict, gate.DEFAULT_THRESHOLD, markdown)
+    assert f"[Flame graphs]({gate.FLAME_FOLDER}/{page.name})" in markdown.read_text()
+    printed = io.StringIO()
+    gate.print_verdict(verdict, gate.DEFAULT_THRESHOLD, printed)
+    assert f"    flame graphs: {page}" in printed.getvalue()
+    # In the head's tree, the frame whose own work grew most is the planted wrapper (named
+    # as the parser it wraps, at the line it was planted), not the parser it calls.
+    base_tree, head_tree = verdict.where[PLANTED_KEY].trees["python"]
+    frames, stack = [], [differential(base_tree, head_tree)]
+    while stack:
+        frames.append(stack.pop())
+        stack += frames[-1]["children"]
+    grew = max(frames, key=lambda node: node["delta"])
+    assert grew["name"].startswith("parse_order_book_update (ws_stack/gateio/decoder.py:"), grew
+    parsers = [node for node in frames if node["name"].startswith("parse_order_book_update")]
+    assert len(parsers) == 2 and min(node["delta"] for node in parsers) == 0, parsers
 
 
 @pytest.mark.slow

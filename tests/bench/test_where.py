@@ -8,6 +8,7 @@ and the same on a second run, to the bytecode.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,43 @@ def test_the_planted_wrapper_comes_first_the_same_on_every_run(
     assert where(project, base, head, APPLY_KEY) == first  # exact: to the bytecode
     remove_worktrees(project)
     assert not list((project.work_dir / "gate" / "where").glob("*"))
+
+
+def test_the_planted_wrapper_is_the_frame_that_grew(
+    planted: tuple[Project, str, str], browser: Any, tmp_path: Path
+) -> None:
+    """The gate's flame graphs of the planted loop: in the head's trees the wrapper's own
+    work grew the most, and Chromium draws it as a named frame."""
+    from ws_stack_bench.publish import vendor_flame_libraries
+    from ws_stack_bench.where import differential, write_differential_page
+
+    project, base, head = planted
+    address = where(project, base, head, APPLY_KEY)
+    remove_worktrees(project)
+    diff = differential(*address.trees["python"])
+    frames, stack = [], [diff]
+    while stack:
+        node = stack.pop()
+        frames.append(node)
+        stack += node["children"]
+    grew = max(frames, key=lambda node: node["delta"])
+    assert grew["name"].startswith("_planted_wrapper (ws_stack/book.py:"), grew
+    assert grew["delta"] > 60
+    # The book's own work did not move: it is drawn, uncoloured, above the wrapper.
+    apply = next(node for node in frames if node["name"].startswith("LocalOrderBook.apply"))
+    assert apply["delta"] == 0
+    vendor_flame_libraries(tmp_path, project.work_dir / "npm")
+    page = write_differential_page(APPLY_KEY, address, base, head, tmp_path)
+    assert page is not None
+    browser.get((tmp_path / page).as_uri())
+    deadline = time.monotonic() + 10
+    names: list[str] = []
+    while not names and time.monotonic() < deadline:
+        names = browser.execute_script(
+            "return [...document.querySelectorAll('#python-diff .d3-flame-graph-label')]"
+            ".map(label => label.textContent);"
+        )
+    assert any(name.startswith("_planted_wrapper") for name in names), names
 
 
 def test_the_page_breaks_down_each_counted_call_once(tmp_path: Path) -> None:

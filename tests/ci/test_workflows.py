@@ -92,6 +92,23 @@ def test_the_pull_request_gate_step_runs_as_the_workflow_runs_it(
     artifact = pull_request.root / "verdict"
     assert (artifact / "gate.md").read_text() == verdict
     assert (artifact / "pr-number").read_text() == "17\n"
+    assert not (artifact / "gate-flame").exists()  # no regression, no flame graph
+
+
+def test_the_artifact_carries_the_flame_graphs_the_verdict_links(
+    pull_request: Repository, tmp_path: Path
+) -> None:
+    job = _workflow("gate.yml")["jobs"]["gate"]
+    (pull_request.root / "gate.md").write_text("## ws_stack gate: REGRESSION\n")
+    flames = pull_request.root / "gate-flame"
+    (flames / "vendor").mkdir(parents=True)
+    (flames / "bench_x.html").write_text("<html></html>")
+    env = _gate_env(pull_request, pull_request.commits["base"], tmp_path / "summary.md")
+    assert _run_step(_step(job, "The verdict for the comment job"), pull_request.root, env) == 0
+    artifact = pull_request.root / "verdict"
+    assert (artifact / "gate-flame" / "bench_x.html").read_text() == "<html></html>"
+    upload = next(step for step in job["steps"] if "upload-artifact" in step.get("uses", ""))
+    assert upload["with"]["path"] == "verdict/"
 
 
 def test_the_gate_step_exits_with_the_gates_status_and_still_leaves_a_verdict(
@@ -206,10 +223,16 @@ def test_the_comment_job_posts_one_comment_and_edits_it_later(
 
     ours = [c for c in api.comments if "ws-stack-gate" in c["body"]]
     assert len(ours) == 1 and ours[0]["body"].endswith("## ws_stack gate: PASS\n")
+    # Flame graphs in the artifact: the comment says where, with the run's address.
+    assert step["env"]["RUN_URL"] == "${{ github.event.workflow_run.html_url }}"
+    (artifact / "gate-flame").mkdir()
+    run = "https://github.invalid/owner/ws_stack/actions/runs/5"
+    assert _run_step(step, workdir, {**env, "RUN_URL": run}) == 0
+    assert f"artifact of [the gate's run]({run}), folder `gate-flame/`" in ours[0]["body"]
     assert [c["body"] for c in api.comments if c not in ours] == ["LGTM"]  # left alone
     methods = [method for method, _, _ in api.requests]
-    # First run: every page of comments read, none of ours, so a new one; second: found.
-    assert methods == ["GET", "GET", "POST", "GET", "PATCH"]
+    # First run: every page of comments read, none of ours, so a new one; then: found.
+    assert methods == ["GET", "GET", "POST", "GET", "PATCH", "GET", "PATCH"]
     assert {auth for _, _, auth in api.requests} == {"Bearer t0k"}
     assert api.requests[2][1] == "/repos/owner/ws_stack/issues/17/comments"
     assert api.requests[4][1] == "/repos/owner/ws_stack/issues/comments/101"

@@ -336,6 +336,8 @@ def _cmd_gate(args: argparse.Namespace) -> int:
         bench=args.bench,
         results_dir=Path(args.results_dir).resolve() if args.results_dir else None,
     )
+    beside = Path(args.markdown).resolve().parent if args.markdown else project.work_dir / "gate"
+    gate.write_flame_graphs(project, verdict, beside / gate.FLAME_FOLDER)
     gate.print_verdict(verdict, args.threshold, sys.stdout)
     if args.markdown:
         gate.write_markdown(verdict, args.threshold, Path(args.markdown))

@@ -61,6 +61,7 @@ __all__ = [
     "DEFAULT_FACTOR",
     "DEFAULT_ROUNDS",
     "DEFAULT_THRESHOLD",
+    "FLAME_FOLDER",
     "FLOORS",
     "HIGHER_IS_BETTER",
     "TIMED",
@@ -74,6 +75,7 @@ __all__ = [
     "print_verdict",
     "run_gate",
     "selecting",
+    "write_flame_graphs",
     "write_markdown",
 ]
 
@@ -204,6 +206,8 @@ class Verdict:
     #: Python and C functions whose work per call changed most; or why it was not found.
     where: dict[str, Address] = field(default_factory=dict)
     where_failed: dict[str, str] = field(default_factory=dict)
+    #: The page of each addressed regression's flame graphs (:func:`write_flame_graphs`).
+    flame_graphs: dict[str, Path] = field(default_factory=dict)
     asv_status: int = 0
     message: str = ""
     seconds: float = 0.0
@@ -513,6 +517,32 @@ def _counted_part(
 MAX_ADDRESSED = 6
 
 
+#: Where the gate writes its flame graphs: beside the Markdown verdict, else in .asv/gate.
+FLAME_FOLDER = "gate-flame"
+
+
+def write_flame_graphs(project: Project, verdict: Verdict, folder: Path) -> None:
+    """A page of flame graphs in ``folder`` for each addressed regression: the head's call
+    trees coloured by how much each function's own work grew, and the base's
+    (``where.write_differential_page``), with the libraries they load; into
+    ``verdict.flame_graphs``. A page that cannot be written is said in ``where_failed``."""
+    if not any(address.trees for address in verdict.where.values()):
+        return
+    # Imported here: publish's noise table imports this module.
+    from ws_stack_bench.publish import PublishError, vendor_flame_libraries
+
+    try:
+        vendor_flame_libraries(folder, project.work_dir / "npm")
+    except PublishError as exc:
+        for key in verdict.where:
+            verdict.where_failed[key] = f"no flame graph: {exc}"
+        return
+    for key, address in verdict.where.items():
+        name = where.write_differential_page(key, address, verdict.base, verdict.head, folder)
+        if name is not None:
+            verdict.flame_graphs[key] = folder / name
+
+
 def _address(pair: _Pair, verdict: Verdict) -> None:
     """Where each counted instruction regression's extra work went (see ``where``)."""
     wanted = [change.key for change in verdict.regressions if where.ADDRESSED.search(change.key)]
@@ -746,7 +776,9 @@ def print_verdict(verdict: Verdict, threshold: float, out: TextIO) -> None:
             lines = [str(shift) for shift in address.c]
             for line in lines or [address.c_unavailable or "no C function changed"]:
                 print(f"      {line}", file=out)
-        elif change.key in verdict.where_failed:
+        if change.key in verdict.flame_graphs:
+            print(f"    flame graphs: {verdict.flame_graphs[change.key]}", file=out)
+        if change.key in verdict.where_failed:
             print(f"    where: not found ({verdict.where_failed[change.key]})", file=out)
     for line in verdict.failures if verdict.outcome is Outcome.BROKEN else []:
         print(f"  {line}", file=out)
@@ -793,6 +825,10 @@ def write_markdown(verdict: Verdict, threshold: float, path: Path) -> None:
         lines += ["### Worse", "", *_markdown_rows(verdict.regressions), ""]
     for key, address in verdict.where.items():
         lines += [f"#### Where: `{key}`", ""]
+        if key in verdict.flame_graphs:
+            page = os.path.relpath(verdict.flame_graphs[key], path.parent)
+            lines += [f"[Flame graphs]({page}): the head's call trees, each function "
+                      "coloured by how much its own work grew.", ""]  # fmt: skip
         lines += _where_rows("Python function", "executed bytecodes per call", address.python)
         lines += _where_rows("C function", "instructions per call, callgrind", address.c)
         if address.c_unavailable:

@@ -42,6 +42,7 @@ __all__ = [
     "external_references",
     "make_self_contained",
     "publish",
+    "vendor_flame_libraries",
 ]
 
 
@@ -182,15 +183,25 @@ def make_self_contained(html_dir: Path, cache: Path, npm: str | None = None) -> 
     page = _EXTERNAL_TAG.sub(rewire, page)
     index.write_text(page, encoding="utf-8")
     # The flame graphs' libraries (the Where page's), which asv's page does not load.
-    for package, version, file in where.FLAME_LIBRARIES:
-        local = f"vendor/{package}@{version}/{file}"
-        (html_dir / local).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(modules / package / file, html_dir / local)
+    for local in vendor_flame_libraries(html_dir, cache, npm):
         manifest[local] = hashlib.sha256((html_dir / local).read_bytes()).hexdigest()
         copied.append(local)
     (html_dir / "vendor" / "SHA256SUMS").write_text(
         "".join(f"{digest}  {path}\n" for path, digest in sorted(manifest.items()))
     )
+    return copied
+
+
+def vendor_flame_libraries(folder: Path, cache: Path, npm: str | None = None) -> list[str]:
+    """Copy the flame graphs' libraries (``where.FLAME_LIBRARIES``, from the npm cache
+    ``cache``) to ``folder/vendor/``; their paths under ``folder``."""
+    modules = install_packages(cache, npm)
+    copied = []
+    for package, version, file in where.FLAME_LIBRARIES:
+        local = f"vendor/{package}@{version}/{file}"
+        (folder / local).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(modules / package / file, folder / local)
+        copied.append(local)
     return copied
 
 

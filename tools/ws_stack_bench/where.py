@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ __all__ = [
     "Address",
     "Shift",
     "breakdown",
+    "differential",
     "first_cases",
     "flame_file",
     "lone_breakdown",
@@ -44,6 +45,7 @@ __all__ = [
     "remove_worktrees",
     "shifts",
     "where",
+    "write_differential_page",
     "write_flame_page",
     "write_page",
 ]
@@ -96,6 +98,9 @@ class Address:
     python: list[Shift]
     c: list[Shift]
     c_unavailable: str = ""
+    #: The call trees at the base and at the head, for the flame graphs: ``"python"``
+    #: (bytecodes) and, where callgrind ran, ``"c"`` (instructions).
+    trees: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
 
 
 def shifts(
@@ -167,11 +172,16 @@ def where(project: Project, base: str, head: str, key: str) -> Address:
     try:
         old, new = _side(project, base, key), _side(project, head, key)
         python = shifts(old["functions"], new["functions"])[:TOP]
+        trees = {
+            kind: (old[field_], new[field_])
+            for kind, field_ in (("python", "tree"), ("c", "c_tree"))
+            if field_ in old and field_ in new
+        }
         if "c_functions" in old and "c_functions" in new:
             c = shifts(old["c_functions"], new["c_functions"], "instructions")[:TOP]
-            return Address(python, c)
+            return Address(python, c, trees=trees)
         why = old.get("c_unavailable") or new.get("c_unavailable") or "no callgrind output"
-        return Address(python, [], str(why))
+        return Address(python, [], str(why), trees)
     except (ProjectError, subprocess.TimeoutExpired, ValueError, KeyError) as exc:
         raise RuntimeError(str(exc)) from exc
 
@@ -300,16 +310,7 @@ def write_flame_page(
     the data inline (it opens from a file too); its file name."""
     folder.mkdir(parents=True, exist_ok=True)
     name = flame_file(key)
-    scripts = "".join(
-        f'<script src="../vendor/{package}@{version}/{file}"></script>'
-        for package, version, file in FLAME_LIBRARIES
-        if file.endswith(".js")
-    )
-    styles = "".join(
-        f'<link rel="stylesheet" href="../vendor/{package}@{version}/{file}">'
-        for package, version, file in FLAME_LIBRARIES
-        if file.endswith(".css")
-    )
+    scripts, styles = _library_tags("../vendor", ".js"), _library_tags("../vendor", ".css")
     # Inside <script>, "</" would end the element: JSON escapes it.
     data = json.dumps({"python": python, "c": c}, sort_keys=True).replace("</", "<\\/")
     (folder / name).write_text(
@@ -317,6 +318,125 @@ def write_flame_page(
         encoding="utf-8",
     )
     return name
+
+
+def differential(base: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
+    """``head``'s call tree, each frame marked with ``delta``: how much its function's own
+    work changed from ``base`` (summed over the tree, as the address's tables count it),
+    so that the functions that grew stand out wherever they are called."""
+    before, after = _own_work(base), _own_work(head)
+
+    def mark(node: dict[str, Any]) -> dict[str, Any]:
+        name = node["name"]
+        return {
+            "name": name,
+            "value": node["value"],
+            "delta": round(after[name] - before.get(name, 0.0), 2),
+            "children": [mark(child) for child in node["children"]],
+        }
+
+    return mark(head)
+
+
+def _own_work(tree: dict[str, Any]) -> dict[str, float]:
+    """Each function's own work over the tree: a frame's value less its children's."""
+    found: dict[str, float] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        own = node["value"] - sum(child["value"] for child in node["children"])
+        found[node["name"]] = found.get(node["name"], 0.0) + own
+        stack += node["children"]
+    return found
+
+
+def write_differential_page(
+    key: str, address: Address, base: str, head: str, folder: Path
+) -> str | None:
+    """The flame graphs of a counted regression in ``folder`` (its libraries under
+    ``folder/vendor``, see :func:`vendor_flame_libraries`): the head's trees with each
+    function coloured by how much its own work grew, and the base's beside; its file
+    name, or ``None`` where the address has no trees."""
+    if "python" not in address.trees:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    name = flame_file(key)
+    graphs = {
+        kind: {"diff": differential(*address.trees[kind]), "base": address.trees[kind][0]}
+        for kind in ("python", "c")
+        if kind in address.trees
+    }
+    data = json.dumps(graphs, sort_keys=True).replace("</", "<\\/")
+    (folder / name).write_text(
+        _DIFFERENTIAL_PAGE.format(
+            key=html.escape(key), base=html.escape(base[:8]), head=html.escape(head[:8]),
+            styles=_library_tags("vendor", ".css"), scripts=_library_tags("vendor", ".js"),
+            data=data,
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    return name
+
+
+def _library_tags(prefix: str, ending: str) -> str:
+    """The ``<script>`` or ``<link>`` tags of FLAME_LIBRARIES' files ending in ``ending``."""
+    tags = []
+    for package, version, file in FLAME_LIBRARIES:
+        if file.endswith(ending):
+            path = f"{prefix}/{package}@{version}/{file}"
+            tags.append(f'<script src="{path}"></script>' if ending == ".js"
+                        else f'<link rel="stylesheet" href="{path}">')  # fmt: skip
+    return "".join(tags)
+
+
+_DIFFERENTIAL_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Where it grew: {key}</title>{styles}
+<style>body{{font-family:sans-serif;margin:2em}}</style></head><body>
+<h1>Where <code>{key}</code> grew, <code>{base}</code> to <code>{head}</code></h1>
+<p>The head's call trees, each frame a function called by the one below it, its width
+the work done in it and in what it called, per call. A frame is red as far as its
+function's own work grew (the darkest: the largest growth), blue where it shrank, grey
+where it did not move; hover for the figures. The base's trees are below, for
+comparison. Exact counts, the same on every run (the gate's address, as a picture).</p>
+<h2>Python functions, by bytecodes executed (head)</h2><div id="python-diff"></div>
+<h2>C functions, by CPU instructions (head)</h2><div id="c-diff"></div>
+<h2>Python functions at the base</h2><div id="python-base"></div>
+<h2>C functions at the base</h2><div id="c-base"></div>
+{scripts}
+<script>
+const graphs = {data};
+function draw(id, tree, unit, colour) {{
+  const chart = flamegraph.default().width(Math.max(960, window.innerWidth - 64))
+    .cellHeight(18).minFrameSize(2).transitionDuration(0).sort(true)
+    .label(d => d.data.name + ": " + d.data.value.toLocaleString() + " " + unit +
+      " per call" + (d.data.delta ? " (own work " + (d.data.delta > 0 ? "+" : "") +
+      d.data.delta.toLocaleString() + ")" : ""));
+  if (colour) chart.setColorMapper(colour);
+  d3.select("#" + id).datum(tree).call(chart);
+}}
+function changes(tree) {{
+  let most = 0;
+  const stack = [tree];
+  while (stack.length) {{
+    const node = stack.pop();
+    most = Math.max(most, Math.abs(node.delta || 0));
+    stack.push(...node.children);
+  }}
+  return (d) => {{
+    const delta = d.data.delta || 0;
+    if (!most || !delta) return "rgb(220,220,220)";
+    const shade = Math.round(200 * (1 - Math.abs(delta) / most));
+    return delta > 0 ? `rgb(255,${{shade}},${{shade}})` : `rgb(${{shade}},${{shade}},255)`;
+  }};
+}}
+for (const [kind, unit] of [["python", "bytecodes"], ["c", "instructions"]]) {{
+  if (!graphs[kind]) continue;
+  draw(kind + "-diff", graphs[kind].diff, unit, changes(graphs[kind].diff));
+  draw(kind + "-base", graphs[kind].base, unit, null);
+}}
+</script>
+</body></html>
+"""
 
 
 _FLAME_PAGE = """<!DOCTYPE html>
