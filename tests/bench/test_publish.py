@@ -65,6 +65,20 @@ def test_the_page_is_rewired_to_local_copies(tmp_path: Path) -> None:
     assert (html / "vendor" / "SHA256SUMS").read_text().count("vendor/") == len(copied)
 
 
+def test_the_graph_pages_link_their_flame_graphs_once(tmp_path: Path) -> None:
+    from ws_stack_bench.publish import _link_flame_graphs
+
+    (tmp_path / "index.html").write_text("<html><body><p>asv</p></body></html>")
+    links = tmp_path / "graphs.json"
+    links.write_text(json.dumps({"bench_x.AInstructions.track_a": "flame/bench_x.html"}))
+    for _ in range(2):  # published again: replaced, not added
+        _link_flame_graphs(tmp_path, links)
+    page = (tmp_path / "index.html").read_text()
+    assert page.count('<script id="ws-stack-flame-links">') == 1
+    assert '{"bench_x.AInstructions.track_a": "flame/bench_x.html"}' in page
+    assert page.endswith("</script>\n</body></html>")
+
+
 def test_an_unknown_external_file_is_refused(tmp_path: Path) -> None:
     from ws_stack_bench.publish import PublishError
 
@@ -222,6 +236,14 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
         apply = next(href for href in flames if "ApplyDeltaInstructions" in href)
         browser.get(served + apply)
         assert "LocalOrderBook.apply (ws_stack/book.py:" in " ".join(_frame_names(browser))
+        # A count benchmark's graph page links the same flame graphs.
+        browser.get(served + "index.html#bench_book.ApplyDeltaInstructions.track_apply_delta")
+        link = browser.execute_script(
+            "return document.getElementById('ws-stack-flame')?.getAttribute('href');"
+        )
+        assert link == apply
+        browser.get(served + "index.html#bench_book.ApplyDelta.time_apply_delta")  # a time
+        assert browser.execute_script("return document.getElementById('ws-stack-flame');") is None
 
 
 def _frame_names(browser: Any) -> list[str]:

@@ -241,6 +241,43 @@ def _link_page(html_dir: Path, link: str) -> None:
         index.write_text(page, encoding="utf-8")
 
 
+#: What asv's page runs to link a count benchmark's graph to its flame graphs: a link
+#: above the graph while the address (``#name?params``) names a benchmark of ``links``.
+_FLAME_LINKS_SCRIPT = """<script id="ws-stack-flame-links">
+(function () {
+  var links = %s;
+  function show() {
+    var name = decodeURIComponent(window.location.hash.slice(1)).split("?")[0];
+    var old = document.getElementById("ws-stack-flame");
+    if (old) { old.remove(); }
+    if (!links[name]) { return; }
+    var link = document.createElement("a");
+    link.id = "ws-stack-flame";
+    link.href = links[name];
+    link.textContent = "Flame graphs of this call (Python and C)";
+    link.style.cssText = "position:fixed;top:60px;right:24px;z-index:1000;" +
+      "background:#fff;border:1px solid #ccc;padding:4px 8px";
+    document.body.appendChild(link);
+  }
+  window.addEventListener("hashchange", show);
+  window.addEventListener("load", show);
+})();
+</script>"""
+_FLAME_LINKS_TAG = re.compile(r'<script id="ws-stack-flame-links">.*?</script>', re.S)
+
+
+def _link_flame_graphs(html_dir: Path, links: Path) -> None:
+    """asv's page links each count benchmark's graph to its flame graphs (``links``:
+    benchmark name to page, as the Where page wrote it), once."""
+    if not links.is_file():
+        return
+    index = html_dir / "index.html"
+    page = _FLAME_LINKS_TAG.sub("", index.read_text(encoding="utf-8"))
+    mapping = json.dumps(json.loads(links.read_text()), sort_keys=True).replace("</", "<\\/")
+    script = _FLAME_LINKS_SCRIPT % mapping
+    index.write_text(page.replace("</body>", script + "\n</body>", 1), encoding="utf-8")
+
+
 def where_page(project: Project) -> Path:
     """Where ``make bench`` keeps the page of breakdowns between publishes."""
     return project.work_dir / "where" / where.PAGE
@@ -296,6 +333,7 @@ def publish(project: Project, noise: Sequence[Noise] | None = None) -> list[str]
             shutil.rmtree(flames)
         if (kept.parent / where.FLAME_DIR).is_dir():
             shutil.copytree(kept.parent / where.FLAME_DIR, flames)
+            _link_flame_graphs(project.html_dir, flames / where.GRAPH_LINKS)
         _link_page(project.html_dir, _WHERE_LINK)
     left = external_references(project.html_dir)
     if left:

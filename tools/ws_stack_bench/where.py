@@ -31,6 +31,7 @@ __all__ = [
     "ADDRESSED",
     "FLAME_DIR",
     "FLAME_LIBRARIES",
+    "GRAPH_LINKS",
     "MISSED",
     "PAGE",
     "TOP",
@@ -198,8 +199,10 @@ def remove_worktrees(project: Project) -> None:
 
 #: The page ``make bench`` publishes next to asv's, and where it is kept between publishes.
 PAGE = "where.html"
-#: The folder of its flame graphs, one page per counted call, beside it.
+#: The folder of its flame graphs, one page per counted call, beside it, and the file
+#: there that maps each count benchmark's name to its page (for its graph's link).
 FLAME_DIR = "flame"
+GRAPH_LINKS = "graphs.json"
 #: The libraries a flame graph loads, as ``publish`` vendors them from npm (package,
 #: version, file in the package).
 FLAME_LIBRARIES = (
@@ -269,6 +272,7 @@ def write_page(
     flames = path.parent / FLAME_DIR
     if flames.is_dir():
         shutil.rmtree(flames)
+    graphs: dict[str, str] = {}  # benchmark name -> its flame graph page
     for key, data in found.items():
         parts = [f'<h2 id="{html.escape(key)}"><code>{html.escape(key)}</code></h2>']
         if "error" in data:
@@ -276,6 +280,7 @@ def write_page(
         else:
             if "tree" in data:
                 link = write_flame_page(key, data["tree"], data.get("c_tree"), flames)
+                graphs[key.partition("(")[0]] = f"{FLAME_DIR}/{link}"
                 parts.append(f'<p><a href="{FLAME_DIR}/{link}">Flame graphs</a>: the Python '
                              "calls by bytecodes, the C calls by instructions.</p>")  # fmt: skip
             parts.append(_table("Python function", "file:line", "bytecodes", data["functions"]))
@@ -284,6 +289,8 @@ def write_page(
             else:
                 parts.append(f"<p>C functions: {html.escape(str(data['c_unavailable']))}</p>")
         sections.append("\n".join(parts))
+    if graphs:  # for the graph pages' links (publish)
+        (flames / GRAPH_LINKS).write_text(json.dumps(graphs, indent=1, sort_keys=True) + "\n")
     lone = _lone_sections(misses or {})
     index = "".join(
         f'<li><a href="#{html.escape(key)}"><code>{html.escape(key)}</code></a></li>'
