@@ -189,6 +189,26 @@ def _latencies(venue: str, fmt: str, channel: str) -> tuple[list[int], list[int]
     return p50, p99
 
 
+def _every_frame_kind(measure: Any) -> dict[tuple[str, str, str], Any]:
+    """``measure(venue, format, channel)`` of every kind of frame this commit handles."""
+    found = {}
+    for venue in VENUES:
+        for fmt in FORMATS:
+            for channel in CHANNELS:
+                try:
+                    found[venue, fmt, channel] = measure(venue, fmt, channel)
+                except NotImplementedError:
+                    continue
+    return found
+
+
+def _measured(cache: dict[Any, Any], venue: str, fmt: str, channel: str) -> None:
+    """A set-up from a cache of :func:`_every_frame_kind`: n/a where it has no figures."""
+    check_combination(venue, fmt)
+    if (venue, fmt, channel) not in cache:
+        raise NotImplementedError("this commit cannot handle these frames")
+
+
 class Latency(Timed):
     """Per-message latency of ``handler.handle`` in ns (frames timed one by one).
 
@@ -208,20 +228,10 @@ class Latency(Timed):
     timeout = 180
 
     def setup_cache(self) -> dict[tuple[str, str, str], tuple[list[int], list[int]]]:
-        found = {}
-        for venue in VENUES:
-            for fmt in FORMATS:
-                for channel in CHANNELS:
-                    try:
-                        found[venue, fmt, channel] = _latencies(venue, fmt, channel)
-                    except NotImplementedError:
-                        continue
-        return found
+        return _every_frame_kind(_latencies)
 
     def setup(self, cache: dict[Any, Any], venue: str, fmt: str, channel: str) -> None:
-        check_combination(venue, fmt)
-        if (venue, fmt, channel) not in cache:
-            raise NotImplementedError("this commit cannot handle these frames")
+        _measured(cache, venue, fmt, channel)
 
     def track_latency_p50_ns(self, cache: Any, venue: str, fmt: str, channel: str) -> Any:
         return {"samples": cache[venue, fmt, channel][0], "number": 1}
@@ -299,20 +309,10 @@ class LoneFrame(Timed):
     timeout = 180
 
     def setup_cache(self) -> dict[tuple[str, str, str], dict[str, dict[str, int]]]:
-        found = {}
-        for venue in VENUES:
-            for fmt in FORMATS:
-                for channel in CHANNELS:
-                    try:
-                        found[venue, fmt, channel] = _lone_latencies(venue, fmt, channel)
-                    except NotImplementedError:
-                        continue
-        return found
+        return _every_frame_kind(_lone_latencies)
 
     def setup(self, cache: dict[Any, Any], venue: str, fmt: str, channel: str) -> None:
-        check_combination(venue, fmt)
-        if (venue, fmt, channel) not in cache:
-            raise NotImplementedError("this commit cannot handle these frames")
+        _measured(cache, venue, fmt, channel)
 
     track_handle_p50 = _lone_track("handle", "p50")
     track_handle_p95 = _lone_track("handle", "p95")

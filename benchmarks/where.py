@@ -233,21 +233,8 @@ def c_functions(key: str, calls: int) -> tuple[list[dict[str, Any]], dict[str, A
     call tree (d3-flame-graph's form, instructions per call), from a callgrind child
     instrumented around ``calls`` calls after the warm-up."""
     with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
-        directory = Path(scratch)
-        library, output = _build_requests(directory), directory / "callgrind.out"
-        env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
-             "--dump-line=no", "--dump-instr=no", f"--separate-callers={CALL_PATH_DEPTH}",
-             f"--callgrind-out-file={output}",
-             sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
-             "--under-callgrind", str(library), key],
-            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
-            timeout=TIMEOUT_S, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise RuntimeError(f"callgrind: {last}")
+        output = _callgrind_child(Path(scratch), [f"--separate-callers={CALL_PATH_DEPTH}"],
+                                  "--under-callgrind", [key])  # fmt: skip
         text = Path(f"{output}.1").read_text()
     own: Counter[tuple[str, str]] = Counter()
     root = _CallPath()
@@ -270,6 +257,27 @@ def c_functions(key: str, calls: int) -> tuple[list[dict[str, Any]], dict[str, A
     # interpreter loop that made the request, which runs the measured calls, is charged to
     # the request's caller (``_PyObject_MakeTpCall``), at the bottom of every path.
     return functions, root.flame("all", calls)
+
+
+def _callgrind_child(directory: Path, options: list[str], mode: str, keys: list[str]) -> Path:
+    """This module run under callgrind in ``directory`` (``mode``: which of its child
+    parts, for ``keys``), instrumented only where the child asks; the output file's path,
+    to which callgrind adds ``.N`` for the N-th part. Raises ``RuntimeError`` with
+    callgrind's last word where the child fails."""
+    library, output = _build_requests(directory), directory / "callgrind.out"
+    env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no", "--dump-line=no",
+         "--dump-instr=no", *options, f"--callgrind-out-file={output}",
+         sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
+         mode, str(library), *keys],
+        cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+        timeout=TIMEOUT_S, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"callgrind: {last}")
+    return output
 
 
 def _call_path(context: str) -> list[str]:
@@ -373,21 +381,8 @@ def lone_misses(keys: list[str]) -> dict[str, Any]:
     if reason is not None:
         return {"c_unavailable": reason}
     with tempfile.TemporaryDirectory(prefix="ws-stack-where-") as scratch:
-        directory = Path(scratch)
-        library, output = _build_requests(directory), directory / "callgrind.out"
-        env = {**_child_environment(), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--quiet", "--instr-atstart=no",
-             *Missed.valgrind_options,
-             "--dump-line=no", "--dump-instr=no", f"--callgrind-out-file={output}",
-             sys.executable, "-m", f"{Path(__file__).resolve().parent.name}.where",
-             "--misses-under-callgrind", str(library), *keys],
-            cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
-            timeout=TIMEOUT_S, check=False,
-        )  # fmt: skip
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            raise RuntimeError(f"callgrind: {last}")
+        output = _callgrind_child(Path(scratch), list(Missed.valgrind_options),
+                                  "--misses-under-callgrind", keys)  # fmt: skip
         found: dict[str, Any] = {}
         for number, key in enumerate(keys):
             # Per key: 2 * LONE_CALLS (interference, call) dumps, then as many (interference,
