@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from bounded_loop import run_bounded
@@ -47,3 +48,14 @@ async def wait_until(predicate: Callable[[], bool], interval: float = 0.01) -> N
     """Poll ``predicate`` until it holds (the caller's timeout bounds the wait)."""
     while not predicate():
         await asyncio.sleep(interval)
+
+
+def pumped_deltas() -> Any:
+    """A pump (``benchmarks/pump.py``, in a child process) streaming Gate.io order-book
+    deltas at whoever connects, as fast as the client reads, for at most a minute; the
+    caller stops it with ``close(at_once=True)``."""
+    from benchmarks.pump import PumpProcess
+    from benchmarks.venue_frames import frame
+
+    deltas = [frame("gateio", "json", "order_book", 3, n) for n in range(100)]
+    return PumpProcess(deltas, loops=100_000, lifetime=60)

@@ -10,7 +10,7 @@ from collections import Counter
 from itertools import islice
 
 import pytest
-from conftest import fast_config, wait_until
+from conftest import fast_config, pumped_deltas, wait_until
 
 from ws_stack.asyncio.connection import Connection, ConnectionConfig
 from ws_stack.asyncio.gateio import GateioConnection
@@ -542,3 +542,39 @@ def test_frames_dropped_callbacks_see_every_drop(run, policy, transport):
             assert all(count > 0 for count in reported)
 
     run(test)
+
+
+# -- closing under load ------------------------------------------------------------
+
+#: How long closing may take while the peer streams as fast as it can (issue 34): the
+#: default configuration's close_timeout is 2 s, and none of it may be waited out.
+CLOSE_UNDER_LOAD = 0.1
+
+
+def test_close_under_load_takes_no_close_timeout(run, transport):
+    """The peer never stops streaming and its answer to the close frame waits behind
+    megabytes of deltas: close() sends its close frame, discards what still comes for a
+    short while, then drops the connection, instead of waiting out close_timeout with
+    reading paused (where the peer's close frame can never be seen)."""
+    pump = pumped_deltas()
+    try:
+
+        async def test():
+            handler = GateioHandler()
+            recorder = Recorder(handler)
+            sub = GateioConnection.subscription("BTC_USDT", ChannelKind.DEPTH)
+            config = ConnectionConfig(transport=transport)
+            assert config.close_timeout == 2.0
+            connection = GateioConnection(handler, [sub], url=pump.ws_url, config=config)
+            await connection.start()
+            # Well into the stream: the socket's buffers are full behind the client.
+            await wait_until(lambda: recorder.counts[T.ORDER_BOOK] >= 20_000)
+            started = time.monotonic()
+            await connection.close()
+            elapsed = time.monotonic() - started
+            assert connection.state is S.CLOSED
+            assert elapsed < CLOSE_UNDER_LOAD, f"close() took {elapsed * 1000:.0f} ms"
+
+        run(test)
+    finally:
+        pump.close(at_once=True)

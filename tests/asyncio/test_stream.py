@@ -1,7 +1,9 @@
 """Order books end to end: REST snapshot, buffered deltas, live, resync after gaps."""
 
+import time
+
 import pytest
-from conftest import fast_config, wait_until
+from conftest import fast_config, pumped_deltas, wait_until
 
 from ws_stack.asyncio.stream import MarketStream, format_status_line, format_summary
 from ws_stack.exceptions import ConfigError, ConnectionFailed
@@ -320,3 +322,31 @@ def test_obu_and_depth_for_one_book_are_refused():
         MarketStream(Venue.GATEIO, ["BTC_USDT"], [ChannelKind.DEPTH, ChannelKind.ORDER_BOOK_V2])
     with pytest.raises(ConfigError, match="mexc has no obu channel"):
         MarketStream(Venue.MEXC, ["BTCUSDT"], [ChannelKind.ORDER_BOOK_V2])
+
+
+def test_a_stream_stopping_under_load_closes_at_once(run, transport):
+    """A stream whose peer streams deltas as fast as it can stops within 100 ms (issue
+    34): none of its connections waits out the 2 s close_timeout."""
+    pump = pumped_deltas()
+    try:
+
+        async def test():
+            stream = MarketStream(
+                Venue.GATEIO,
+                ["BTC_USDT"],
+                [ChannelKind.DEPTH],
+                url=pump.ws_url,
+                rest_url="http://127.0.0.1:9",  # no snapshot: the book keeps buffering
+                transport=transport,
+                snapshot_retry_delay=0.05,
+            )
+            await stream.start()
+            await wait_until(lambda: stream.summary().metrics.frames >= 20_000)
+            started = time.monotonic()
+            await stream.close()
+            elapsed = time.monotonic() - started
+            assert elapsed < 0.1, f"stopping took {elapsed * 1000:.0f} ms"
+
+        run(test)
+    finally:
+        pump.close(at_once=True)

@@ -34,6 +34,7 @@ from ws_stack.protocol import ConnectOptions
 from .queue import Frame, ReceiveQueue
 
 __all__ = [
+    "CLOSE_DRAIN",
     "DEFAULT_TRANSPORT",
     "TRANSPORTS",
     "FrameSink",
@@ -62,6 +63,13 @@ TRANSPORTS: Final = tuple(_MODULES)
 DEFAULT_TRANSPORT: Final = "websockets"
 #: The extra that installs a transport's library, where it is optional.
 _EXTRAS: Final = {"picows": "picows"}
+#: Seconds a closing socket reads and discards the messages a peer still streams, waiting
+#: for its close frame, before it drops the connection. A streaming peer answers the close
+#: frame behind everything it sent before seeing it, up to megabytes of socket buffers
+#: whose reading would take longer than the close is worth (issue 34: the whole 2 s
+#: close_timeout, while reading was paused). A quiet peer is waited for up to
+#: ``close_timeout``, as RFC 6455 asks.
+CLOSE_DRAIN: Final = 0.05
 
 
 class SocketClosed(Exception):
@@ -102,7 +110,9 @@ class Socket(ABC):
 
     @abstractmethod
     async def close(self) -> None:
-        """The closing handshake, bounded by ``close_timeout``; then drop the connection.
+        """The closing handshake: send the close frame, then read and discard what the
+        peer still sends until its close frame, for at most ``close_timeout``, and for at
+        most :data:`CLOSE_DRAIN` while messages keep coming; then drop the connection.
 
         Idempotent, and never raises.
         """

@@ -52,7 +52,15 @@ from ws_stack.protocol import ConnectOptions, user_agent
 
 from .queue import Frame, OverflowPolicy
 from .tls import client_tls_context
-from .transport import FrameSink, Socket, SocketClosed, Transport, socket_lost, socket_refused
+from .transport import (
+    CLOSE_DRAIN,
+    FrameSink,
+    Socket,
+    SocketClosed,
+    Transport,
+    socket_lost,
+    socket_refused,
+)
 
 __all__ = ["TRANSPORT", "PicowsSocket", "PicowsTransport"]
 
@@ -260,6 +268,26 @@ class _Listener(WSListener):
         if self._letting_in is not None:
             self._letting_in.cancel()
 
+    def discard(self, transport: WSTransport, drain: float) -> None:
+        """Closing: from now on drop every message (held ones too) and read the socket
+        at full speed until the peer's close frame; a message that still comes ``drain``
+        seconds from now drops the connection (see :data:`CLOSE_DRAIN`)."""
+        self.stop()
+        self._held.clear()
+        self._forget_fragments()
+        other, clock = self._other_frame, asyncio.get_running_loop().time
+        until = clock() + drain
+
+        def on_ws_frame(transport: WSTransport, frame: WSFrame) -> None:
+            msg_type = frame.msg_type
+            if msg_type is _CLOSE:
+                other(transport, frame, msg_type)  # the handshake's end: disconnects
+            elif clock() >= until and not transport.is_disconnected:
+                transport.disconnect(graceful=False)
+
+        self.on_ws_frame = on_ws_frame  # type: ignore[method-assign]
+        transport.underlying_transport.resume_reading()
+
 
 class PicowsSocket(Socket):
     """An open picows connection feeding a sink."""
@@ -300,6 +328,7 @@ class PicowsSocket(Socket):
         self._listener.stop()
         if transport.is_disconnected:
             return
+        self._listener.discard(transport, CLOSE_DRAIN)
         if not transport.is_close_frame_sent:
             transport.send_close(WSCloseCode.OK)
         try:

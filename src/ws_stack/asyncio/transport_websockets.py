@@ -7,6 +7,7 @@ its messages into the sink and turns the close code it sent into the engine's re
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -18,7 +19,15 @@ from ws_stack.protocol import USER_AGENT, ConnectOptions
 
 from .queue import OverflowPolicy
 from .tls import client_tls_context
-from .transport import FrameSink, Socket, SocketClosed, Transport, socket_lost, socket_refused
+from .transport import (
+    CLOSE_DRAIN,
+    FrameSink,
+    Socket,
+    SocketClosed,
+    Transport,
+    socket_lost,
+    socket_refused,
+)
 
 __all__ = ["TRANSPORT", "WebsocketsSocket", "WebsocketsTransport", "client", "connect_kwargs"]
 
@@ -101,8 +110,24 @@ class WebsocketsSocket(Socket):
             return socket_lost(sink, exc)
 
     async def close(self) -> None:
-        # Bounded by close_timeout; after that websockets drops the TCP connection.
-        await self.ws.close()
+        ws = self.ws
+        # websockets sends the close frame and waits for the peer's answer and the end of
+        # TCP, up to close_timeout, then drops the connection. Meanwhile the messages
+        # still coming are read here and discarded: unread, they would pause reading
+        # (websockets' max_queue) and hide the peer's close frame behind them.
+        closing = asyncio.ensure_future(ws.close())
+        loop = asyncio.get_running_loop()
+        until = loop.time() + CLOSE_DRAIN
+        try:
+            while True:
+                await ws.recv()
+                if loop.time() >= until:
+                    # Still streaming: its close frame is behind more than is worth reading.
+                    ws.transport.abort()
+                    break
+        except Exception:  # ConnectionClosed: the handshake is over, or the socket gone
+            pass
+        await asyncio.gather(closing, return_exceptions=True)
 
 
 class WebsocketsTransport(Transport):
