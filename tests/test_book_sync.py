@@ -155,7 +155,7 @@ def test_dropped_frames_make_the_book_unverified_until_a_delta_follows_on(venue)
     sync.frames_dropped()
     assert sync.apply(delta(venue, 14, 15)) is True  # one of them was: a gap, resync
     assert sync.phase is SyncPhase.BUFFERING and sync.resyncs == 1
-    sync.frames_dropped()  # buffering already: nothing to distrust
+    sync.frames_dropped()  # buffering: the snapshot to come will not be trusted alone
     assert sync.phase is SyncPhase.BUFFERING
 
 
@@ -165,3 +165,57 @@ def test_restart_of_an_unverified_book_counts(venue):
     sync.frames_dropped()
     sync.restart()
     assert sync.restarts == 1 and sync.phase is SyncPhase.BUFFERING
+
+
+def test_a_snapshot_after_lost_frames_is_not_proof(venue):
+    """Frames lost while buffering: the snapshot may be older than a delta among them
+    (issue 34), so the book is unverified until a delta that arrived after the loss
+    follows on; the deltas buffered before the loss prove nothing."""
+    sync = BookSync(venue, "X")
+    sync.apply(delta(venue, 11, 11))
+    sync.snapshot_requested()
+    sync.frames_dropped()  # 12..12 was among them
+    assert sync.apply_snapshot(snapshot(venue, 10)) is True  # joins up with 11
+    assert sync.phase is SyncPhase.UNVERIFIED and not sync.live
+    assert sync.book.last_update_id == 11
+    assert sync.apply(delta(venue, 13, 13)) is True  # the gap shows: resync
+    assert sync.phase is SyncPhase.BUFFERING and sync.resyncs == 1
+
+
+def test_a_delta_buffered_after_the_loss_proves_the_snapshot(venue):
+    sync = BookSync(venue, "X")
+    sync.apply(delta(venue, 11, 11))
+    sync.snapshot_requested()
+    sync.frames_dropped()  # nothing of this book among them, as 12 shows
+    sync.apply(delta(venue, 12, 12))
+    assert sync.apply_snapshot(snapshot(venue, 10)) is True
+    assert sync.live and sync.book.last_update_id == 12
+    # A later loss needs a later proof, even with deltas buffered before it.
+    sync.frames_dropped()
+    assert sync.apply(delta(venue, 13, 13)) is False
+    assert sync.live
+
+
+def test_a_delta_buffered_after_the_loss_but_stale_proves_nothing(venue):
+    sync = BookSync(venue, "X")
+    sync.apply(delta(venue, 11, 11))
+    sync.snapshot_requested()
+    sync.frames_dropped()
+    sync.apply(delta(venue, 12, 12))
+    assert sync.apply_snapshot(snapshot(venue, 12)) is True  # both already in it
+    assert sync.phase is SyncPhase.UNVERIFIED
+    assert sync.apply(delta(venue, 13, 13)) is False
+    assert sync.live and sync.book.last_update_id == 13
+
+
+def test_a_pushed_snapshot_proves_the_book_only_after_the_loss(venue):
+    sync = BookSync(venue, "X")
+    sync.apply_snapshot(snapshot(venue, 10))
+    sync.frames_dropped()
+    assert sync.apply(snapshot(venue, 20)) is False  # arrived after the loss: whole
+    assert sync.live and sync.book.last_update_id == 20
+    # Lost while buffering (after a gap): the pushed snapshot that comes next is proof.
+    sync.apply(delta(venue, 25, 25))
+    sync.frames_dropped()
+    sync.apply(snapshot(venue, 30))
+    assert sync.live and sync.book.last_update_id == 30

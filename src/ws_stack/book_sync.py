@@ -34,7 +34,9 @@ class SyncPhase(enum.Enum):
     #: The book follows the deltas as they come.
     LIVE = "live"
     #: Frames of the book's connection were dropped (a full receive queue): the book is
-    #: kept but not trusted until a delta proves that none of its own was among them.
+    #: kept but not trusted until a delta proves that none of its own was among them. A
+    #: delta proves it only if it arrived after the lost frames: one that follows on from
+    #: the book then shows that the book missed nothing up to it.
     UNVERIFIED = "unverified"
 
 
@@ -73,6 +75,11 @@ class BookSync:
         self.stale_snapshots = 0
         self.deltas_applied = 0
         self.buffer_dropped = 0
+        #: Updates given to apply() so far: where each stands in the stream.
+        self._arrived = 0
+        #: ``_arrived`` when frames were last reported lost and not yet proved harmless;
+        #: only an update that arrived after them (a higher count) may prove the book.
+        self._lost_at: int | None = None
 
     @property
     def symbol(self) -> str:
@@ -88,13 +95,18 @@ class BookSync:
         A pushed snapshot (MEXC top-N, Gate.io ``full``) is as good as a REST one. Deltas
         are copied when buffered, since pooled levels are only on loan to callbacks.
         """
+        self._arrived += 1
         if update.is_snapshot:
+            # Pushed in the stream: it arrived after any frames lost so far.
+            self._lost_at = None
             self.apply_snapshot(update)
             return self._wants_snapshot()
         if self.phase is not SyncPhase.BUFFERING:
             result = self.book.apply(update)
             if result is ApplyResult.APPLIED:
-                # It follows on from the book: nothing of this book was lost.
+                # It follows on from the book, and it arrived after any lost frames (they
+                # were reported before it was handed over): nothing of this book was lost.
+                self._lost_at = None
                 self.phase = SyncPhase.LIVE
                 self.deltas_applied += 1
                 return False
@@ -106,10 +118,14 @@ class BookSync:
         return self._wants_snapshot()
 
     def apply_snapshot(self, snapshot: OrderBookUpdate, token: int | None = None) -> bool:
-        """Apply a snapshot and replay the buffered deltas; ``True`` if the book is live.
+        """Apply a snapshot and replay the buffered deltas; ``True`` if they joined up.
 
-        When the buffered deltas do not join up with the snapshot (the snapshot is older
-        than the first buffered delta), the book stays buffering and asks for another.
+        The book is then live, or ``UNVERIFIED`` when frames were lost since the deltas
+        began to be buffered and no replayed delta that arrived after them followed on:
+        a REST snapshot may be older than a delta among the lost frames, and the deltas
+        buffered before the loss cannot tell. When the buffered deltas do not join up with
+        the snapshot (the snapshot is older than the first buffered delta), the book stays
+        buffering and asks for another.
         ``token`` is what :meth:`snapshot_requested` returned for a fetched snapshot: one
         requested before a :meth:`restart` is dropped (counted as stale), since nothing
         would tell the deltas lost with the old socket apart from those still to come.
@@ -121,6 +137,10 @@ class BookSync:
         self.snapshots += 1
         self.book.apply(snapshot)
         buffer = self._buffer
+        lost_at = self._lost_at
+        # Where the first buffered delta stands in the stream (the buffer holds the latest
+        # arrivals, in order).
+        arrived = self._arrived - len(buffer) + 1
         while buffer:
             result = self.book.apply(buffer[0])
             if result is ApplyResult.GAP:
@@ -131,15 +151,23 @@ class BookSync:
             buffer.popleft()
             if result is ApplyResult.APPLIED:
                 self.deltas_applied += 1
-        self.phase = SyncPhase.LIVE
+                if lost_at is not None and arrived > lost_at:
+                    lost_at = None  # arrived after the lost frames, and follows on
+            arrived += 1
+        self._lost_at = lost_at
+        self.phase = SyncPhase.LIVE if lost_at is None else SyncPhase.UNVERIFIED
         return True
 
     def frames_dropped(self) -> None:
         """Frames of this book's connection were dropped unread; see ``UNVERIFIED``.
 
-        The next delta settles it: one that follows on makes the book live again, one
-        that does not is a gap (resync). No snapshot is fetched before either.
+        Call it at the point of the stream where they were lost: every update applied
+        afterwards arrived after them. The next delta settles it: one that follows on
+        makes the book live again, one that does not is a gap (resync). No snapshot is
+        fetched before either. While buffering, the snapshot to come is not proof enough
+        on its own (see :meth:`apply_snapshot`).
         """
+        self._lost_at = self._arrived
         if self.phase is SyncPhase.LIVE:
             self.phase = SyncPhase.UNVERIFIED
 
@@ -164,6 +192,8 @@ class BookSync:
         """
         if self.phase is not SyncPhase.BUFFERING:
             self.restarts += 1
+        # Frames lost on the old socket are older than the snapshot the new one asks for.
+        self._lost_at = None
         self._epoch += 1
         self._requested = False
         self._start_over()

@@ -1,11 +1,19 @@
 """Order books end to end: REST snapshot, buffered deltas, live, resync after gaps."""
 
+import asyncio
+import json
 import time
+from typing import ClassVar
 
 import pytest
 from conftest import fast_config, pumped_deltas, wait_until
 
+from ws_stack.asyncio import connection as connection_module
+from ws_stack.asyncio import stream as stream_module
+from ws_stack.asyncio.queue import OverflowPolicy
 from ws_stack.asyncio.stream import MarketStream, format_status_line, format_summary
+from ws_stack.asyncio.transport import Socket, Transport
+from ws_stack.book_sync import SyncPhase
 from ws_stack.exceptions import ConfigError, ConnectionFailed
 from ws_stack.messages import Venue
 from ws_stack.protocol import ChannelKind
@@ -350,3 +358,115 @@ def test_a_stream_stopping_under_load_closes_at_once(run, transport):
         run(test)
     finally:
         pump.close(at_once=True)
+
+
+# -- frames dropped around a snapshot (issue 34) --------------------------------------
+
+
+def gate_delta(first, last):
+    result = {"t": 1, "e": "depthUpdate", "E": 1, "s": "BTC_USDT", "U": first, "u": last}
+    result |= {"b": [[f"{90 + last % 7}", f"{last}"]], "a": []}
+    return json.dumps({"time": 1, "time_ms": 1, "channel": "spot.order_book_update",
+                       "event": "update", "result": result})  # fmt: skip
+
+
+def gate_trade(trade_id):
+    result = {"id": trade_id, "create_time": 1, "create_time_ms": "1", "side": "buy"}
+    result |= {"currency_pair": "BTC_USDT", "amount": "1", "price": "95", "range": "1-1"}
+    return json.dumps({"time": 1, "time_ms": 1, "channel": "spot.trades", "event": "update",
+                       "result": result})  # fmt: skip
+
+
+class ScriptedSocket(Socket):
+    """A socket whose frames the test hands over, a read at a time (:meth:`read`)."""
+
+    def __init__(self, sink):
+        self.sink = sink
+        self.reads = asyncio.Queue()
+
+    def read(self, *frames):
+        self.reads.put_nowait(frames)
+
+    async def send(self, text):
+        pass
+
+    async def run(self):
+        sink = self.sink
+        while True:
+            # One read's frames go into the queue in one turn, as on both transports.
+            for frame in await self.reads.get():
+                sink.metrics.frames += 1
+                sink.queue.put_nowait(frame)
+
+    async def close(self):
+        pass
+
+
+class ScriptedTransport(Transport):
+    name = "websockets"
+    connect_errors = (OSError,)
+    #: The sockets opened, in order (reset by each test).
+    sockets: ClassVar[list[ScriptedSocket]] = []
+
+    async def connect(self, url, options, sink):
+        socket = ScriptedSocket(sink)
+        self.sockets.append(socket)
+        return socket
+
+
+@pytest.mark.parametrize(
+    "policy", [OverflowPolicy.DROP_NEWEST, OverflowPolicy.DROP_OLDEST], ids=lambda p: p.value
+)
+def test_a_delta_lost_while_the_snapshot_is_fetched_keeps_the_book_unverified(
+    run, monkeypatch, policy
+):
+    """The interleaving behind a book that said live two versions behind the venue: its
+    connection's queue drops the book's newest delta while the REST snapshot is on its way,
+    and the snapshot is older than that delta. Only a delta that arrived after the lost
+    frames may prove the book whole; before one comes, it is unverified, never live."""
+    ScriptedTransport.sockets = []
+    monkeypatch.setattr(connection_module, "transport_class", lambda name: ScriptedTransport)
+    body = json.dumps({"id": 11, "current": 1, "bids": [["90", "1"]], "asks": [["100", "1"]]})
+
+    async def test():
+        released = asyncio.Event()
+
+        async def http_get(url, **kwargs):
+            await released.wait()
+            return body.encode()
+
+        monkeypatch.setattr(stream_module, "http_get", http_get)
+        stream = MarketStream(
+            Venue.GATEIO,
+            ["BTC_USDT"],
+            [ChannelKind.TRADES, ChannelKind.DEPTH],
+            rest_url="http://127.0.0.1:9",
+            config=fast_config(queue_size=2, overflow=policy),
+        )
+        handled = stream.handler.stats
+        sync = stream.books["BTC_USDT"]
+        async with stream:
+            (socket,) = ScriptedTransport.sockets
+            socket.read(gate_delta(11, 11))  # buffered; the snapshot is asked for
+            await wait_until(lambda: handled().frames == 1)
+            assert sync.phase is SyncPhase.BUFFERING and not sync.needs_snapshot  # asked
+            # One read of three frames into a queue of two: drop_newest loses the delta
+            # (the newest), drop_oldest loses it too (the oldest), the trades arrive.
+            if policy is OverflowPolicy.DROP_NEWEST:
+                socket.read(gate_trade(1), gate_trade(2), gate_delta(12, 12))
+            else:
+                socket.read(gate_delta(12, 12), gate_trade(1), gate_trade(2))
+            await wait_until(lambda: handled().frames == 3)
+            assert stream.group.connections[0].queue.dropped == 1
+            released.set()  # the snapshot, at 11: older than the lost delta
+            await wait_until(lambda: sync.snapshots == 1)
+            # The market stops here: no later delta comes. The book is at 11, the
+            # venue at 12: it must not say live.
+            assert sync.book.last_update_id == 11
+            assert not sync.live, "a book that lost its newest delta says live"
+            # The next delta does not follow on from 11: a gap, so a new snapshot.
+            socket.read(gate_delta(13, 13))
+            await wait_until(lambda: handled().frames == 4)
+            assert not sync.live and sync.resyncs == 1
+
+    run(test)
