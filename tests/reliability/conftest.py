@@ -51,9 +51,21 @@ def figures(request: pytest.FixtureRequest) -> Callable[[dict[str, object]], Non
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the figures the reliability tests measured (RELIABILITY.md quotes them)."""
+    """Print the figures the reliability tests measured (RELIABILITY.md quotes them), and
+    the oracle's checks per venue and transport."""
     if not _FIGURES:
         return
     terminalreporter.section("reliability figures")
+    checks: dict[str, list[int]] = {}
     for name, summary in _FIGURES:
         terminalreporter.write_line(f"{name}: {json.dumps(summary, sort_keys=True)}")
+        if "oracle_checks" in summary:
+            runs = checks.setdefault(f"{summary['venue']} on {summary['transport']}", [0, 0, 0])
+            runs[0] += 1
+            runs[1] += int(summary["oracle_checks"])
+            runs[2] += int(summary["divergent"])
+    for label, (runs, made, breached) in sorted(checks.items()):
+        terminalreporter.write_line(
+            f"oracle, {label}: {made} checks of live books in {runs} runs, "
+            f"{breached} books breached"
+        )

@@ -1,9 +1,13 @@
 """Shared machinery of the reliability tests: bounded loops, the simulator's truth, audits.
 
-* :class:`Truth` records the simulator's order book at every version, so that a client
-  book can be compared with the venue *at the client's own version* at any moment;
-* :class:`BookAuditor` does that comparison after every order-book update a stream
-  applies: a book that says it is live must equal the truth (zero silent divergence);
+* :class:`Truth` reads the simulator's order book at any recent version (the simulator
+  keeps them: ``SimConfig.keep_books``), so that a client book can be compared with the
+  venue *at the client's own version* at any moment, and stops the market at the end;
+* :class:`BookAuditor` is the oracle: it does that comparison after every order-book
+  update a stream applies, every 50 ms (:meth:`BookAuditor.watch`) and at the end, when
+  a live book must also be at the simulator's last version. A book that says it is live
+  must equal the truth, every level of both sides (zero silent divergence); a breach
+  names the symbol, the versions, the first differing level and the book's phases;
 * :class:`SessionLog` records, per simulator connection, which streams the client
   subscribed to (resubscription must be complete after every reconnect);
 * :func:`fault_run` runs one :class:`~ws_stack.asyncio.stream.MarketStream` against a
@@ -20,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +40,7 @@ from ws_stack.metrics import MetricsSnapshot
 from ws_stack.protocol import ChannelKind
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, SimConfig, VenueSimulator
+from ws_stack.sim.market import BookState
 from ws_stack.sim.session import StreamKind
 from ws_stack.state import ConnectionState
 
@@ -108,95 +115,153 @@ async def wait_until(
 # -- the simulator's truth --------------------------------------------------------------
 
 
-def fingerprint(bids: Quotes, asks: Quotes) -> int:
-    """A hash of a whole book (bids and asks, best first, as ``(price, size)``)."""
-    return hash((tuple(bids), tuple(asks)))
+#: Versions of each symbol's book the simulator keeps for the oracle: at 200 versions a
+#: second, twenty seconds of them, far more than a live client is ever behind.
+KEEP_BOOKS = 4096
+#: How often the oracle compares every book with the truth while a run goes on.
+CHECK_EVERY = 0.05
 
 
 class Truth:
-    """The simulator's book of every symbol at each of its last ``keep`` versions.
+    """The simulator's book of every symbol at its recent versions, and a switch that
+    stops its market (the simulator keeps the books: create it with ``keep_books``)."""
 
-    Kept as fingerprints in a ring allocated in full up front, so that recording weighs
-    the same from the first version on (the soak measures memory around it).
-    """
-
-    def __init__(self, sim: VenueSimulator, keep: int = 4096) -> None:
-        self._keep = keep
+    def __init__(self, sim: VenueSimulator) -> None:
+        if sim.config.keep_books <= 0:
+            raise ValueError("the simulator keeps no books: SimConfig(keep_books=...)")
+        self.sim = sim
         #: While set, the market does not move: streams only deliver what is pending.
         self.frozen = False
-        self._rings: dict[str, list[tuple[int, int]]] = {}
-        for symbol, market in sim._market.symbols.items():
-            # Distinct placeholders as large as real entries (two ints outside the cache).
-            ring = [(-(n + 1_000_000), n + 1_000_000) for n in range(keep)]
-            self._rings[symbol] = ring
-            self._record(ring, market)
-            market.step = self._recording(ring, market, market.step)  # type: ignore[method-assign]
+        for market in sim._market.symbols.values():
+            market.step = self._freezable(market.step)  # type: ignore[method-assign]
 
-    def _recording(
-        self, ring: list[tuple[int, int]], market: Any, step: Callable[[int], Any]
-    ) -> Callable[[int], Any]:
-        def recorded_step(time_ms: int) -> Any:
+    def _freezable(self, step: Callable[[int], Any]) -> Callable[[int], Any]:
+        def maybe_step(time_ms: int) -> Any:
             if self.frozen:
                 return None  # the callers of step() ignore its result
-            tick = step(time_ms)
-            self._record(ring, market)
-            return tick
+            return step(time_ms)
 
-        return recorded_step
+        return maybe_step
 
-    def _record(self, ring: list[tuple[int, int]], market: Any) -> None:
-        bids, asks = market.top()
-        version = market.version
-        ring[version % self._keep] = (
-            version,
-            fingerprint(
-                [(float(p), float(s)) for p, s in bids], [(float(p), float(s)) for p, s in asks]
-            ),
-        )
+    def at(self, symbol: str, version: int | None) -> BookState | None:
+        """The book at ``version``; ``None`` if no longer kept."""
+        return None if version is None else self.sim.book_at(symbol, version)
 
-    def at(self, symbol: str, version: int | None) -> int | None:
-        """The book's fingerprint at ``version``; ``None`` if no longer kept."""
-        if version is None:
-            return None
-        kept, print_ = self._rings[symbol][version % self._keep]
-        return print_ if kept == version else None
+    def version(self, symbol: str) -> int:
+        return self.sim.version(symbol)
+
+
+def first_difference(side: str, book: Quotes, truth: Sequence[tuple[float, float]]) -> str | None:
+    """Where two sides of a book first differ, as a line; ``None`` if they do not."""
+    for n, (ours, true) in enumerate(itertools.zip_longest(book, truth)):
+        if ours != true:
+            return f"{side}[{n}] is {ours}, truly {true}"
+    return None
 
 
 class BookAuditor:
-    """Checks every live book of a stream against :class:`Truth` after each update."""
+    """The oracle: checks every live book of a stream against :class:`Truth`, after each
+    update, every :data:`CHECK_EVERY` seconds (:meth:`watch`) and at the end
+    (:meth:`final`). Breaches are collected in :attr:`divergent`; the run fails on any."""
 
     def __init__(self, stream: MarketStream, truth: Truth) -> None:
         self.stream = stream
         self.truth = truth
-        #: Comparisons made, and versions too old to compare (the truth keeps a window).
+        #: Comparisons made after updates, by the watch and at the end, and versions too
+        #: old to compare (the truth keeps a window).
         self.checked = 0
+        self.watched = 0
+        self.final_checks = 0
         self.unverifiable = 0
-        #: One line per divergence found; must stay empty.
+        #: The first breach of each symbol that had one, in full; must stay empty.
         self.divergent: list[str] = []
+        #: Every breach found (the later ones of a symbol only counted).
+        self.breaches = 0
+        self._breached: set[str] = set()
+        self._started = time.monotonic()
+        #: Per symbol, the phases the book went through: (ms since start, phase, version).
+        self.phases: dict[str, deque[tuple[int, str, int | None]]] = {
+            symbol: deque(maxlen=24) for symbol in stream.books
+        }
         # Registered after the stream's own callback: it sees the book the update left.
         stream.handler.on(WebSocketMessageType.ORDER_BOOK, self._on_update)
 
+    @property
+    def checks(self) -> int:
+        """Every comparison made with the truth."""
+        return self.checked + self.watched + self.final_checks
+
     def _on_update(self, update: OrderBookUpdate) -> None:
         sync = self.stream.books.get(update.symbol)
-        if sync is not None and sync.live:
-            self.verify(update.symbol)
+        if sync is not None:
+            self._observe(update.symbol)
+            if sync.live:
+                self.verify(update.symbol)
 
-    def verify(self, symbol: str) -> None:
+    def _observe(self, symbol: str) -> None:
+        sync = self.stream.books[symbol]
+        history = self.phases[symbol]
+        phase = sync.phase.value
+        if not history or history[-1][1] != phase:
+            elapsed = round((time.monotonic() - self._started) * 1000)
+            history.append((elapsed, phase, sync.book.last_update_id))
+
+    def phase_history(self, symbol: str) -> str:
+        return " -> ".join(
+            f"{phase}@{version} ({ms} ms)" for ms, phase, version in self.phases[symbol]
+        )
+
+    def verify(self, symbol: str, *, when: str = "update") -> None:
         """Compare ``symbol``'s book with the truth at its version, if it claims to be live."""
         sync = self.stream.books[symbol]
+        self._observe(symbol)
         if not sync.live:
             return
         book = sync.book
-        truth = self.truth.at(symbol, book.last_update_id)
+        version = book.last_update_id
+        truth = self.truth.at(symbol, version)
         if truth is None:
             self.unverifiable += 1
             return
-        self.checked += 1
-        if fingerprint(book.bids(), book.asks()) != truth:
-            self.divergent.append(
-                f"{symbol} @ {book.last_update_id}: live book differs from "
-                f"the simulator's (best bids {book.bids(3)})"
-            )
+        if when == "update":
+            self.checked += 1
+        elif when == "watch":
+            self.watched += 1
+        else:
+            self.final_checks += 1
+        difference = first_difference("bids", book.bids(), truth.bids) or first_difference(
+            "asks", book.asks(), truth.asks
+        )
+        if difference is not None:
+            self.breach(symbol, f"live at {version} but not the true book at {version}: "
+                        f"{difference}", when)  # fmt: skip
+
+    def breach(self, symbol: str, what: str, when: str) -> None:
+        self.breaches += 1
+        if symbol in self._breached:
+            return
+        self._breached.add(symbol)
+        self.divergent.append(
+            f"{symbol} ({when} check): {what}; simulator at {self.truth.version(symbol)}; "
+            f"phases: {self.phase_history(symbol)}"
+        )
+
+    async def watch(self) -> None:
+        """Check every book every :data:`CHECK_EVERY` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(CHECK_EVERY)
+            for symbol in self.stream.books:
+                self.verify(symbol, when="watch")
+
+    def final(self) -> None:
+        """The market stopped and the stream drained: a live book must be the simulator's
+        book at its last version."""
+        for symbol, sync in self.stream.books.items():
+            if sync.live and sync.book.last_update_id != self.truth.version(symbol):
+                self.final_checks += 1
+                self.breach(symbol, f"live at {sync.book.last_update_id} at the end", "final")
+            else:
+                self.verify(symbol, when="final")
 
 
 class SessionLog:
@@ -250,9 +315,13 @@ class RunReport:
     sim_accepted: int
     sessions: list[set[tuple[str, StreamKind]]]
     expected: list[set[tuple[str, StreamKind]]]
+    #: Checks of live books against the truth after updates, and all the oracle's checks
+    #: (after updates, every 50 ms, at the end).
     audited: int
     unverifiable: int
     divergent: list[str]
+    oracle_checks: int
+    transport: str
     #: Frames read from sockets = frames handled + dropped by the queue (+ still queued).
     frames_read: int
     frames_handled: int
@@ -284,6 +353,7 @@ class RunReport:
         """The figures of this run, for the reliability table."""
         return {
             "venue": self.venue.value,
+            "transport": self.transport,
             "outcome": self.outcome,
             "reconnects": self.metrics.reconnects,
             "frames": self.metrics.frames,
@@ -294,6 +364,7 @@ class RunReport:
             "sim_faults": self.sim_faults,
             "sessions": len(self.sessions),
             "audited": self.audited,
+            "oracle_checks": self.oracle_checks,
             "unverifiable": self.unverifiable,
             "divergent": len(self.divergent),
             **self.extra,
@@ -345,7 +416,9 @@ async def fault_run(
     is the connections' WebSocket library.
     """
     symbols = tuple(symbols or SYMBOLS[venue])
-    sim_config = SimConfig(symbols=symbols, rate_hz=rate_hz, seed=seed, faults=faults)
+    sim_config = SimConfig(
+        symbols=symbols, rate_hz=rate_hz, seed=seed, faults=faults, keep_books=KEEP_BOOKS
+    )
     slow = {"on": slow_callback is not None}
     async with VenueSimulator(venue, sim_config) as sim:
         truth = Truth(sim)
@@ -370,6 +443,7 @@ async def fault_run(
 
             stream.handler.on(WebSocketMessageType.TRADE, maybe_slow)
         exact_ok: bool | None = None
+        watching = asyncio.create_task(auditor.watch(), name="oracle")
         try:
             failure = await _start_and_drive(stream, sim, drive)
             if expect_failure:
@@ -398,9 +472,16 @@ async def fault_run(
                 if exact:
                     exact_ok = await all_frames_read(stream, sim)
         finally:
+            watching.cancel()
+            await asyncio.gather(watching, return_exceptions=True)
             await stream.close()
-        for symbol in stream.books:
-            auditor.verify(symbol)
+        auditor.final()
+        if auditor.divergent:
+            raise AssertionError(
+                "the oracle found live books that are not the venue's:\n"
+                + "\n".join(auditor.divergent)
+                + f"\n({auditor.breaches} breaches in all)"
+            )
         flagged = sum(not sync.live for sync in stream.books.values())
         metrics = stream.group.metrics()
         connections = stream.group.connections
@@ -418,6 +499,8 @@ async def fault_run(
             audited=auditor.checked,
             unverifiable=auditor.unverifiable,
             divergent=auditor.divergent,
+            oracle_checks=auditor.checks,
+            transport=transport,
             frames_read=sum(c.counters.frames for c in connections),
             frames_handled=stream.handler.stats().frames,
             queue_dropped=sum(c.queue.dropped for c in connections),
@@ -507,16 +590,16 @@ async def settle(
         ),
         "every live book to reach the simulator's final version",
         state=lambda: {
-            symbol: (sync.phase.value, sync.book.last_update_id, sim.book(symbol).last_update_id)
+            symbol: (
+                sync.phase.value,
+                sync.book.last_update_id,
+                sim.book(symbol).last_update_id,
+                auditor.phase_history(symbol),
+            )
             for symbol, sync in stream.books.items()
         },
     )
-    for symbol, sync in stream.books.items():
-        final = sim.book(symbol)
-        if sync.live:
-            assert (sync.book.bids(), sync.book.asks()) == (final.bids(), final.asks()), (
-                f"{symbol}: book at the final version differs from the simulator's"
-            )
+    auditor.final()  # live at the final version, and the true book there
     assert group.state is ConnectionState.CONNECTED
 
 

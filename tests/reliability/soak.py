@@ -39,10 +39,12 @@ from ws_stack.state import ConnectionState
 
 from .helpers import KINDS, BookAuditor, Truth, fast_config, settle
 
-#: Versions the simulator keeps per symbol (for late subscribers: none here), and the
-#: versions the truth keeps (the client may lag that far behind the simulator).
+#: Ticks the simulator keeps per symbol (for late subscribers: none here), and the
+#: versions whose book it can tell for the truth: as many, since it rebuilds those between
+#: the books it keeps whole from the ticks. Both fill within the first tenth (a client
+#: further behind is counted unverifiable; none was).
 HISTORY = 256
-TRUTH = 16_384
+TRUTH = HISTORY
 SOAK_SYMBOLS = {Venue.MEXC: ("BTCUSDT", "ETHUSDT"), Venue.GATEIO: ("BTC_USDT", "ETH_USDT")}
 #: Tolerances between the first and the last tenth, stated in RELIABILITY.md.
 MAX_RETAINED_GROWTH = 1 << 20  # bytes allocated after the first tenth, still alive
@@ -187,12 +189,14 @@ async def run_soak(
     )
     sims = {
         venue: VenueSimulator(
-            venue, SimConfig(symbols=SOAK_SYMBOLS[venue], rate_hz=20_000, faults=faults)
+            venue,
+            SimConfig(symbols=SOAK_SYMBOLS[venue], rate_hz=20_000, faults=faults, keep_books=TRUTH),
         )
         for venue in Venue
     }
     streams: dict[Venue, MarketStream] = {}
     auditors: list[BookAuditor] = []
+    watchers: list[asyncio.Task[None]] = []
     truths: dict[Venue, Truth] = {}
     checkpoints: list[Checkpoint] = []
     started = time.monotonic()
@@ -203,7 +207,7 @@ async def run_soak(
             # (10,000 per symbol by default) is cut down; the truth is full from the start.
             for market in sim._market.symbols.values():
                 market._history = deque(market._history, maxlen=HISTORY)
-            truths[venue] = Truth(sim, keep=TRUTH)
+            truths[venue] = Truth(sim)
             stream = MarketStream(
                 venue,
                 SOAK_SYMBOLS[venue],
@@ -214,6 +218,7 @@ async def run_soak(
                 snapshot_retry_delay=0.01,
             )
             auditors.append(BookAuditor(stream, truths[venue]))
+            watchers.append(asyncio.create_task(auditors[-1].watch(), name="oracle"))
             streams[venue] = stream
             await stream.start()
 
@@ -252,6 +257,9 @@ async def run_soak(
     finally:
         if tracemalloc.is_tracing():
             tracemalloc.stop()
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
         for stream in streams.values():
             await stream.close()
         for sim in sims.values():
@@ -262,10 +270,10 @@ async def run_soak(
         for reason, count in summary.metrics.errors.items():
             errors[reason] = errors.get(reason, 0) + count
     books = [b for summary in summaries for s in summary.symbols if (b := s.book) is not None]
-    audited = sum(auditor.checked for auditor in auditors)
+    audited = sum(auditor.checks for auditor in auditors)
     unverifiable = sum(auditor.unverifiable for auditor in auditors)
     diverged = sum(len(auditor.divergent) for auditor in auditors)
-    del streams, auditors, truths, sims
+    del streams, auditors, watchers, truths, sims
     gc.collect()
     fds_after, sockets_after = _descriptors()
     return SoakFigures(

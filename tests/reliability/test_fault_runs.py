@@ -24,8 +24,9 @@ import pytest
 
 from ws_stack.asyncio.queue import OverflowPolicy
 from ws_stack.asyncio.stream import MarketStream
+from ws_stack.book import ApplyResult, LocalOrderBook
 from ws_stack.exceptions import ConnectionFailed
-from ws_stack.messages import Venue
+from ws_stack.messages import OrderBookUpdate, Venue
 from ws_stack.protocol import ChannelKind
 from ws_stack.reconnect import ReconnectionPolicy
 from ws_stack.sim import FaultConfig, VenueSimulator
@@ -463,5 +464,44 @@ def test_connection_failed_is_the_only_exception(run):
             )
             with pytest.raises(ConnectionFailed, match="after 2 attempts"):
                 await stream.run(5)
+
+    run(test)
+
+
+def test_the_oracle_catches_a_book_that_skips_a_sequence_check(run, monkeypatch, transport):
+    """A planted bug: one book applies a delta that does not follow on (a gap the
+    simulator made) as if it did, missing the versions skipped. The oracle fails the run
+    and names the symbol, the version and the first level that differs. Planted at up to
+    three gaps, in case the versions skipped at one changed nothing the delta did not
+    change again."""
+    symbol = "BTC_USDT"
+    planted: list[int] = []
+    apply = LocalOrderBook.apply
+
+    def apply_skipping_one_check(book: LocalOrderBook, update: OrderBookUpdate) -> ApplyResult:
+        result = apply(book, update)
+        if result is ApplyResult.GAP and book.symbol == symbol and len(planted) < 3:
+            assert update.first_update_id is not None and update.last_update_id is not None
+            book.in_sync, book.gaps = True, book.gaps - 1
+            book.last_update_id = update.first_update_id - 1  # as if it followed on
+            result = apply(book, update)
+            planted.append(update.last_update_id)
+        return result
+
+    monkeypatch.setattr(LocalOrderBook, "apply", apply_skipping_one_check)
+
+    async def test() -> None:
+        with pytest.raises(AssertionError, match="the oracle found") as caught:
+            await fault_run(
+                Venue.GATEIO,
+                FaultConfig(gap_every=5),
+                reach(lambda stream, sim: len(planted) == 3, "three planted skips"),
+                transport=transport,
+            )
+        breach = str(caught.value).splitlines()[1]
+        assert breach.startswith(f"{symbol} (update check): live at ")
+        assert int(breach.split("live at ")[1].split()[0]) in planted, (breach, planted)
+        assert "is (" in breach and ", truly (" in breach  # the first differing level
+        assert "phases: " in breach and "live@" in breach
 
     run(test)

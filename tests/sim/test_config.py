@@ -26,6 +26,8 @@ def test_defaults_are_valid():
         ({"faults": {"gap_every": 3}}, "FaultConfig"),
         ({"replay": "/nonexistent/frames.jsonl"}, "no frames file"),
         ({"replay_loops": 0}, "replay_loops"),
+        ({"keep_books": -1}, "keep_books"),
+        ({"keep_books": True}, "keep_books"),
     ],
 )
 def test_sim_config_says_what_to_fix(kwargs, words):

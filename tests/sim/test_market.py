@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +162,26 @@ def test_split_symbol():
     assert split_symbol("BTC_USDT") == ("BTC", "USDT")
     assert split_symbol("ethbtc") == ("ETH", "BTC")
     assert split_symbol("FOO") == ("FOO", "")
+
+
+@pytest.mark.parametrize(("keep", "steps"), [(5, 8), (150, 300), (64, 64)])
+def test_kept_books_are_the_whole_book_at_each_of_the_latest_versions(keep, steps):
+    market = SymbolMarket("BTCUSDT", seed=4, keep_books=keep)
+    first = market.version
+    seen = {}
+    for n in range(steps):
+        book = market.book()
+        seen[market.version] = (book.bids(), book.asks())
+        market.step(n)
+    book = market.book()
+    seen[market.version] = (book.bids(), book.asks())
+    assert market.book_at(market.version - keep) is None  # beyond the kept ones
+    assert market.book_at(market.version + 1) is None
+    for version in range(max(first, market.version - keep + 1), market.version + 1):
+        state = market.book_at(version)
+        assert state is not None and state.version == version
+        assert (list(state.bids), list(state.asks)) == seen[version], version
+    for version in range(market.version, max(first, market.version - keep + 1) - 1, -1):
+        state = market.book_at(version)
+        assert state is not None and (list(state.bids), list(state.asks)) == seen[version]
+    assert SymbolMarket("BTCUSDT", seed=4).book_at(first) is None  # none kept by default

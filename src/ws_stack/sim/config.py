@@ -82,7 +82,9 @@ class SimConfig:
     its own spelling on the wire. ``rate_hz`` is the push rate per subscribed channel per
     connection. With ``replay`` set, each subscriber gets the frames of that frames file
     (see :mod:`ws_stack.frames`) at ``rate_hz`` instead of generated data, ``replay_loops``
-    times over.
+    times over. ``keep_books`` is how many of each symbol's latest versions the simulator
+    keeps the whole book of, to check a client's book against the truth at the client's
+    own version (:meth:`~ws_stack.sim.VenueSimulator.book_at`); 0 keeps none.
     """
 
     symbols: tuple[str, ...] = ("BTCUSDT",)
@@ -92,6 +94,7 @@ class SimConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     replay: str | Path | None = None
     replay_loops: int = 1
+    keep_books: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.symbols, str):
@@ -139,6 +142,14 @@ class SimConfig:
         ):
             raise ConfigError(
                 f"SimConfig.replay_loops must be an integer >= 1, got {self.replay_loops!r}"
+            )
+        if (
+            isinstance(self.keep_books, bool)
+            or not isinstance(self.keep_books, int)
+            or self.keep_books < 0
+        ):
+            raise ConfigError(
+                f"SimConfig.keep_books must be an integer >= 0, got {self.keep_books!r}"
             )
 
 

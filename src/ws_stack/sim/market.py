@@ -24,6 +24,7 @@ from ws_stack.messages import Level, OrderBookUpdate, Side, Venue
 
 __all__ = [
     "HISTORY_TICKS",
+    "BookState",
     "LevelText",
     "Market",
     "SimTrade",
@@ -34,6 +35,9 @@ __all__ = [
 
 #: Ticks kept per symbol so that a subscriber that fell behind can catch up.
 HISTORY_TICKS = 10_000
+#: A symbol that keeps its books (``keep_books``) stores a whole one every this many
+#: versions and rebuilds those between from the ticks: a few kilobytes per 64 versions.
+KEEP_BOOK_EVERY = 64
 #: ``(price, size)`` as wire text; size ``"0"`` removes the level.
 LevelText = tuple[str, str]
 
@@ -53,6 +57,17 @@ class SimTrade:
     size: str
     side: Side
     time_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookState:
+    """One symbol's whole book at one version, as a client reads it off the wire:
+    ``(price, size)`` floats, best first (what ``LocalOrderBook.bids()`` and ``asks()``
+    give)."""
+
+    version: int
+    bids: tuple[tuple[float, float], ...]
+    asks: tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +120,16 @@ class SymbolMarket:
     """One symbol's order book (``depth_levels`` per side) with a drifting mid price."""
 
     def __init__(
-        self, symbol: str, *, depth_levels: int = 20, seed: int = 0, history: int = HISTORY_TICKS
+        self,
+        symbol: str,
+        *,
+        depth_levels: int = 20,
+        seed: int = 0,
+        history: int = HISTORY_TICKS,
+        keep_books: int = 0,
     ) -> None:
+        """``keep_books``: of how many of the latest versions :meth:`book_at` can tell the
+        whole book (0: none, and no cost per step)."""
         self.symbol = symbol
         self.depth_levels = depth_levels
         self._rng = random.Random(f"{seed}:{split_symbol(symbol)}")
@@ -124,6 +147,13 @@ class SymbolMarket:
         self._history: deque[Tick] = deque(maxlen=history)
         self._last_mid = 0
         self._seed_book(round(start * 10**self.price_decimals))
+        self._keep_books = keep_books
+        #: Whole books every KEEP_BOOK_EVERY versions, from the first one on.
+        self._books: deque[BookState] | None = None
+        self._rebuilt: BookState | None = None
+        if keep_books > 0:
+            self._books = deque(maxlen=keep_books // KEEP_BOOK_EVERY + 2)
+            self._keep_book()
 
     # -- reading ---------------------------------------------------------------
 
@@ -143,6 +173,57 @@ class SymbolMarket:
         bid = self._bids.prices[-1]
         ask = self._asks.prices[0]
         return self._level(bid, self._bids.lots[bid]), self._level(ask, self._asks.lots[ask])
+
+    def book_at(self, version: int) -> BookState | None:
+        """The whole book at ``version``, if it is one of the latest ``keep_books``
+        versions (and the ticks since are still in the history)."""
+        books = self._books
+        if not books or not self.version - self._keep_books < version <= self.version:
+            return None
+        index = (version - books[0].version) // KEEP_BOOK_EVERY
+        if not 0 <= index < len(books):
+            return None
+        kept = books[index]
+        if kept.version == version:
+            return kept
+        # The ticks after the kept book, up to ``version``, from the end of the history.
+        history = self._history
+        behind = self.version - kept.version
+        if behind > len(history):
+            return None
+        # Rebuilt from the latest book rebuilt before, when it is on the way: checks ask
+        # for the versions of a client that moves forward.
+        last = self._rebuilt
+        if last is not None and kept.version < last.version <= version:
+            kept = last
+        start = len(history) - (self.version - kept.version)
+        bids, asks = dict(kept.bids), dict(kept.asks)
+        for n in range(start, start + version - kept.version):
+            tick = history[n]
+            for side, levels in ((bids, tick.bids), (asks, tick.asks)):
+                for price_text, size_text in levels:
+                    price, size = float(price_text), float(size_text)
+                    if size:
+                        side[price] = size
+                    else:
+                        side.pop(price, None)
+        self._rebuilt = BookState(
+            version,
+            tuple(sorted(bids.items(), reverse=True)),
+            tuple(sorted(asks.items())),
+        )
+        return self._rebuilt
+
+    def _keep_book(self) -> None:
+        assert self._books is not None
+        bids, asks = self.top()
+        self._books.append(
+            BookState(
+                self.version,
+                tuple((float(price), float(size)) for price, size in bids),
+                tuple((float(price), float(size)) for price, size in asks),
+            )
+        )
 
     @property
     def last_trade_id(self) -> int:
@@ -200,6 +281,11 @@ class SymbolMarket:
             tuple(trades),
         )
         self._history.append(tick)
+        if (
+            self._books is not None
+            and (self.version - self._books[0].version) % KEEP_BOOK_EVERY == 0
+        ):
+            self._keep_book()
         return tick
 
     def _seed_book(self, mid: int) -> None:
@@ -303,9 +389,16 @@ class Market:
         depth_levels: int = 20,
         seed: int = 0,
         history: int = HISTORY_TICKS,
+        keep_books: int = 0,
     ) -> None:
         self.symbols: dict[str, SymbolMarket] = {
-            symbol: SymbolMarket(symbol, depth_levels=depth_levels, seed=seed, history=history)
+            symbol: SymbolMarket(
+                symbol,
+                depth_levels=depth_levels,
+                seed=seed,
+                history=history,
+                keep_books=keep_books,
+            )
             for symbol in symbols
         }
 

@@ -34,7 +34,7 @@ from ws_stack.messages import Venue
 from ws_stack.sim.config import FaultConfig, SimConfig
 from ws_stack.sim.faults import ConnectionAction, FaultPlan
 from ws_stack.sim.gateio import SimulatedGateio
-from ws_stack.sim.market import Market
+from ws_stack.sim.market import BookState, Market
 from ws_stack.sim.mexc import SimulatedMexc
 from ws_stack.sim.session import Frame, Session, SimulatedVenue
 from ws_stack.sim.stats import SimStats
@@ -137,7 +137,12 @@ class VenueSimulator:
                     )
         self.symbols: tuple[str, ...] = tuple(symbols)
         self.stats = SimStats()
-        self._market = Market(symbols, depth_levels=self.config.depth_levels, seed=self.config.seed)
+        self._market = Market(
+            symbols,
+            depth_levels=self.config.depth_levels,
+            seed=self.config.seed,
+            keep_books=self.config.keep_books,
+        )
         self._simulated_venue: SimulatedVenue = venue_class(self._market)
         self._requested_port = port
         self._port: int | None = None
@@ -175,6 +180,15 @@ class VenueSimulator:
     def stalled_connections(self) -> int:
         """Connections in the middle of a stall (silent, their socket not read)."""
         return sum(not connection.awake.is_set() for connection in self._connections)
+
+    def book_at(self, symbol: str, version: int) -> BookState | None:
+        """The true book of ``symbol`` (either spelling) at ``version``: ``None`` unless
+        it is among the latest ``SimConfig.keep_books`` versions."""
+        return self._market[self._simulated_venue.wire_symbol(symbol)].book_at(version)
+
+    def version(self, symbol: str) -> int:
+        """The current version of ``symbol``'s book (either spelling)."""
+        return self._market[self._simulated_venue.wire_symbol(symbol)].version
 
     def book(self, symbol: str) -> LocalOrderBook:
         """A copy of the simulator's current order book of ``symbol`` (either spelling)."""
