@@ -119,9 +119,14 @@ proto: $(STAMP)
 	$(BIN)/python -m ws_stack.mexc.proto.generate
 
 # The full-size reliability figures of RELIABILITY.md: 60 s of load (200 symbols per venue),
-# a soak of 1,000,000 frames and 1,000 reconnects, 2,000,000 atheris inputs. `make test`
-# runs bounded versions of the same code.
+# a soak of 1,000,000 frames and 1,000 reconnects, 2,000,000 atheris inputs, and the
+# slow-consumer fault runs (every venue, transport and overflow policy) 200 times each,
+# for at most REPEAT_BUDGET seconds (the runs left are then skipped, and counted). `make
+# test` runs bounded versions of the same code, and each slow-consumer run once.
+REPEAT ?= 200
+REPEAT_BUDGET ?= 5400
 reliability: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability/test_fault_runs.py -k test_slow_consumer_fills_the_queue --repeat $(REPEAT) --repeat-budget $(REPEAT_BUDGET)
 	$(BIN)/python -m tests.reliability.load --duration 60 --symbols 200
 	$(BIN)/python -m tests.reliability.soak --frames 1000000 --cycles 1000
 	$(BIN)/python -m tests.reliability.fuzz_atheris -runs=2000000 -max_len=4096 -seed=1 --seed .reliability-corpus

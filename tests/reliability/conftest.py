@@ -12,6 +12,13 @@ from bounded_loop import run_bounded
 from transports import transport  # noqa: F401  # the fixture: every test taking it runs per transport
 
 from .helpers import TEST_TIMEOUT
+from .repeat import (  # noqa: F401  # hooks and fixture of the repeated runs
+    pytest_addoption,
+    pytest_generate_tests,
+    pytest_runtest_logreport,
+    repeat_report,
+    repetition,
+)
 
 _real_bind = socket.socket.bind
 
@@ -51,14 +58,18 @@ def figures(request: pytest.FixtureRequest) -> Callable[[dict[str, object]], Non
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the figures the reliability tests measured (RELIABILITY.md quotes them), and
-    the oracle's checks per venue and transport."""
-    if not _FIGURES:
+    """Print the figures the reliability tests measured (RELIABILITY.md quotes them); of
+    repeated runs, only the totals."""
+    repeated = repeat_report(terminalreporter.config)
+    if not _FIGURES and repeated is None:
         return
     terminalreporter.section("reliability figures")
+    if repeated is not None:
+        terminalreporter.write_line(repeated)
     checks: dict[str, list[int]] = {}
     for name, summary in _FIGURES:
-        terminalreporter.write_line(f"{name}: {json.dumps(summary, sort_keys=True)}")
+        if repeated is None:
+            terminalreporter.write_line(f"{name}: {json.dumps(summary, sort_keys=True)}")
         if "oracle_checks" in summary:
             runs = checks.setdefault(f"{summary['venue']} on {summary['transport']}", [0, 0, 0])
             runs[0] += 1

@@ -327,6 +327,7 @@ def test_malformed_frames_are_counted(run, venue, figures, transport):
     run(test)
 
 
+@pytest.mark.usefixtures("repetition")  # make reliability: 200 times each
 @pytest.mark.parametrize(
     "policy",
     [OverflowPolicy.DROP_OLDEST, OverflowPolicy.DROP_NEWEST, OverflowPolicy.BLOCK],
