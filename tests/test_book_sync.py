@@ -219,3 +219,27 @@ def test_a_pushed_snapshot_proves_the_book_only_after_the_loss(venue):
     sync.frames_dropped()
     sync.apply(snapshot(venue, 30))
     assert sync.live and sync.book.last_update_id == 30
+
+
+def test_after_a_gap_of_an_unverified_book_every_buffered_delta_came_after_the_loss(venue):
+    sync = BookSync(venue, "X")
+    sync.apply_snapshot(snapshot(venue, 10))
+    sync.frames_dropped()
+    sync.apply(delta(venue, 13, 13))  # 11..12 were lost: a gap, buffered
+    assert sync.phase is SyncPhase.BUFFERING
+    assert sync.apply_snapshot(snapshot(venue, 12)) is True  # 13 follows on, and proves it
+    assert sync.live and sync.book.last_update_id == 13
+    sync.frames_dropped()
+    sync.apply(delta(venue, 15, 15))  # a gap again
+    assert sync.apply_snapshot(snapshot(venue, 15)) is True  # 15 stale: no proof
+    assert sync.phase is SyncPhase.UNVERIFIED
+
+
+def test_buffered_deltas_from_before_the_loss_that_overflow_the_buffer(venue):
+    sync = BookSync(venue, "X", max_buffer=2)
+    sync.apply(delta(venue, 11, 11))
+    sync.apply(delta(venue, 12, 12))
+    sync.frames_dropped()  # both buffered deltas came before it
+    sync.apply(delta(venue, 13, 13))  # pushes 11 out; 12 (before), 13 (after) stay
+    assert sync.apply_snapshot(snapshot(venue, 11)) is True
+    assert sync.live and sync.book.last_update_id == 13  # 13 proves it

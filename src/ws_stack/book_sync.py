@@ -75,11 +75,10 @@ class BookSync:
         self.stale_snapshots = 0
         self.deltas_applied = 0
         self.buffer_dropped = 0
-        #: Updates given to apply() so far: where each stands in the stream.
-        self._arrived = 0
-        #: ``_arrived`` when frames were last reported lost and not yet proved harmless;
-        #: only an update that arrived after them (a higher count) may prove the book.
-        self._lost_at: int | None = None
+        #: While buffering after frames were lost: how many of the buffered deltas, from
+        #: the oldest, arrived before the loss and so cannot prove the book whole (``None``:
+        #: no loss to prove harmless).
+        self._before_loss: int | None = None
 
     @property
     def symbol(self) -> str:
@@ -95,10 +94,9 @@ class BookSync:
         A pushed snapshot (MEXC top-N, Gate.io ``full``) is as good as a REST one. Deltas
         are copied when buffered, since pooled levels are only on loan to callbacks.
         """
-        self._arrived += 1
         if update.is_snapshot:
             # Pushed in the stream: it arrived after any frames lost so far.
-            self._lost_at = None
+            self._before_loss = None
             self.apply_snapshot(update)
             return self._wants_snapshot()
         if self.phase is not SyncPhase.BUFFERING:
@@ -106,7 +104,6 @@ class BookSync:
             if result is ApplyResult.APPLIED:
                 # It follows on from the book, and it arrived after any lost frames (they
                 # were reported before it was handed over): nothing of this book was lost.
-                self._lost_at = None
                 self.phase = SyncPhase.LIVE
                 self.deltas_applied += 1
                 return False
@@ -137,25 +134,26 @@ class BookSync:
         self.snapshots += 1
         self.book.apply(snapshot)
         buffer = self._buffer
-        lost_at = self._lost_at
-        # Where the first buffered delta stands in the stream (the buffer holds the latest
-        # arrivals, in order).
-        arrived = self._arrived - len(buffer) + 1
+        before_loss = self._before_loss
+        proved = before_loss is None
         while buffer:
             result = self.book.apply(buffer[0])
             if result is ApplyResult.GAP:
                 # Keep the delta that did not fit: the next snapshot may cover up to it.
                 self.stale_snapshots += 1
                 self.phase = SyncPhase.BUFFERING
+                self._before_loss = before_loss
                 return False
             buffer.popleft()
+            if before_loss:
+                before_loss -= 1  # it arrived before the lost frames: no proof
+            elif result is ApplyResult.APPLIED:
+                proved = True  # it arrived after them, and follows on
             if result is ApplyResult.APPLIED:
                 self.deltas_applied += 1
-                if lost_at is not None and arrived > lost_at:
-                    lost_at = None  # arrived after the lost frames, and follows on
-            arrived += 1
-        self._lost_at = lost_at
-        self.phase = SyncPhase.LIVE if lost_at is None else SyncPhase.UNVERIFIED
+        self._before_loss = None
+        # Not proved: as for a live book whose frames were dropped, the next delta settles it.
+        self.phase = SyncPhase.LIVE if proved else SyncPhase.UNVERIFIED
         return True
 
     def frames_dropped(self) -> None:
@@ -167,8 +165,9 @@ class BookSync:
         fetched before either. While buffering, the snapshot to come is not proof enough
         on its own (see :meth:`apply_snapshot`).
         """
-        self._lost_at = self._arrived
-        if self.phase is SyncPhase.LIVE:
+        if self.phase is SyncPhase.BUFFERING:
+            self._before_loss = len(self._buffer)
+        elif self.phase is SyncPhase.LIVE:
             self.phase = SyncPhase.UNVERIFIED
 
     def snapshot_requested(self) -> int:
@@ -192,11 +191,11 @@ class BookSync:
         """
         if self.phase is not SyncPhase.BUFFERING:
             self.restarts += 1
-        # Frames lost on the old socket are older than the snapshot the new one asks for.
-        self._lost_at = None
         self._epoch += 1
         self._requested = False
         self._start_over()
+        # Frames lost on the old socket are older than the snapshot the new one asks for.
+        self._before_loss = None
 
     @property
     def needs_snapshot(self) -> bool:
@@ -216,6 +215,8 @@ class BookSync:
         )
 
     def _start_over(self) -> None:
+        # An unverified book's lost frames came before every delta buffered from now on.
+        self._before_loss = 0 if self.phase is SyncPhase.UNVERIFIED else None
         self.book.invalidate()
         self.phase = SyncPhase.BUFFERING
         self._buffer.clear()
@@ -224,6 +225,8 @@ class BookSync:
         if len(self._buffer) >= self._max_buffer:
             self._buffer.popleft()
             self.buffer_dropped += 1
+            if self._before_loss:
+                self._before_loss -= 1
         self._buffer.append(update.copy())
 
     def _wants_snapshot(self) -> bool:
