@@ -10,7 +10,7 @@ from collections import Counter
 from itertools import islice
 
 import pytest
-from conftest import fast_config, pumped_deltas, wait_until
+from conftest import CLOSE_UNDER_LOAD, fast_config, pumped_deltas, wait_until
 
 from ws_stack.asyncio.connection import Connection, ConnectionConfig
 from ws_stack.asyncio.gateio import GateioConnection
@@ -545,10 +545,6 @@ def test_frames_dropped_callbacks_see_every_drop(run, policy, transport):
 
 
 # -- closing under load ------------------------------------------------------------
-
-#: How long closing may take while the peer streams as fast as it can (issue 34): the
-#: default configuration's close_timeout is 2 s, and none of it may be waited out.
-CLOSE_UNDER_LOAD = 0.1
 
 
 def test_close_under_load_takes_no_close_timeout(run, transport):

@@ -69,7 +69,7 @@ _EXTRAS: Final = {"picows": "picows"}
 #: whose reading would take longer than the close is worth (issue 34: the whole 2 s
 #: close_timeout, while reading was paused). A quiet peer is waited for up to
 #: ``close_timeout``, as RFC 6455 asks.
-CLOSE_DRAIN: Final = 0.05
+CLOSE_DRAIN: Final = 0.03
 
 
 class SocketClosed(Exception):
