@@ -346,7 +346,10 @@ class RunReport:
         assert self.metrics.queue_dropped == self.queue_dropped
         assert not set(self.metrics.errors) & set(BUG_REASONS), self.metrics.errors
         if self.exact is not None:
-            assert self.exact, "a frame the simulator sent was neither received nor counted"
+            assert self.exact, (
+                "a frame the simulator sent was neither received nor counted: "
+                f"{self.extra.get('frames_sent_and_read')} (frames sent, read)"
+            )
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -443,6 +446,7 @@ async def fault_run(
 
             stream.handler.on(WebSocketMessageType.TRADE, maybe_slow)
         exact_ok: bool | None = None
+        counted: dict[str, Any] = {}
         watching = asyncio.create_task(auditor.watch(), name="oracle")
         try:
             failure = await _start_and_drive(stream, sim, drive)
@@ -470,7 +474,9 @@ async def fault_run(
                     require_live=not dropping,
                 )
                 if exact:
-                    exact_ok = await all_frames_read(stream, sim)
+                    sent, read = await all_frames_read(stream, sim)
+                    exact_ok = sent == read
+                    counted["frames_sent_and_read"] = [sent, read]
         finally:
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
@@ -505,7 +511,7 @@ async def fault_run(
             frames_handled=stream.handler.stats().frames,
             queue_dropped=sum(c.queue.dropped for c in connections),
             exact=exact_ok,
-            extra={"books_flagged_at_end": flagged},
+            extra={"books_flagged_at_end": flagged, **counted},
         )
 
 
@@ -603,8 +609,9 @@ async def settle(
     assert group.state is ConnectionState.CONNECTED
 
 
-async def all_frames_read(stream: MarketStream, sim: VenueSimulator) -> bool:
-    """Whether every frame the simulator sent (pushes and replies) reached the client.
+async def all_frames_read(stream: MarketStream, sim: VenueSimulator) -> tuple[int, int]:
+    """The frames the simulator sent (pushes and replies) and those the client read, once
+    they are equal (every frame sent reached the client) or after 10 s.
 
     Unsubscribes everything first, so that nothing but heartbeat replies is in flight.
     """
@@ -622,4 +629,4 @@ async def all_frames_read(stream: MarketStream, sim: VenueSimulator) -> bool:
         await wait_until(lambda: read() == sent(), "every frame sent to be read", timeout=10)
     # Handled, or dropped by the queue and counted: nothing else happens to a frame read.
     await wait_until(lambda: all(len(c.queue) == 0 for c in connections), "queues to drain")
-    return read() == sent()
+    return sent(), read()
