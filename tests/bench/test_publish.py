@@ -33,6 +33,7 @@ from ws_stack_bench.publish import (
     make_self_contained,
     publish,
 )
+from ws_stack_bench.where import FLAME_LIBRARIES
 
 from .conftest import GateHistory
 
@@ -40,12 +41,14 @@ ASV_PAGE = Path(__import__("asv").__file__).parent / "www" / "index.html"
 
 
 def _fake_npm_cache(cache: Path) -> None:
-    """node_modules as npm would leave it, with stand-in files (no network)."""
-    for item in VENDORED:
-        package = cache / "node_modules" / item.package
-        (package / item.path).parent.mkdir(parents=True, exist_ok=True)
-        (package / item.path).write_text(f"/* {item.package} {item.version} */\n")
-        (package / "package.json").write_text(json.dumps({"version": item.version}))
+    """node_modules as npm would leave it, with stand-in files (no network): asv's page's
+    libraries and the flame graphs'."""
+    files = [(item.package, item.version, item.path) for item in VENDORED]
+    for package_name, version, path in [*files, *FLAME_LIBRARIES]:
+        package = cache / "node_modules" / package_name
+        (package / path).parent.mkdir(parents=True, exist_ok=True)
+        (package / path).write_text(f"/* {package_name} {version} */\n")
+        (package / "package.json").write_text(json.dumps({"version": version}))
 
 
 def test_the_page_is_rewired_to_local_copies(tmp_path: Path) -> None:
@@ -62,6 +65,8 @@ def test_the_page_is_rewired_to_local_copies(tmp_path: Path) -> None:
         assert f'"{item.local}"' in page
         assert (html / item.local).is_file()
     assert "vendor/jquery@3.3.1/dist/jquery.min.js" in copied
+    assert "vendor/d3-flame-graph@5.0.0/dist/d3-flamegraph.umd.min.js" in copied
+    assert (html / "vendor" / "d3@7.9.0" / "dist" / "d3.min.js").is_file()
     assert (html / "vendor" / "SHA256SUMS").read_text().count("vendor/") == len(copied)
 
 
