@@ -19,6 +19,7 @@ import io
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,3 +203,17 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         yield session
     finally:
         session.quit()
+
+
+def frame_names(browser: Any, within: str = "") -> list[str]:
+    """The names on the flame graph's frames (those inside the CSS selector ``within``),
+    once d3-flame-graph has drawn them (10 s at most)."""
+    script = (f"return [...document.querySelectorAll('{within} .d3-flame-graph-label')]"
+              ".map(label => label.textContent);")  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        names: list[str] = browser.execute_script(script)
+        if names:
+            return names
+        time.sleep(0.1)
+    return []

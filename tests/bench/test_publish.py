@@ -35,7 +35,7 @@ from ws_stack_bench.publish import (
 )
 from ws_stack_bench.where import FLAME_LIBRARIES
 
-from .conftest import GateHistory
+from .conftest import GateHistory, frame_names
 
 ASV_PAGE = Path(__import__("asv").__file__).parent / "www" / "index.html"
 
@@ -242,7 +242,7 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
         assert len(flames) >= 20, flames
         apply = next(href for href in flames if "ApplyDeltaInstructions" in href)
         browser.get(served + apply)
-        assert "LocalOrderBook.apply (ws_stack/book.py:" in " ".join(_frame_names(browser))
+        assert "LocalOrderBook.apply (ws_stack/book.py:" in " ".join(frame_names(browser))
         # A count benchmark's graph page links the same flame graphs.
         browser.get(served + "index.html#bench_book.ApplyDeltaInstructions.track_apply_delta")
         link = browser.execute_script(
@@ -251,20 +251,6 @@ def test_the_committed_history_renders_offline_in_chromium(browser: Any, tmp_pat
         assert link == apply
         browser.get(served + "index.html#bench_book.ApplyDelta.time_apply_delta")  # a time
         assert browser.execute_script("return document.getElementById('ws-stack-flame');") is None
-
-
-def _frame_names(browser: Any) -> list[str]:
-    """The names on a flame graph's frames, once d3-flame-graph has drawn them."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        names: list[str] = browser.execute_script(
-            "return [...document.querySelectorAll('.d3-flame-graph-label')]"
-            ".map(label => label.textContent);"
-        )
-        if names:
-            return names
-        time.sleep(0.1)
-    return []
 
 
 def test_the_committed_history_carries_every_vendored_file() -> None:

@@ -8,7 +8,6 @@ and the same on a second run, to the bytecode.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from benchmarks.where import parse_key, self_costs
 from ws_stack_bench.project import Project
 from ws_stack_bench.where import Shift, remove_worktrees, shifts, where
 
-from .conftest import _commit, clone_working_tree
+from .conftest import _commit, clone_working_tree, frame_names
 
 APPLY_KEY = "bench_book.ApplyDeltaInstructions.track_apply_delta(20)"
 
@@ -155,13 +154,7 @@ def test_the_planted_wrapper_is_the_frame_that_grew(
     page = write_differential_page(APPLY_KEY, address, base, head, tmp_path)
     assert page is not None
     browser.get((tmp_path / page).as_uri())
-    deadline = time.monotonic() + 10
-    names: list[str] = []
-    while not names and time.monotonic() < deadline:
-        names = browser.execute_script(
-            "return [...document.querySelectorAll('#python-diff .d3-flame-graph-label')]"
-            ".map(label => label.textContent);"
-        )
+    names = frame_names(browser, "#python-diff")
     assert any(name.startswith("_planted_wrapper") for name in names), names
 
 

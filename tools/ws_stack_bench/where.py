@@ -321,7 +321,9 @@ def write_flame_page(
     # Inside <script>, "</" would end the element: JSON escapes it.
     data = json.dumps({"python": python, "c": c}, sort_keys=True).replace("</", "<\\/")
     (folder / name).write_text(
-        _FLAME_PAGE.format(key=html.escape(key), styles=styles, scripts=scripts, data=data),
+        _FLAME_PAGE.format(
+            key=html.escape(key), styles=styles, scripts=scripts, data=data, draw=_DRAW
+        ),
         encoding="utf-8",
     )
     return name
@@ -378,7 +380,7 @@ def write_differential_page(
         _DIFFERENTIAL_PAGE.format(
             key=html.escape(key), base=html.escape(base[:8]), head=html.escape(head[:8]),
             styles=_library_tags("vendor", ".css"), scripts=_library_tags("vendor", ".js"),
-            data=data,
+            data=data, draw=_DRAW,
         ),
         encoding="utf-8",
     )  # fmt: skip
@@ -396,6 +398,19 @@ def _library_tags(prefix: str, ending: str) -> str:
     return "".join(tags)
 
 
+#: How both pages draw a tree: each frame labelled with its work per call (and, on the
+#: gate's page, how much its function's own work changed), coloured by ``colour`` if given.
+_DRAW = """function draw(id, tree, unit, colour) {
+  const chart = flamegraph.default().width(Math.max(960, window.innerWidth - 64))
+    .cellHeight(18).minFrameSize(2).transitionDuration(0).sort(true)
+    .label(d => d.data.name + ": " + d.data.value.toLocaleString() + " " + unit +
+      " per call" + (d.data.delta ? " (own work " + (d.data.delta > 0 ? "+" : "") +
+      d.data.delta.toLocaleString() + ")" : ""));
+  if (colour) chart.setColorMapper(colour);
+  d3.select("#" + id).datum(tree).call(chart);
+}
+"""
+
 _DIFFERENTIAL_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Where it grew: {key}</title>{styles}
 <style>body{{font-family:sans-serif;margin:2em}}</style></head><body>
@@ -412,16 +427,7 @@ comparison. Exact counts, the same on every run (the gate's address, as a pictur
 {scripts}
 <script>
 const graphs = {data};
-function draw(id, tree, unit, colour) {{
-  const chart = flamegraph.default().width(Math.max(960, window.innerWidth - 64))
-    .cellHeight(18).minFrameSize(2).transitionDuration(0).sort(true)
-    .label(d => d.data.name + ": " + d.data.value.toLocaleString() + " " + unit +
-      " per call" + (d.data.delta ? " (own work " + (d.data.delta > 0 ? "+" : "") +
-      d.data.delta.toLocaleString() + ")" : ""));
-  if (colour) chart.setColorMapper(colour);
-  d3.select("#" + id).datum(tree).call(chart);
-}}
-function changes(tree) {{
+{draw}function changes(tree) {{
   let most = 0;
   const stack = [tree];
   while (stack.length) {{
@@ -463,13 +469,7 @@ page</a>.</p>
 {scripts}
 <script>
 const trees = {data};
-function draw(id, tree, unit) {{
-  const chart = flamegraph.default().width(Math.max(960, window.innerWidth - 64))
-    .cellHeight(18).minFrameSize(2).transitionDuration(0).sort(true)
-    .label(d => d.data.name + ": " + d.data.value.toLocaleString() + " " + unit + " per call");
-  d3.select("#" + id).datum(tree).call(chart);
-}}
-draw("python", trees.python, "bytecodes");
+{draw}draw("python", trees.python, "bytecodes");
 if (trees.c) {{
   draw("c", trees.c, "instructions");
   document.getElementById("c-note").textContent = "The bottom frame is where callgrind " +
