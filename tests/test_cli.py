@@ -1,23 +1,27 @@
-"""``ws-stack decode``: the console script, run as a user would."""
+"""``ws-stack decode`` and ``ws-stack --version``: the console script, run as a user would."""
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import ws_stack
 from ws_stack.cli import main
 from ws_stack.frames import read_frames
+from ws_stack.implementation import TWINS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The script installed next to the interpreter running the tests, not whatever is on PATH.
 WS_STACK = str(Path(sys.executable).parent / "ws-stack")
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [WS_STACK, *args], capture_output=True, text=True, timeout=60, check=False
+        [WS_STACK, *args], capture_output=True, text=True, timeout=60, check=False, env=env
     )
 
 
@@ -108,3 +112,22 @@ def test_help_is_plain_text(capsys, argv):
     assert out.startswith("usage: ws-stack")
     for markup in ("``", ":mod:", ":class:", ":func:", "::"):
         assert markup not in out, markup
+
+
+@pytest.mark.parametrize("no_extensions", [False, True])
+def test_version_says_which_implementation_runs(no_extensions):
+    env = {key: value for key, value in os.environ.items() if key != "WS_STACK_NO_EXTENSIONS"}
+    if no_extensions:
+        env["WS_STACK_NO_EXTENSIONS"] = "1"
+    result = run("--version", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    (line,) = result.stdout.splitlines()  # one line, however narrow the terminal
+    assert line.startswith(f"ws-stack {ws_stack.__version__} (")
+    if no_extensions:
+        assert line.endswith("(pure Python (WS_STACK_NO_EXTENSIONS is set))")
+    elif all(importlib.util.find_spec(name) is not None for name in TWINS):
+        # This environment's install built the twins (make setup does, with a compiler).
+        assert line.endswith(f"(compiled (Cython): {', '.join(sorted(TWINS))})")
+    else:
+        assert "pure Python (" in line and "not built" in line

@@ -10,6 +10,9 @@ in place; ``ws-stack record ... --out FILE`` writes the received frames to a fra
 Without ``--url`` (or ``--live``) both run against an embedded venue simulator (``--fault``
 makes it misbehave). Both run the monitor: alerts print as they are raised and cleared,
 ``--metrics-port`` serves Prometheus metrics, ``--export`` appends a report per interval.
+
+``ws-stack --version`` prints the version and whether the compiled (Cython) modules run
+(:func:`ws_stack.implementation.describe`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any, NoReturn, TextIO
 
 import msgspec
 
+from ws_stack import __version__, implementation
 from ws_stack.asyncio import monitor as monitor_module
 from ws_stack.asyncio.monitor import DEFAULT_INTERVAL, Monitor
 from ws_stack.asyncio.stream import (
@@ -74,8 +78,38 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: argparse's own would wrap the line to the terminal's width, and would
+    look the compiled modules up on every run, not only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(
+            option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, nargs=0, help=help
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> NoReturn:
+        print(_version_line())  # to stdout, as argparse's own version action does
+        parser.exit()
+
+
+def _version_line() -> str:
+    """What ``ws-stack --version`` prints: the version, and which implementation runs."""
+    return f"ws-stack {__version__} ({implementation.describe()})"
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog="ws-stack", description=DESCRIPTION)
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the version and whether the compiled (Cython) modules run, then exit",
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ArgumentParser)
 
     decode = commands.add_parser("decode", help="decode a frames file into typed messages")
