@@ -10,6 +10,8 @@ channel marker in the first 64 bytes) and ``ParseOrderBook.time_floor`` (one msg
 decode into string levels, or one protobuf ``ParseFromString``, of the same frame).
 ``DetectTypeOverFloor`` and ``ParseOrderBookOverFloor`` time each pair in one process, for
 the targets' ratios, and ``ParseOrderBookOverFiveLevels`` a deep parse over a 5-level one.
+``ParsePureOverCompiled`` is what the compiled MEXC push reader buys: the pure-Python
+reference over the compiled twin, in one process.
 
 Every timed call also has its instruction count (the ``...Instructions`` classes, see
 :mod:`benchmarks.instructions`).
@@ -394,4 +396,43 @@ class MexcSmallDeltaBoundOverFloor(Paired):
     def floor_batch(self, depth: int) -> None:
         self.parts.floor_batch()
 
+    track_ratio = Paired.ratios
+
+
+#: MEXC protobuf pushes of ParsePureOverCompiled: deltas of 1, 5 and 20 levels a side,
+#: a trade, a book ticker.
+PURE_OVER_COMPILED_PUSHES = ["delta_1", "delta_5", "delta_20", "trade", "book_ticker"]
+
+
+class ParsePureOverCompiled(Paired):
+    """The pure-Python reference ``ws_stack.mexc.push.parse_push`` over its compiled twin
+    (``ws_stack.mexc._push_reader``), the same frame in one process: the speed-up of the
+    compiled reader (n/a before it existed, or where it is not built)."""
+
+    params = [PURE_OVER_COMPILED_PUSHES]
+    param_names = ["push"]
+
+    def setup(self, push: str) -> None:
+        compiled = require("ws_stack.mexc._push_reader", "parse_push")
+        self.compiled = compiled.parse_push
+        self.reference = require("ws_stack.mexc.push", "parse_push").parse_push
+        if push.startswith("delta_"):
+            self.frame = frame("mexc", "protobuf", "order_book", int(push[len("delta_") :]))
+        else:
+            self.frame = frame("mexc", "protobuf", push)
+        if compiled.read_push(self.frame) is None:
+            raise RuntimeError(f"the compiled reader hands the {push} frame over")
+
+    def reference_batch(self, push: str) -> None:
+        parse, data = self.reference, self.frame
+        for _ in CALLS:
+            parse(data)
+
+    def compiled_batch(self, push: str) -> None:
+        parse, data = self.compiled, self.frame
+        for _ in CALLS:
+            parse(data)
+
+    figure_batch = reference_batch
+    floor_batch = compiled_batch
     track_ratio = Paired.ratios
