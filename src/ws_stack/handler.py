@@ -10,6 +10,11 @@ A frame that cannot be handled never raises out of :meth:`handle`: the
 :class:`~ws_stack.exceptions.FrameError` is counted per reason, passed to the error
 callbacks, and the handler is ready for the next frame. A callback that raises is counted
 as ``callback_error`` and does not stop delivery to the other callbacks.
+
+:meth:`MessageHandler.handle` and ``_deliver`` below are the reference of the per-frame
+path. Where ``ws_stack._handler_core`` is built, its compiled ``handle`` (the same code,
+delivery inlined) replaces the method at the end of this module; the hooks, ``_parse`` and
+the error methods stay Python and are called from it.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any, ClassVar, Literal, TypeVar, overload
 
 import msgspec
 
+from ws_stack import implementation
 from ws_stack.exceptions import FrameError, FrameErrorReason
 from ws_stack.messages import (
     BookTicker,
@@ -253,3 +259,11 @@ _CLASSES: tuple[type[Message], ...] = (
 _CLASS_BY_TYPE: dict[WebSocketMessageType, type[Message]] = {cls.msg_type: cls for cls in _CLASSES}
 #: Each class's message type as HandlerStats names it (keyed like _messages, by any class).
 _TYPE_VALUES: dict[type, str] = {cls: cls.msg_type.value for cls in _CLASSES}
+
+#: The reference per-frame path, whichever runs: the differential tests call it.
+_reference_handle = MessageHandler.handle
+_core = implementation.compiled("ws_stack._handler_core")
+if _core is not None:
+    # The compiled twin as the method itself: subclasses inherit it, and a frame costs no
+    # bytecode between the caller and self._parse.
+    MessageHandler.handle = _core.handle  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ compiled twin                     reference                       why
 ================================  ==============================  ==============================
 ``ws_stack.mexc._push_reader``    :mod:`ws_stack.mexc.push`       reads protobuf pushes in C
 ``ws_stack._book_side``           ``ws_stack.book._Side``         sorted arrays, ``memmove``
+``ws_stack._handler_core``        ``MessageHandler.handle``       the per-frame path in C
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -33,6 +34,7 @@ NO_EXTENSIONS = os.environ.get(NO_EXTENSIONS_VARIABLE, "") not in ("", "0")
 TWINS = {
     "ws_stack.mexc._push_reader": "ws_stack.mexc.push",
     "ws_stack._book_side": "ws_stack.book",
+    "ws_stack._handler_core": "ws_stack.handler",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).
