@@ -1,7 +1,12 @@
 """Stubs of the compiled twin of ``MessageHandler.handle`` (see ``_handler_core.pyx``)."""
 
-from ws_stack.handler import MessageHandler
+from typing import Any
 
-__all__ = ["handle"]
+__all__ = ["HandlerCore"]
 
-def handle(self: MessageHandler, frame: bytes | str) -> int: ...
+class HandlerCore:
+    level_pool: Any
+    _callbacks: Any
+    _messages: Any
+    _frames: Any
+    def handle(self, frame: bytes | str) -> int: ...

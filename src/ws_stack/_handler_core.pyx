@@ -3,8 +3,14 @@
 
 The reference is ``ws_stack.handler.MessageHandler.handle`` with ``_deliver``; this is the
 same code, line for line, with the interpreter taken out. Where it is built,
-``ws_stack.handler`` makes :func:`handle` the method ``MessageHandler.handle`` (a Cython
-function binds to an instance as a Python function does), so every subclass inherits it.
+:class:`HandlerCore` is the base class of ``MessageHandler`` and its ``handle`` is the
+method ``MessageHandler.handle``, so every subclass inherits it.
+
+``HandlerCore`` holds the four attributes the path touches on every frame (``level_pool``,
+``_callbacks``, ``_messages``, ``_frames``) in C fields instead of the instance dict: a
+field is a pointer read where a dict attribute is a type and a dict lookup, and the
+per-frame path's attribute lookups cost as much as the interpreter it replaces. They are
+plain Python objects, set and read from Python as before.
 
 What stays Python is everything a subclass may override and everything rare: the frame
 is parsed by ``self._parse`` (and so by a subclass's ``detect_type`` and ``route``), and
@@ -16,37 +22,45 @@ that overrides ``_deliver`` is bypassed here (it is private; no handler in ws_st
 from ws_stack.exceptions import FrameError, FrameErrorReason
 from ws_stack.messages import OrderBookUpdate
 
-__all__ = ["handle"]
+__all__ = ["HandlerCore"]
 
 cdef object _EMPTY_FRAME = FrameErrorReason.EMPTY_FRAME
 cdef object _INTERNAL_ERROR = FrameErrorReason.INTERNAL_ERROR
 
 
-def handle(self, frame):
-    """Handle one raw frame; return how many messages were delivered (0 on error)."""
-    self._frames += 1
-    try:
-        if not frame:
-            raise FrameError(_EMPTY_FRAME, "empty frame", frame)
-        result = self._parse(frame)
-    except FrameError as error:
-        self._reject(error, frame)
-        return 0
-    except Exception as exc:  # a parser bug must not kill the receive loop either
-        detail = f"{type(exc).__name__}: {exc}"
-        self._reject(FrameError(_INTERNAL_ERROR, detail, frame), frame)
-        return 0
-    if type(result) is list:
-        # The list may grow or shrink under a callback: iterate and count it as the
-        # reference does (a list iterator, len() at the end).
-        for message in result:
-            _deliver(self, message)
-        return len(result)
-    _deliver(self, result)
-    return 1
+cdef class HandlerCore:
+    """The compiled base of ``MessageHandler``: its per-frame state and ``handle``."""
+
+    cdef public object level_pool
+    cdef public object _callbacks
+    cdef public object _messages
+    cdef public object _frames
+
+    def handle(self, frame):
+        """Handle one raw frame; return how many messages were delivered (0 on error)."""
+        self._frames += 1
+        try:
+            if not frame:
+                raise FrameError(_EMPTY_FRAME, "empty frame", frame)
+            result = self._parse(frame)
+        except FrameError as error:
+            self._reject(error, frame)
+            return 0
+        except Exception as exc:  # a parser bug must not kill the receive loop either
+            detail = f"{type(exc).__name__}: {exc}"
+            self._reject(FrameError(_INTERNAL_ERROR, detail, frame), frame)
+            return 0
+        if type(result) is list:
+            # The list may grow or shrink under a callback: iterate and count it as the
+            # reference does (a list iterator, len() at the end).
+            for message in result:
+                _deliver(self, message)
+            return len(result)
+        _deliver(self, result)
+        return 1
 
 
-cdef inline int _deliver(object self, object message) except -1:
+cdef inline int _deliver(HandlerCore self, object message) except -1:
     """``MessageHandler._deliver``: count one result, pass it to its class's callbacks."""
     message_class = type(message)
     try:

@@ -12,9 +12,10 @@ callbacks, and the handler is ready for the next frame. A callback that raises i
 as ``callback_error`` and does not stop delivery to the other callbacks.
 
 :meth:`MessageHandler.handle` and ``_deliver`` below are the reference of the per-frame
-path. Where ``ws_stack._handler_core`` is built, its compiled ``handle`` (the same code,
-delivery inlined) replaces the method at the end of this module; the hooks, ``_parse`` and
-the error methods stay Python and are called from it.
+path. Where ``ws_stack._handler_core`` is built, its ``HandlerCore`` is the base class of
+:class:`MessageHandler` and its compiled ``handle`` (the same code, delivery inlined)
+replaces the method at the end of this module; the hooks, ``_parse`` and the error
+methods stay Python and are called from it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 import msgspec
 
@@ -75,7 +76,21 @@ class HandlerStats(msgspec.Struct, frozen=True):
         )
 
 
-class MessageHandler(ABC):
+_core = implementation.compiled("ws_stack._handler_core")
+if TYPE_CHECKING or _core is None:
+
+    class _HandlerBase:
+        """The pure base of :class:`MessageHandler`: nothing; its state is in its dict."""
+
+        __slots__ = ()
+
+else:
+    # Where built, the compiled twin is the base: it holds the attributes the per-frame
+    # path touches in C fields (see _handler_core.pyx).
+    _HandlerBase = _core.HandlerCore
+
+
+class MessageHandler(_HandlerBase, ABC):
     """Turns raw WebSocket frames of one venue into typed messages for callbacks."""
 
     venue: ClassVar[Venue]
@@ -262,8 +277,6 @@ _TYPE_VALUES: dict[type, str] = {cls: cls.msg_type.value for cls in _CLASSES}
 
 #: The reference per-frame path, whichever runs: the differential tests call it.
 _reference_handle = MessageHandler.handle
-_core = implementation.compiled("ws_stack._handler_core")
 if _core is not None:
-    # The compiled twin as the method itself: subclasses inherit it, and a frame costs no
-    # bytecode between the caller and self._parse.
-    MessageHandler.handle = _core.handle  # type: ignore[method-assign]
+    # The compiled twin's handle, inherited by every subclass.
+    MessageHandler.handle = _core.HandlerCore.handle  # type: ignore[method-assign]
