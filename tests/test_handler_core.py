@@ -1,5 +1,6 @@
-"""The compiled per-frame path (ws_stack._handler_core.handle) against its reference,
-MessageHandler.handle and _deliver in ws_stack.handler, driven side by side in one process."""
+"""The compiled per-frame path (ws_stack._handler_core.HandlerCore.handle) against its
+reference, MessageHandler.handle and _deliver in ws_stack.handler, side by side in one
+process."""
 
 import os
 import subprocess
