@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ws_stack import book, implementation
 from ws_stack.book import _Side as ReferenceSide
-from ws_stack.messages import Level
+from ws_stack.messages import Level, Venue
 
 _compiled = implementation.compiled("ws_stack._book_side")
 needs_compiled = pytest.mark.skipif(
@@ -161,7 +161,7 @@ def test_replace_reads_no_price_of_a_level_it_leaves_out(side_class):
 
 def test_the_book_uses_the_compiled_side_when_built():
     expected = ReferenceSide if _compiled is None else _compiled.BookSide
-    assert book._BookSide is expected
+    assert type(book.LocalOrderBook(Venue.MEXC, "BTCUSDT")._bids) is expected
 
 
 @pytest.mark.parametrize(

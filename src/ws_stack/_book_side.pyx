@@ -1,5 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled twin of ``ws_stack.book._Side``: one side of an order book in C arrays.
+"""Compiled twins of ``ws_stack.book``: ``BookSide``, one side of an order book in C arrays
+(the twin of ``_Side``), and ``BookCore``, the book's sequence rule over two of them (the
+twin of ``_PureLocalOrderBook``, which ``LocalOrderBook`` derives from when this is built).
 
 The reference keeps a dict of sizes and a sorted list of prices; this keeps two parallel
 arrays of doubles, prices ascending. A lookup is a binary search and an insert or delete
@@ -17,15 +19,26 @@ index is bounded by the arrays) but is no longer sorted.
 """
 
 from cpython.float cimport PyFloat_AS_DOUBLE, PyFloat_CheckExact
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
 from cpython.object cimport PyObject, PyTypeObject
 from libc.stdlib cimport free, qsort, realloc
 from libc.string cimport memmove
 
 from types import MemberDescriptorType
 
+# ws_stack.book imports this module after defining these (and the package imports
+# ws_stack.book first), so they are there to take while it is still being imported.
+from ws_stack.book import ApplyResult, SequenceGap
 from ws_stack.messages import Level
 
-__all__ = ["BookSide"]
+__all__ = ["BookCore", "BookSide"]
+
+cdef object _SNAPSHOT = ApplyResult.SNAPSHOT
+cdef object _APPLIED = ApplyResult.APPLIED
+cdef object _STALE = ApplyResult.STALE
+cdef object _GAP = ApplyResult.GAP
+cdef object _OUT_OF_SYNC = ApplyResult.OUT_OF_SYNC
+cdef long long _ID_LIMIT = 1LL << 62
 
 
 cdef extern from "Python.h":
@@ -209,6 +222,9 @@ cdef class BookSide:
 
     def replace(self, levels) -> None:
         """Hold exactly ``levels`` with a positive size (a later duplicate price wins)."""
+        self._replace(levels)
+
+    cdef int _replace(self, levels) except -1:
         cdef _Entry* entries = NULL
         cdef _Entry* grown
         cdef Py_ssize_t count = 0
@@ -262,9 +278,13 @@ cdef class BookSide:
             self._n = k + 1 - self._start
         finally:
             free(entries)
+        return 0
 
     def apply(self, levels) -> None:
         """Apply a delta in order: a zero size removes its price, any other sets it."""
+        self._apply(levels)
+
+    cdef int _apply(self, levels) except -1:
         cdef double price = 0.0
         cdef double size = 0.0
         cdef Py_ssize_t at
@@ -280,6 +300,7 @@ cdef class BookSide:
                     self._insert(at, price, size)
             elif at < self._start + self._n and self._prices[at] == price:
                 self._delete(at)
+        return 0
 
     def best_high(self):
         """The highest price and its size (``None`` when empty)."""
@@ -335,3 +356,114 @@ cdef class BookSide:
 
     def __len__(self) -> int:
         return self._n
+
+
+cdef inline bint _small_int(object value, long long* result) noexcept:
+    """Read an exact int of magnitude below 2**62 (so that ``+ 1`` cannot overflow)."""
+    cdef int overflow = 0
+    if not PyLong_CheckExact(value):
+        return False
+    result[0] = PyLong_AsLongLongAndOverflow(value, &overflow)
+    return overflow == 0 and -_ID_LIMIT < result[0] < _ID_LIMIT
+
+
+cdef class BookCore:
+    """Compiled twin of ``ws_stack.book._PureLocalOrderBook``: both sides and the sequence rule.
+
+    ``ws_stack.book.LocalOrderBook`` derives from it when it is built, so that a delta is
+    checked and applied without running Python code: the fields of the update are read
+    through getattr, the ids compared as C integers when all three are exact ints below
+    2**62 (through Python's operators otherwise, as the reference does), and the levels
+    handed to the sides' C methods. ``in_sync`` is held as a C flag, so it reads back as a
+    bool whatever was assigned to it.
+    """
+
+    cdef readonly BookSide _bids
+    cdef readonly BookSide _asks
+    cdef public object venue
+    cdef public object symbol
+    #: Sequence number of the last update applied (``None`` before a snapshot).
+    cdef public object last_update_id
+    cdef public bint in_sync
+    #: Gaps detected since creation.
+    cdef public object gaps
+    cdef public object last_gap
+    cdef bint _awaiting_first_delta
+
+    def __cinit__(self, *args, **kwargs) -> None:
+        # Here rather than in __init__: a subclass that skips __init__ still has two sides.
+        self._bids = BookSide()
+        self._asks = BookSide()
+        self.last_update_id = None
+        self._awaiting_first_delta = False
+        self.in_sync = False
+        self.gaps = 0
+        self.last_gap = None
+
+    def __init__(self, venue, symbol) -> None:
+        self.venue = venue
+        self.symbol = symbol
+
+    def apply(self, update):
+        """Apply a snapshot or a delta; see ``ws_stack.book``'s docstring for the rule."""
+        cdef long long first_id, last_id, current_id
+        if update.is_snapshot:
+            self._bids._replace(update.bids)
+            self._asks._replace(update.asks)
+            self.last_update_id = update.last_update_id
+            self._awaiting_first_delta = True
+            self.in_sync = True
+            return _SNAPSHOT
+        if not self.in_sync:
+            return _OUT_OF_SYNC
+        first, last, current = update.first_update_id, update.last_update_id, self.last_update_id
+        if _small_int(first, &first_id) and _small_int(last, &last_id) and _small_int(
+            current, &current_id
+        ):
+            if last_id <= current_id:
+                return _STALE
+            if first_id != current_id + 1 and not (
+                self._awaiting_first_delta and first_id <= current_id
+            ):
+                return self._gap(current + 1, first, last)
+            self.last_update_id = last
+        elif first is not None and last is not None and current is not None:
+            if last <= current:
+                return _STALE
+            if first != current + 1 and not (self._awaiting_first_delta and first <= current):
+                return self._gap(current + 1, first, last)
+            self.last_update_id = last
+        self._awaiting_first_delta = False
+        bids, asks = update.bids, update.asks
+        if bids:
+            self._bids._apply(bids)
+        if asks:
+            self._asks._apply(asks)
+        return _APPLIED
+
+    cdef object _gap(self, expected, first, last):
+        self.in_sync = False
+        self.gaps += 1
+        self.last_gap = SequenceGap(expected, first, last)
+        return _GAP
+
+    def invalidate(self) -> None:
+        """Mark the book out of sync (e.g. the connection dropped) until a new snapshot."""
+        self.in_sync = False
+
+    def best_bid(self):
+        return self._bids.best_high()
+
+    def best_ask(self):
+        return self._asks.best_low()
+
+    def bids(self, depth=None):
+        """Best ``depth`` bids (all when ``None``), best first, as (price, size)."""
+        return self._bids.top_high(depth)
+
+    def asks(self, depth=None):
+        """Best ``depth`` asks (all when ``None``), best first, as (price, size)."""
+        return self._asks.top_low(depth)
+
+    def __len__(self) -> int:
+        return self._bids._n + self._asks._n

@@ -25,9 +25,6 @@ import msgspec
 from ws_stack import implementation
 from ws_stack.messages import Level, OrderBookUpdate, Venue
 
-if TYPE_CHECKING:
-    from ws_stack._book_side import BookSide as _CompiledSide
-
 __all__ = ["ApplyResult", "LocalOrderBook", "SequenceGap"]
 
 
@@ -59,8 +56,8 @@ class _Side:
     """One side of the book: sizes by price plus the prices in ascending order.
 
     The pure-Python reference of ``ws_stack._book_side.BookSide`` (its compiled twin, which
-    :class:`LocalOrderBook` uses when it is built): plain enough to read as the
-    specification, and what the differential tests hold the twin to.
+    the compiled book uses): plain enough to read as the specification, and what the
+    differential tests hold the twin to.
     """
 
     __slots__ = ("prices", "sizes")
@@ -123,19 +120,18 @@ class _Side:
         return len(self.prices)
 
 
-_compiled = implementation.compiled("ws_stack._book_side")
-#: The side :class:`LocalOrderBook` uses: the compiled twin when built, else the reference.
-_BookSide: type[_Side] | type[_CompiledSide] = _Side if _compiled is None else _compiled.BookSide
+class _PureLocalOrderBook:
+    """The pure-Python reference of :class:`LocalOrderBook`.
 
-
-class LocalOrderBook:
-    """The order book of one symbol, kept from a snapshot and a stream of deltas."""
+    ``ws_stack._book_side.BookCore`` is its compiled twin, which :class:`LocalOrderBook`
+    derives from when it is built; the tests run both and hold the twin to this one.
+    """
 
     def __init__(self, venue: Venue, symbol: str) -> None:
         self.venue = venue
         self.symbol = symbol
-        self._bids = _BookSide()
-        self._asks = _BookSide()
+        self._bids = _Side()
+        self._asks = _Side()
         #: Sequence number of the last update applied (``None`` before a snapshot).
         self.last_update_id: int | None = None
         self._awaiting_first_delta = False
@@ -202,3 +198,21 @@ class LocalOrderBook:
 
     def __len__(self) -> int:
         return len(self._bids) + len(self._asks)
+
+
+_compiled = implementation.compiled("ws_stack._book_side")
+if TYPE_CHECKING:
+    _Implementation = _PureLocalOrderBook
+else:
+    #: What :class:`LocalOrderBook` derives from: the compiled twin when built, else the
+    #: reference. Either way the class is a plain Python one: it can be subclassed, take
+    #: extra attributes and have its methods replaced, as before there was a twin.
+    _Implementation = _PureLocalOrderBook if _compiled is None else _compiled.BookCore
+
+
+class LocalOrderBook(_Implementation):
+    """The order book of one symbol, kept from a snapshot and a stream of deltas.
+
+    ``LocalOrderBook(venue, symbol)``; :meth:`apply` takes each
+    :class:`~ws_stack.messages.OrderBookUpdate` and says what it did with it.
+    """

@@ -10,7 +10,9 @@ the frame to the reference). The twins:
 compiled twin                     reference                       why
 ================================  ==============================  ==============================
 ``ws_stack.mexc._push_reader``    :mod:`ws_stack.mexc.push`       reads protobuf pushes in C
-``ws_stack._book_side``           ``ws_stack.book._Side``         sorted arrays, ``memmove``
+``ws_stack._book_side``           :mod:`ws_stack.book`            applies a delta in C: the
+                                  (``_Side``,                     sequence rule, then sorted
+                                  ``_PureLocalOrderBook``)        arrays and ``memmove``
 ``ws_stack._handler_core``        ``MessageHandler.handle``       the per-frame path in C
 ================================  ==============================  ==============================
 
