@@ -33,8 +33,12 @@ def book_class(request):
     return request.param
 
 
-def snapshot(venue, last_id, bids, asks):
-    return OrderBookUpdate(
+class UpdateSubclass(OrderBookUpdate):
+    """Not exactly an OrderBookUpdate: the compiled book reads its fields through getattr."""
+
+
+def snapshot(venue, last_id, bids, asks, kind=OrderBookUpdate):
+    return kind(
         venue,
         "BTCUSDT",
         [Level(*lv) for lv in bids],
@@ -44,8 +48,8 @@ def snapshot(venue, last_id, bids, asks):
     )
 
 
-def delta(venue, first, last, bids=(), asks=()):
-    return OrderBookUpdate(
+def delta(venue, first, last, bids=(), asks=(), kind=OrderBookUpdate):
+    return kind(
         venue,
         "BTCUSDT",
         [Level(*lv) for lv in bids],
@@ -292,10 +296,11 @@ _ids = st.one_of(
     st.none(),
     st.sampled_from([2**62 - 2, 2**62 - 1, 2**62, 2**64, -(2**62), -1, True, 3.0, 4.5]),
 )
+_kinds = st.sampled_from([OrderBookUpdate, OrderBookUpdate, UpdateSubclass])
 _step = st.one_of(
-    st.tuples(st.just("snapshot"), _ids, _levels, _levels),
-    st.tuples(st.just("delta"), _ids, _ids, _levels, _levels),
-    st.tuples(st.just("delta"), _ids, _ids, _levels, _levels),
+    st.tuples(st.just("snapshot"), _ids, _levels, _levels, _kinds),
+    st.tuples(st.just("delta"), _ids, _ids, _levels, _levels, _kinds),
+    st.tuples(st.just("delta"), _ids, _ids, _levels, _levels, _kinds),
     st.tuples(st.just("invalidate")),
     st.tuples(st.just("set_last_update_id"), _ids),
 )
@@ -322,10 +327,10 @@ def observe(book):
 def run_step(book, step):
     venue = book.venue
     match step:
-        case ("snapshot", last_id, bids, asks):
-            return book.apply(snapshot(venue, last_id, bids, asks))
-        case ("delta", first, last, bids, asks):
-            return book.apply(delta(venue, first, last, bids, asks))
+        case ("snapshot", last_id, bids, asks, kind):
+            return book.apply(snapshot(venue, last_id, bids, asks, kind))
+        case ("delta", first, last, bids, asks, kind):
+            return book.apply(delta(venue, first, last, bids, asks, kind))
         case ("invalidate",):
             return book.invalidate()
         case ("set_last_update_id", value):
@@ -345,3 +350,19 @@ def test_compiled_book_equals_the_reference(steps):
         result = run_step(compiled, step)
         assert result is run_step(reference, step), step
         assert observe(compiled) == observe(reference), step
+
+
+def test_an_update_that_is_not_a_struct_is_read_through_its_attributes(book):
+    class Update:
+        is_snapshot = False
+        first_update_id = last_update_id = 101
+        bids = (Level(99.0, 0.0),)
+        asks = ()
+
+    assert book.apply(Update()) is ApplyResult.APPLIED
+    assert book.best_bid() == (98.0, 2.0)
+    Update.first_update_id = Update.last_update_id = 102
+    del Update.asks
+    with pytest.raises(AttributeError):
+        book.apply(Update())
+    assert book.last_update_id == 102  # the sequence is checked before the levels are read
