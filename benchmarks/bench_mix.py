@@ -21,6 +21,10 @@ and over through a socket, never waiting for the client, and a connection on the
 CPU time per frame through socket, transport, queue, handler and books; frames per second
 per core are its inverse. ``RealisticMixSocketSpeedup`` compares the two transports in one
 process.
+
+``RealisticMixCompiledOverPure`` and ``RealisticMixSocketCompiledOverPure`` (on picows)
+are what the compiled twins buy: the same work on their pure-Python references over the
+work on the twins, in one process (:mod:`benchmarks.implementations`).
 """
 
 from __future__ import annotations
@@ -31,17 +35,25 @@ from typing import Any
 from .asv_support import PLAIN_SAMPLES, Timed, require, take_turns
 from .common import VENUES
 from .connections import TRANSPORTS, PumpedStream
+from .implementations import reference_book_class, reference_handler
 from .instructions import Counted
 from .parsers import make_handler
 from .recordings import load
 
 
 class _Mix:
-    """The stream of one venue, a handler and a book per symbol, ready for passes."""
+    """The stream of one venue, a handler and a book per symbol, ready for passes.
 
-    def __init__(self, venue: str) -> None:
+    With ``reference``, the handler and the books are the pure-Python references of the
+    compiled twins (:mod:`benchmarks.implementations`).
+    """
+
+    def __init__(self, venue: str, reference: bool = False) -> None:
         messages = require("ws_stack.messages", "WebSocketMessageType", "Venue")
-        book_class = require("ws_stack.book", "LocalOrderBook").LocalOrderBook
+        if reference:
+            book_class = reference_book_class()
+        else:
+            book_class = require("ws_stack.book", "LocalOrderBook").LocalOrderBook
         kind = messages.WebSocketMessageType
         recording = load(venue)
         self.stream = recording.stream
@@ -51,7 +63,7 @@ class _Mix:
         self.resets = [(self.books[symbol], update) for symbol, update in starts.items()]
         self.trades: dict[str, Any] = {}
         self.tickers: dict[str, Any] = {}
-        self.handler = make_handler(venue)
+        self.handler = reference_handler(venue) if reference else make_handler(venue)
         books, trades, tickers = self.books, self.trades, self.tickers
 
         def on_book(update: Any) -> None:
@@ -143,10 +155,11 @@ SOCKET_WINDOWS = PLAIN_SAMPLES
 SPEEDUP_ROTATIONS = 10
 
 
-def _pumped_mix(venue: str, transport: str) -> PumpedStream:
+def _pumped_mix(venue: str, transport: str, reference: bool = False) -> PumpedStream:
     """A connection on ``transport`` receiving the venue's recording from a pump, handled
-    as a pass of ``RealisticMix`` handles it; checked and warmed up."""
-    mix = _Mix(venue)
+    as a pass of ``RealisticMix`` handles it (by the references of the compiled twins with
+    ``reference``); checked and warmed up."""
+    mix = _Mix(venue, reference)
     recording = load(venue)
     stream = PumpedStream(venue, recording.start + recording.stream, mix.handler, transport)
     try:
@@ -213,6 +226,78 @@ class RealisticMixSocketSpeedup:
         for stream in self.streams:
             stream.check()
         return {"samples": [a / b for a, b in zip(websockets, picows, strict=True)], "number": 1}
+
+
+class RealisticMixCompiledOverPure:
+    """What the compiled twins buy on the realistic mix, in process: a pass's time on the
+    pure-Python references over its time on the compiled twins, the two taking passes in
+    turn in one process (:mod:`benchmarks.implementations`). n/a before the twins existed.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "ratio"
+
+    def setup(self, venue: str) -> None:
+        self.mixes = [_Mix(venue, reference=True), _Mix(venue)]
+        for mix in self.mixes:
+            mix.check()
+
+    def track_ratio(self, venue: str) -> dict[str, Any]:
+        pure, compiled = take_turns([partial(_pass_time, mix) for mix in self.mixes], PASS_TURNS)
+        for mix in self.mixes:
+            mix.check()
+        return {"samples": [a / b for a, b in zip(pure, compiled, strict=True)], "number": 1}
+
+
+#: Rotations of RealisticMixCompiledOverPure (a pass is about a millisecond: each turn
+#: times PASSES_A_TURN of them).
+PASS_TURNS = 30
+PASSES_A_TURN = 20
+
+
+def _pass_time(mix: _Mix) -> float:
+    import time
+
+    start = time.perf_counter()
+    for _ in range(PASSES_A_TURN):
+        mix.run()
+    return time.perf_counter() - start
+
+
+class RealisticMixSocketCompiledOverPure:
+    """What the compiled twins buy end to end, through a socket on picows: the client's CPU
+    time per frame with the pure-Python references over the same with the compiled twins,
+    the two connections taking windows in turn in one process (as
+    ``RealisticMixSocketSpeedup`` compares transports). n/a before the twins existed.
+    """
+
+    version = 1
+    params = [VENUES]
+    param_names = ["venue"]
+    unit = "ratio"
+    timeout = 300
+
+    def setup(self, venue: str) -> None:
+        self.streams: list[PumpedStream] = []
+        for reference in (True, False):
+            self.streams.append(_pumped_mix(venue, "picows", reference))
+
+    def teardown(self, venue: str) -> None:
+        for stream in getattr(self, "streams", []):
+            stream.close()
+
+    def track_ratio(self, venue: str) -> dict[str, Any]:
+        windows = [partial(stream.frame_time, SOCKET_WINDOW_TICKERS) for stream in self.streams]
+        pure, compiled = take_turns(windows, COMPILED_ROTATIONS)
+        for stream in self.streams:
+            stream.check()
+        return {"samples": [a / b for a, b in zip(pure, compiled, strict=True)], "number": 1}
+
+
+#: Rotations of RealisticMixSocketCompiledOverPure.
+COMPILED_ROTATIONS = 6
 
 
 def main() -> None:

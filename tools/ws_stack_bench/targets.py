@@ -290,6 +290,15 @@ TARGETS: tuple[Target, ...] = (
            "bench_mix.RealisticMixSocketSpeedup.track_ratio", ">= 2x", {"venue": "gateio"}),
     Target("mix_socket_mexc", "Mix through a socket, picows / websockets (MEXC)",
            "bench_mix.RealisticMixSocketSpeedup.track_ratio", ">= 1.6x", {"venue": "mexc"}),
+    # What the compiled twins buy end to end on picows: the pure-Python references over the
+    # twins, the two connections in one process (n/a before the twins existed).
+    Target("mix_socket_compiled_mexc", "Mix through a socket on picows, compiled / pure (MEXC)",
+           "bench_mix.RealisticMixSocketCompiledOverPure.track_ratio", ">= 1.8x",
+           {"venue": "mexc"}),
+    Target("mix_socket_compiled_gateio",
+           "Mix through a socket on picows, compiled / pure (Gate.io)",
+           "bench_mix.RealisticMixSocketCompiledOverPure.track_ratio", ">= 1.3x",
+           {"venue": "gateio"}),
     # Measured in one process: a stream's frames with the monitor's work of an interval
     # over the same frames without it, at the default settings (bench_monitor).
     Target("monitoring_cost", "Monitoring: frames with / without it (per interval)",
