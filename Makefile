@@ -35,7 +35,7 @@ setup: $(STAMP)
 # those of the code the compiled twins serve (ws_stack.implementation lists the twins), from
 # the codec up through handlers and books to the streams.
 PURE_TESTS := tests/mexc/test_push.py tests/mexc/test_decoder.py tests/mexc/test_handler.py \
-	tests/gateio/test_handler.py \
+	tests/gateio/test_decoder.py tests/gateio/test_handler.py \
 	tests/test_book.py tests/test_book_side.py tests/test_book_sync.py tests/test_handler.py \
 	tests/asyncio/test_stream.py
 

@@ -14,6 +14,8 @@ compiled twin                     reference                       why
                                   (``_Side``,                     sequence rule, then sorted
                                   ``_PureLocalOrderBook``)        arrays and ``memmove``
 ``ws_stack._handler_core``        ``MessageHandler.handle``       the per-frame path in C
+``ws_stack.gateio._updates``      ``decoder.parse_update``,       makes the messages from
+                                  ``GateioHandler._parse``        msgspec's decode in C
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -37,6 +39,7 @@ TWINS = {
     "ws_stack.mexc._push_reader": "ws_stack.mexc.push",
     "ws_stack._book_side": "ws_stack.book",
     "ws_stack._handler_core": "ws_stack.handler",
+    "ws_stack.gateio._updates": "ws_stack.gateio.decoder",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).

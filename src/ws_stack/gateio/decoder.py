@@ -8,13 +8,12 @@ Two cheap steps per frame:
   (``spot.trades","event":"update","result":{``) for a single dict lookup. Everything
   else (acks, pongs, reordered keys, whitespace) falls back to decoding the envelope.
 * Each ``parse_*`` function decodes the whole frame in one ``msgspec`` call straight into
-  a private envelope Struct whose ``result`` is the channel's typed result Struct, then
-  moves the fields into the public message; levels are never copied. ``strict=False``
-  turns Gate's numeric strings into numbers, and the ``Price``/``Size`` bounds reject
-  NaN, infinity, negative and absurd values in C.
+  the channel's wire shape (:mod:`ws_stack.gateio.wire`), whose ``result`` then becomes
+  the public message; levels are never copied.
 * :func:`parse_update` does both for the five update channels in one decode (the
   ``channel`` tag picks the Struct inside msgspec): the handler's path for nearly all
-  traffic, which leaves every other frame to the two steps above.
+  traffic, which leaves every other frame to the two steps above. It has a compiled twin,
+  ``ws_stack.gateio._updates`` (see :mod:`ws_stack.implementation`), used where built.
 
 A :class:`msgspec.ValidationError` becomes :class:`FrameError` ``INVALID_FIELD`` (the
 message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSON``.
@@ -22,11 +21,9 @@ message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSO
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Literal
-
 import msgspec
 
+from ws_stack import implementation
 from ws_stack.exceptions import FrameError, FrameErrorReason
 from ws_stack.gateio.channels import (
     BOOK_TICKER,
@@ -39,15 +36,21 @@ from ws_stack.gateio.channels import (
     PONG,
     TRADES,
 )
+from ws_stack.gateio.wire import (
+    DECODE_ERRORS,
+    decode_any_order_book,
+    decode_book_ticker,
+    decode_control,
+    decode_obu,
+    decode_order_book,
+    decode_order_book_update,
+    decode_trade,
+    decode_update,
+)
 from ws_stack.messages import (
-    MAX_NUMBER,
     BookTicker,
-    Level,
     OrderBookUpdate,
     Pong,
-    Price,
-    Side,
-    Size,
     SubscriptionAck,
     Trade,
     Venue,
@@ -73,7 +76,6 @@ __all__ = [
 UNKNOWN_ERROR_CODE = -1
 
 _GATEIO = Venue.GATEIO
-_Millis = Annotated[float, msgspec.Meta(ge=0.0, lt=MAX_NUMBER)]
 
 # ---------------------------------------------------------------------------------------
 # Type detection
@@ -139,12 +141,6 @@ class _Envelope(msgspec.Struct, gc=False):
 
 _decode_envelope = msgspec.json.Decoder(_Envelope).decode
 
-# What msgspec raises on bad input: DecodeError (ValidationError is a subclass), and
-# outside its hierarchy UnicodeError (UnicodeDecodeError for invalid UTF-8 inside a JSON
-# string of a bytes frame, UnicodeEncodeError for a str frame holding lone surrogates) and
-# RecursionError (nesting deeper than msgspec recurses: a hostile ``[[[[...`` frame).
-_DECODE_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError)
-
 
 def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
     """The slow path of :func:`detect_type`: decode the envelope (skipping ``result``)."""
@@ -154,7 +150,7 @@ def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
         raise FrameError(
             FrameErrorReason.UNKNOWN_MESSAGE, f"not a Gate.io envelope: {exc}", frame, _GATEIO
         ) from None
-    except (*_DECODE_ERRORS, TypeError) as exc:
+    except (*DECODE_ERRORS, TypeError) as exc:
         raise FrameError(FrameErrorReason.MALFORMED_JSON, str(exc), frame, _GATEIO) from None
     channel, event = envelope.channel, envelope.event
     if event in (EVENT_SUBSCRIBE, EVENT_UNSUBSCRIBE):
@@ -178,212 +174,11 @@ def _detect_by_decoding(frame: bytes | str) -> WebSocketMessageType:
     )
 
 
-# ---------------------------------------------------------------------------------------
-# Wire shapes: one envelope Struct per channel, tagged by channel so that a frame of the
-# wrong channel fails validation instead of half-decoding. Unknown keys are ignored.
-# Each result turns itself into ws_stack's message (``to_message``); parsers call it as
-# ``decode(frame).result.to_message()``, the frames adding no call of their own.
-# ---------------------------------------------------------------------------------------
-
-
-class _TradeResult(msgspec.Struct, gc=False):
-    id: int
-    #: A string in the docs ("1606292218213.4578": sub-ms digits after the point).
-    create_time_ms: _Millis
-    side: Side
-    currency_pair: str
-    amount: Size
-    price: Price
-
-    def to_message(self) -> Trade:
-        return Trade(
-            _GATEIO,
-            self.currency_pair,
-            self.price,
-            self.amount,
-            self.side,
-            int(self.create_time_ms),
-            self.id,
-        )
-
-
-class _TradeFrame(msgspec.Struct, gc=False, tag_field="channel", tag=TRADES):
-    result: _TradeResult
-
-
-class _BookTickerResult(msgspec.Struct, gc=False):
-    s: str
-    b: Price
-    B: Size
-    a: Price
-    A: Size
-    t: int | None = None
-    u: int | None = None
-
-    def to_message(self) -> BookTicker:
-        return BookTicker(_GATEIO, self.s, self.b, self.B, self.a, self.A, self.t, self.u)
-
-
-class _BookTickerFrame(msgspec.Struct, gc=False, tag_field="channel", tag=BOOK_TICKER):
-    result: _BookTickerResult
-
-
-class _OrderBookUpdateResult(msgspec.Struct, gc=False):
-    s: str
-    U: int
-    u: int
-    # An empty side may come as [], null or not at all.
-    b: list[Level] | None = None
-    a: list[Level] | None = None
-    t: int | None = None
-    #: Newer servers send ``"full": true`` on a full-book frame and omit it otherwise.
-    full: bool = False
-
-    def to_message(self) -> OrderBookUpdate:
-        bids, asks = self.b, self.a
-        return OrderBookUpdate(
-            _GATEIO,
-            self.s,
-            bids if bids is not None else [],
-            asks if asks is not None else [],
-            self.full,
-            self.U,
-            self.u,
-            self.t,
-        )
-
-
-class _OrderBookUpdateFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK_UPDATE):
-    result: _OrderBookUpdateResult
-
-
-class _OrderBookResult(msgspec.Struct, gc=False):
-    s: str
-    last_update_id: int = msgspec.field(name="lastUpdateId")
-    bids: list[Level] | None = None
-    asks: list[Level] | None = None
-    t: int | None = None
-
-    def to_message(self) -> OrderBookUpdate:
-        bids, asks = self.bids, self.asks
-        return OrderBookUpdate(
-            _GATEIO,
-            self.s,
-            bids if bids is not None else [],
-            asks if asks is not None else [],
-            True,
-            None,
-            self.last_update_id,
-            self.t,
-        )
-
-
-class _OrderBookFrame(msgspec.Struct, gc=False, tag_field="channel", tag=ORDER_BOOK):
-    result: _OrderBookResult
-
-
-class _ObuResult(msgspec.Struct, gc=False):
-    #: The stream, ``ob.{pair}.{depth}``.
-    s: str
-    u: int
-    #: Absent on a full push; the first id of an incremental one.
-    U: int | None = None
-    b: list[Level] | None = None
-    a: list[Level] | None = None
-    t: int | None = None
-    full: bool = False
-
-    def __post_init__(self) -> None:
-        # msgspec reports a ValueError raised here as a ValidationError of the frame.
-        if not (self.s.startswith("ob.") and self.s.count(".") >= 2):
-            raise ValueError(f"stream {self.s!r} is not ob.<pair>.<depth>")
-        if not self.full and self.U is None:
-            raise ValueError("an incremental push needs U")
-
-    def to_message(self) -> OrderBookUpdate:
-        bids, asks = self.b, self.a
-        return OrderBookUpdate(
-            _GATEIO,
-            self.s[3 : self.s.rindex(".")],
-            bids if bids is not None else [],
-            asks if asks is not None else [],
-            self.full,
-            self.U,
-            self.u,
-            self.t,
-        )
-
-
-class _ObuFrame(msgspec.Struct, gc=False, tag_field="channel", tag=OBU):
-    result: _ObuResult
-
-
-# The update pushes of all five channels as one tagged union, for parse_update: the same
-# shapes, and the event must be "update" (what detect_type requires of them too).
-class _TradePush(_TradeFrame, gc=False, tag=TRADES):
-    event: Literal["update"]
-
-
-class _BookTickerPush(_BookTickerFrame, gc=False, tag=BOOK_TICKER):
-    event: Literal["update"]
-
-
-class _OrderBookUpdatePush(_OrderBookUpdateFrame, gc=False, tag=ORDER_BOOK_UPDATE):
-    event: Literal["update"]
-
-
-class _OrderBookPush(_OrderBookFrame, gc=False, tag=ORDER_BOOK):
-    event: Literal["update"]
-
-
-class _ObuPush(_ObuFrame, gc=False, tag=OBU):
-    event: Literal["update"]
-
-
-class _Error(msgspec.Struct, gc=False):
-    code: int
-    message: str = ""
-
-
-class _Status(msgspec.Struct, gc=False):
-    status: str | None = None
-
-
-class _ControlFrame(msgspec.Struct, gc=False):
-    channel: str | None = None
-    event: str | None = None
-    id: int | None = None
-    error: _Error | None = None
-    result: _Status | None = None
-    time: int | None = None
-    time_ms: int | None = None
-
-
-_decode_trade = msgspec.json.Decoder(_TradeFrame, strict=False).decode
-_decode_book_ticker = msgspec.json.Decoder(_BookTickerFrame, strict=False).decode
-_decode_order_book_update = msgspec.json.Decoder(_OrderBookUpdateFrame, strict=False).decode
-_decode_order_book = msgspec.json.Decoder(_OrderBookFrame, strict=False).decode
-# Both order-book channels share WebSocketMessageType.ORDER_BOOK; the channel tag picks the
-# shape inside the same single decode, so routing never has to read the channel twice.
-_decode_obu = msgspec.json.Decoder(_ObuFrame, strict=False).decode
-# msgspec's stubs type a decoder of a union of structs as decoding to Any (a union is not
-# a class), so these two say what they return.
-_AnyOrderBookFrame = _OrderBookUpdateFrame | _OrderBookFrame | _ObuFrame
-_decode_any_order_book: Callable[[bytes | str], _AnyOrderBookFrame] = msgspec.json.Decoder(
-    _AnyOrderBookFrame, strict=False
-).decode
-_decode_control = msgspec.json.Decoder(_ControlFrame, strict=False).decode
-_UpdatePush = _TradePush | _BookTickerPush | _OrderBookUpdatePush | _OrderBookPush | _ObuPush
-_decode_update: Callable[[bytes | str], _UpdatePush] = msgspec.json.Decoder(
-    _UpdatePush, strict=False
-).decode
-
-
 def _channel_of(frame: bytes | str, default: str) -> str:
     """The frame's channel for an error message (error path only: decodes the envelope)."""
     try:
         channel = _decode_envelope(frame).channel
-    except _DECODE_ERRORS:
+    except DECODE_ERRORS:
         return default
     return channel if channel is not None else default
 
@@ -405,16 +200,16 @@ def _frame_error(what: str, exc: Exception, frame: bytes | str) -> FrameError:
 def parse_trade(frame: bytes | str) -> Trade:
     """A ``spot.trades`` update -> :class:`Trade` (``time_ms`` from ``create_time_ms``)."""
     try:
-        return _decode_trade(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_trade(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(TRADES, exc, frame) from None
 
 
 def parse_book_ticker(frame: bytes | str) -> BookTicker:
     """A ``spot.book_ticker`` update -> :class:`BookTicker` (``t``: time_ms, ``u``: update_id)."""
     try:
-        return _decode_book_ticker(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_book_ticker(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(BOOK_TICKER, exc, frame) from None
 
 
@@ -424,16 +219,16 @@ def parse_order_book_update(frame: bytes | str) -> OrderBookUpdate:
     A frame with ``"full": true`` is a whole book and comes out with ``is_snapshot``.
     """
     try:
-        return _decode_order_book_update(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_order_book_update(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(ORDER_BOOK_UPDATE, exc, frame) from None
 
 
 def parse_order_book(frame: bytes | str) -> OrderBookUpdate:
     """A ``spot.order_book`` top-N snapshot -> :class:`OrderBookUpdate` with ``is_snapshot``."""
     try:
-        return _decode_order_book(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_order_book(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(ORDER_BOOK, exc, frame) from None
 
 
@@ -445,8 +240,8 @@ def parse_obu(frame: bytes | str) -> OrderBookUpdate:
     ``u``. The symbol is the pair of the stream ``ob.{pair}.{depth}``.
     """
     try:
-        return _decode_obu(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_obu(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(OBU, exc, frame) from None
 
 
@@ -456,8 +251,8 @@ def parse_any_order_book(frame: bytes | str) -> OrderBookUpdate:
     This is the parser for frames :func:`detect_type` calls ``ORDER_BOOK``.
     """
     try:
-        return _decode_any_order_book(frame).result.to_message()
-    except _DECODE_ERRORS as exc:
+        return decode_any_order_book(frame).result.to_message()
+    except DECODE_ERRORS as exc:
         raise _frame_error(_channel_of(frame, "order book"), exc, frame) from None
 
 
@@ -470,8 +265,8 @@ def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | N
     caller then detects and routes it the usual way, which names what is wrong with it.
     """
     try:
-        return _decode_update(frame).result.to_message()
-    except (*_DECODE_ERRORS, TypeError):  # TypeError: not text or bytes at all
+        return decode_update(frame).result.to_message()
+    except (*DECODE_ERRORS, TypeError):  # TypeError: not text or bytes at all
         return None
 
 
@@ -483,8 +278,8 @@ def parse_control(frame: bytes | str) -> SubscriptionAck | VenueError | Pong:
     null ``error`` means success).
     """
     try:
-        control = _decode_control(frame)
-    except _DECODE_ERRORS as exc:
+        control = decode_control(frame)
+    except DECODE_ERRORS as exc:
         raise _frame_error(_channel_of(frame, "control"), exc, frame) from None
     channel, event, error = control.channel, control.event, control.error
     if error is not None:
@@ -514,3 +309,11 @@ def parse_control(frame: bytes | str) -> SubscriptionAck | VenueError | Pong:
         frame,
         _GATEIO,
     )
+
+
+#: The reference :func:`parse_update`, whichever runs: the differential tests call it.
+_reference_parse_update = parse_update
+_twin = implementation.compiled("ws_stack.gateio._updates")
+if _twin is not None:
+    # The compiled twin: the same decode, the message made in C.
+    parse_update = _twin.parse_update

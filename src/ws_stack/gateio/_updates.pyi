@@ -1,0 +1,6 @@
+"""Stubs of the compiled twin of ``decoder.parse_update`` and ``GateioHandler._parse``."""
+
+from ws_stack.messages import BookTicker, Message, OrderBookUpdate, Trade
+
+def parse_update(frame: bytes | str) -> Trade | BookTicker | OrderBookUpdate | None: ...
+def handler_parse(self: object, frame: bytes | str) -> Message | list[Message]: ...

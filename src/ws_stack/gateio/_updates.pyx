@@ -1,0 +1,167 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled twin of ``ws_stack.gateio.decoder.parse_update`` and ``GateioHandler._parse``.
+
+Gate.io's frames are JSON, and msgspec already decodes them in C into the wire shapes of
+:mod:`ws_stack.gateio.wire`. What was left in Python on every push is the glue: the
+handler's ``_parse``, ``parse_update`` and the result's ``to_message``, three calls of the
+interpreter around one decode (about a quarter of a Gate.io frame's instructions). This
+is that glue, line for line, in C: the same decoder, the same shapes, the same messages
+made with the same arguments in the same order; every frame the decoder does not take
+still goes to the handler's ``detect_type`` and ``route``, in Python, as before.
+
+A result's fields are read from their slots (see ``_field``), where they are; a shape
+this module does not know is asked for its own ``to_message``.
+"""
+
+from cpython.object cimport PyObject, PyTypeObject
+
+from types import MemberDescriptorType
+
+from ws_stack.gateio.wire import (
+    DECODE_ERRORS,
+    BookTickerResult,
+    OrderBookUpdateResult,
+    TradeResult,
+    decode_update,
+)
+from ws_stack.messages import BookTicker, OrderBookUpdate, Trade, Venue
+
+__all__ = ["handler_parse", "parse_update"]
+
+cdef object _GATEIO = Venue.GATEIO
+# parse_update's catch: what the decoder raises on bad input, and TypeError for a frame
+# that is neither text nor bytes.
+cdef tuple _NOT_AN_UPDATE = (*DECODE_ERRORS, TypeError)
+
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        int type
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+    PyTypeObject* Py_TYPE(object)
+
+
+cdef extern from "structmember.h":
+    int T_OBJECT_EX
+
+
+cdef Py_ssize_t _slot_offset(object owner, str name) except -2:
+    """Where ``owner`` keeps field ``name``: the offset of its plain object slot, or -1."""
+    descriptor = owner.__dict__.get(name)
+    if type(descriptor) is not MemberDescriptorType or descriptor.__objclass__ is not owner:
+        return -1
+    cdef PyMemberDef* member = (<PyMemberDescrObject*>descriptor).d_member
+    return member.offset if member.type == T_OBJECT_EX and member.offset > 0 else -1
+
+
+cdef inline object _field(object result, Py_ssize_t offset, str name):
+    """``result.<name>``, from its slot at ``offset`` where it has one (``offset`` > 0).
+
+    The caller has checked ``result``'s exact type, whose descriptor gave the offset. A
+    getattr costs some 40 instructions more a field, and a result has up to eight.
+    """
+    cdef PyObject* value
+    if offset > 0:
+        value = (<PyObject**>(<char*><PyObject*>result + offset))[0]
+        if value != NULL:  # unset: getattr raises the AttributeError
+            return <object>value  # a new reference, taken before anything else runs
+    return getattr(result, name)
+
+
+cdef PyTypeObject* _DELTA = <PyTypeObject*>OrderBookUpdateResult
+cdef Py_ssize_t _DELTA_S = _slot_offset(OrderBookUpdateResult, "s")
+cdef Py_ssize_t _DELTA_FIRST = _slot_offset(OrderBookUpdateResult, "U")
+cdef Py_ssize_t _DELTA_LAST = _slot_offset(OrderBookUpdateResult, "u")
+cdef Py_ssize_t _DELTA_BIDS = _slot_offset(OrderBookUpdateResult, "b")
+cdef Py_ssize_t _DELTA_ASKS = _slot_offset(OrderBookUpdateResult, "a")
+cdef Py_ssize_t _DELTA_TIME = _slot_offset(OrderBookUpdateResult, "t")
+cdef Py_ssize_t _DELTA_FULL = _slot_offset(OrderBookUpdateResult, "full")
+
+cdef PyTypeObject* _TRADE = <PyTypeObject*>TradeResult
+cdef Py_ssize_t _TRADE_ID = _slot_offset(TradeResult, "id")
+cdef Py_ssize_t _TRADE_TIME = _slot_offset(TradeResult, "create_time_ms")
+cdef Py_ssize_t _TRADE_SIDE = _slot_offset(TradeResult, "side")
+cdef Py_ssize_t _TRADE_PAIR = _slot_offset(TradeResult, "currency_pair")
+cdef Py_ssize_t _TRADE_AMOUNT = _slot_offset(TradeResult, "amount")
+cdef Py_ssize_t _TRADE_PRICE = _slot_offset(TradeResult, "price")
+
+cdef PyTypeObject* _TICKER = <PyTypeObject*>BookTickerResult
+cdef Py_ssize_t _TICKER_S = _slot_offset(BookTickerResult, "s")
+cdef Py_ssize_t _TICKER_BID = _slot_offset(BookTickerResult, "b")
+cdef Py_ssize_t _TICKER_BID_SIZE = _slot_offset(BookTickerResult, "B")
+cdef Py_ssize_t _TICKER_ASK = _slot_offset(BookTickerResult, "a")
+cdef Py_ssize_t _TICKER_ASK_SIZE = _slot_offset(BookTickerResult, "A")
+cdef Py_ssize_t _TICKER_TIME = _slot_offset(BookTickerResult, "t")
+cdef Py_ssize_t _TICKER_ID = _slot_offset(BookTickerResult, "u")
+
+
+cdef object _delta_message(object result):
+    """``OrderBookUpdateResult.to_message``."""
+    bids = _field(result, _DELTA_BIDS, "b")
+    asks = _field(result, _DELTA_ASKS, "a")
+    return OrderBookUpdate(
+        _GATEIO,
+        _field(result, _DELTA_S, "s"),
+        bids if bids is not None else [],
+        asks if asks is not None else [],
+        _field(result, _DELTA_FULL, "full"),
+        _field(result, _DELTA_FIRST, "U"),
+        _field(result, _DELTA_LAST, "u"),
+        _field(result, _DELTA_TIME, "t"),
+    )
+
+
+cdef object _trade_message(object result):
+    """``TradeResult.to_message``."""
+    return Trade(
+        _GATEIO,
+        _field(result, _TRADE_PAIR, "currency_pair"),
+        _field(result, _TRADE_PRICE, "price"),
+        _field(result, _TRADE_AMOUNT, "amount"),
+        _field(result, _TRADE_SIDE, "side"),
+        int(_field(result, _TRADE_TIME, "create_time_ms")),
+        _field(result, _TRADE_ID, "id"),
+    )
+
+
+cdef object _ticker_message(object result):
+    """``BookTickerResult.to_message``."""
+    return BookTicker(
+        _GATEIO,
+        _field(result, _TICKER_S, "s"),
+        _field(result, _TICKER_BID, "b"),
+        _field(result, _TICKER_BID_SIZE, "B"),
+        _field(result, _TICKER_ASK, "a"),
+        _field(result, _TICKER_ASK_SIZE, "A"),
+        _field(result, _TICKER_TIME, "t"),
+        _field(result, _TICKER_ID, "u"),
+    )
+
+
+cpdef object parse_update(object frame):
+    """``decoder.parse_update``: an update push of any of the five channels, or ``None``."""
+    cdef PyTypeObject* shape
+    # All of it inside the try, as in the reference (whose catch covers to_message too).
+    try:
+        result = decode_update(frame).result
+        shape = Py_TYPE(result)
+        if shape == _DELTA:
+            return _delta_message(result)
+        if shape == _TRADE:
+            return _trade_message(result)
+        if shape == _TICKER:
+            return _ticker_message(result)
+        # The full-book channels (spot.order_book, spot.obu): rare, and their own.
+        return result.to_message()
+    except _NOT_AN_UPDATE:
+        return None
+
+
+def handler_parse(self, frame):
+    """``GateioHandler._parse``: the update pushes in one decode, anything else by the hooks."""
+    message = parse_update(frame)
+    if message is not None:
+        return message
+    return self.route(self.detect_type(frame), frame)(frame)
