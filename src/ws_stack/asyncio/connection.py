@@ -120,12 +120,14 @@ class Connection(VenueProtocol):
         self._state_changed = asyncio.Event()
         self._queue = ReceiveQueue(config.queue_size, config.overflow)
         self._metrics = Metrics(config.latency_window)
-        self._sink = FrameSink(self._metrics, self._queue, frame_tap, self.name)
         self._replies = Replies(self.name, self.answered, self._subscriptions, self._metrics)
         self._backoff = config.reconnect.backoff()
         self._socket: Socket | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._consumer = Consumer(self.name, self._queue, handler, self._metrics)
+        self._sink = FrameSink(
+            self._metrics, self._queue, frame_tap, self.name, self._consumer.inline_delivery()
+        )
         self._consuming: asyncio.Task[None] | None = None
         self._failure: ConnectionFailed | None = None
         self._connected_at: float | None = None

@@ -5,6 +5,13 @@ the :class:`~ws_stack.asyncio.queue.ReceiveQueue`. It drains every frame availab
 go, calls ``handler.handle`` on each, records how long that took in the connection's
 latency window, and tells the frames-dropped callbacks where in the stream the queue's
 overflow policy lost frames.
+
+A frame that finds this consumer idle (waiting, nothing queued) need not go through the
+queue: a transport's receiver may hand it to :meth:`Consumer.inline_delivery`'s function,
+which handles it there and then, timed and recorded the same way. It would have been the
+next frame handled anyway, so nothing is reordered, and a frame that is not queued cannot
+be dropped; what that saves is the queue's put and get and a wake-up of this task. The
+receiver decides how many frames of one read it hands over so (see transport_picows).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Callable
 from ws_stack.handler import MessageHandler
 from ws_stack.metrics import ConnectionErrorReason, Metrics
 
-from .queue import OverflowPolicy, QueueClosed, ReceiveQueue
+from .queue import Frame, OverflowPolicy, QueueClosed, ReceiveQueue
 
 __all__ = ["Consumer"]
 
@@ -35,15 +42,44 @@ class Consumer:
         self._metrics = metrics
         self._drop_callbacks: list[Callable[[int], None]] = []
         self._logged_handler_error = False
+        #: The handler's handle as run() took it when it started (inline delivery uses it).
+        self._handle = handler.handle
 
     def on_frames_dropped(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(count)`` when the queue dropped frames, at that point of the stream."""
         self._drop_callbacks.append(callback)
 
+    def inline_delivery(self) -> Callable[[Frame], bool]:
+        """``deliver(frame)`` for a transport's receiver, called instead of queueing.
+
+        When this consumer is waiting for frames and none is queued, ``deliver`` handles
+        ``frame`` itself, exactly as :meth:`run` would (timed, recorded, a raising handler
+        counted), and returns ``True``; otherwise it does nothing and returns ``False``,
+        and the receiver queues the frame. A receiver that holds frames back (flow
+        control) must queue behind them, not deliver.
+        """
+        queue, record, clock = self._queue, self._metrics.latency.record, time.perf_counter_ns
+
+        def deliver(frame: Frame) -> bool:
+            # Idle: parked in queue.wait() on a pending future, so the queue is empty and
+            # every drop so far has been told; not when it is woken, cancelled or closed.
+            waiter = queue.waiter
+            if waiter is None or waiter.done():
+                return False
+            start = clock()
+            try:
+                self._handle(frame)  # what run() took: it is waiting, so it has started
+            except Exception:
+                self._handler_failed()
+            record(clock() - start)
+            return True
+
+        return deliver
+
     async def run(self) -> None:
         queue = self._queue
         items = queue.drain()
-        handle = self._handler.handle
+        handle = self._handle = self._handler.handle
         record = self._metrics.latency.record
         clock = time.perf_counter_ns
         # Frames are only dropped while this task waits (handle() never awaits), so a

@@ -41,7 +41,7 @@ class QueueClosed(Exception):
 class ReceiveQueue:
     """A bounded single-producer, single-consumer frame queue with counted drops."""
 
-    __slots__ = ("_closed", "_getter", "_items", "_putter", "dropped", "maxsize", "policy")
+    __slots__ = ("_closed", "_items", "_putter", "dropped", "maxsize", "policy", "waiter")
 
     def __init__(self, maxsize: int, policy: OverflowPolicy = OverflowPolicy.DROP_OLDEST) -> None:
         if maxsize < 1:
@@ -49,7 +49,10 @@ class ReceiveQueue:
         self.maxsize = maxsize
         self.policy = policy
         self._items: deque[Frame] = deque()
-        self._getter: asyncio.Future[None] | None = None
+        #: What the consumer awaits in :meth:`wait` (read-only outside): pending while it
+        #: waits on an empty queue; ``None``, or done, otherwise. The consumer's inline
+        #: delivery reads it.
+        self.waiter: asyncio.Future[None] | None = None
         self._putter: asyncio.Future[None] | None = None
         self._closed = False
         #: Frames dropped by the overflow policy since creation.
@@ -79,9 +82,9 @@ class ReceiveQueue:
             else:
                 return False
         items.append(frame)
-        getter = self._getter
+        getter = self.waiter
         if getter is not None:
-            self._getter = None
+            self.waiter = None
             if not getter.done():
                 getter.set_result(None)
         return True
@@ -114,11 +117,11 @@ class ReceiveQueue:
             if self._closed:
                 raise QueueClosed
             getter = asyncio.get_running_loop().create_future()
-            self._getter = getter
+            self.waiter = getter
             try:
                 await getter
             finally:
-                self._getter = None
+                self.waiter = None
 
     async def get(self) -> Frame:
         await self.wait()
@@ -139,7 +142,7 @@ class ReceiveQueue:
     def close(self) -> None:
         """No more frames: the consumer drains what is left, then gets :class:`QueueClosed`."""
         self._closed = True
-        for attr in ("_getter", "_putter"):
+        for attr in ("waiter", "_putter"):
             waiter = getattr(self, attr)
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)

@@ -76,14 +76,20 @@ class SocketClosed(Exception):
     """A send on a socket that is closing or closed (the engine counts ``send_failed``)."""
 
 
+def _queue_everything(frame: Frame) -> bool:
+    """A sink's ``deliver`` without a consumer to deliver to: it takes no message."""
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class FrameSink:
     """Where a socket puts the messages it receives.
 
     Each message is counted in ``metrics`` (``frames``, ``bytes``), shown to ``tap`` if
-    there is one, and queued for the engine's consumer under the queue's overflow policy.
-    A transport does this inline, in its own receive loop or callback: it is the whole
-    per-frame work of the I/O side.
+    there is one, then given to ``deliver`` if there is one, and queued for the engine's
+    consumer under the queue's overflow policy unless ``deliver`` took it. A transport does
+    this inline, in its own receive loop or callback: it is the whole per-frame work of
+    the I/O side.
     """
 
     metrics: Metrics
@@ -91,6 +97,10 @@ class FrameSink:
     tap: FrameTap | None
     #: The connection's name, for log lines.
     name: str
+    #: The consumer's inline delivery (``Consumer.inline_delivery``): ``True`` if it
+    #: handled the message itself, which it does only while nothing is queued. The
+    #: default takes nothing: every message is queued.
+    deliver: Callable[[Frame], bool] = _queue_everything
 
 
 class Socket(ABC):

@@ -134,8 +134,14 @@ class _Listener(WSListener):
         fragments, other = self._fragments, self._other_frame
         refuse, held, hold = self._refuse, self._held, self._hold
         queued, intake = queue.drain(), INTAKE_PER_TURN
+        # Inline delivery (FrameSink.deliver) takes at most as many messages of one read
+        # as the queue could hold: past that, the rest of the read is queued, and the
+        # queue's overflow policy decides what of it is kept, as it would have.
+        deliver, inline_limit = self.sink.deliver, min(queue.maxsize, intake)
+        inline = 0  # messages of the current read delivered inline
 
         def on_ws_frame(transport: WSTransport, frame: WSFrame) -> None:
+            nonlocal inline
             # The common case first, with as few reads of the frame as possible: a whole
             # message in one frame, no reserved bit, no fragmented message in progress.
             if frame.fin and not (frame.rsv1 or frame.rsv2 or frame.rsv3) and not fragments:
@@ -162,8 +168,16 @@ class _Listener(WSListener):
             metrics.bytes += len(data)
             if tap is not None:
                 tap(data)
-            if held or len(queued) >= intake or (not put(data) and blocks):
+            if held:
+                hold(data)  # behind what is held, never past it
+            elif inline < inline_limit and deliver(data):  # handled now: the consumer idles
+                inline += 1
+            elif len(queued) >= intake or (not put(data) and blocks):
                 hold(data)
+            # A read that ends on a control frame or a fragment (which return above) leaves
+            # its count to the next read: fewer messages inline, never more.
+            if frame.last_in_buffer:
+                inline = 0
 
         return on_ws_frame
 
