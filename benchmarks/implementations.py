@@ -6,12 +6,13 @@ one process (``bench_mix.RealisticMixCompiledOverPure`` and its socket twin) bui
 pure side from the references the package keeps beside each twin:
 
 * the handler's per-frame path: ``ws_stack.handler._reference_handle``;
+* the venue handlers' detect, route and parse, where they have twins: each handler's
+  ``_reference_parse`` (Gate.io's calls the decoder's reference ``parse_update``);
 * the MEXC push reader: ``ws_stack.mexc.push.parse_push``;
 * the book: ``ws_stack.book._PureLocalOrderBook``, on the pure sides.
 
-Everything else (detection, routing, the Gate.io decoder, callbacks) is the same code on
-both sides. Before the twins existed, or where they are not built, these benchmarks are
-n/a.
+Everything else (msgspec's decoding, callbacks) is the same code on both sides. Before
+the twins existed, or where they are not built, these benchmarks are n/a.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def reference_handler(venue: str) -> Any:
 
         class ReferenceMexcHandler(base):  # type: ignore[valid-type, misc]
             handle = reference_handle
+            # Where the handler's _parse has a twin, its reference (else it is one).
+            _parse = getattr(base, "_reference_parse", base._parse)
 
             def _parse_push(self, frame: Any) -> Any:
                 return parse_push(frame, self.level_pool)
@@ -49,6 +52,7 @@ def reference_handler(venue: str) -> Any:
 
     class ReferenceGateioHandler(base):  # type: ignore[valid-type, misc]
         handle = reference_handle
+        _parse = getattr(base, "_reference_parse", base._parse)
 
     return ReferenceGateioHandler()
 

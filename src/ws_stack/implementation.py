@@ -16,6 +16,8 @@ compiled twin                     reference                       why
 ``ws_stack._handler_core``        ``MessageHandler.handle``       the per-frame path in C
 ``ws_stack.gateio._updates``      ``decoder.parse_update``,       makes the messages from
                                   ``GateioHandler._parse``        msgspec's decode in C
+``ws_stack.mexc._dispatch``       ``MexcHandler._parse``          detects, routes and parses
+                                                                  a known channel's push in C
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -40,6 +42,7 @@ TWINS = {
     "ws_stack._book_side": "ws_stack.book",
     "ws_stack._handler_core": "ws_stack.handler",
     "ws_stack.gateio._updates": "ws_stack.gateio.decoder",
+    "ws_stack.mexc._dispatch": "ws_stack.mexc.handler",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).

@@ -16,7 +16,9 @@ from ws_stack.messages import Message, Venue, WebSocketMessageType
 
 __all__ = ["GateioHandler"]
 
-_parse_update = decoder.parse_update
+# The reference's (decoder.parse_update is its twin where built): _parse below is the
+# reference, which the twin replaces.
+_parse_update = decoder._reference_parse_update
 _twin = implementation.compiled("ws_stack.gateio._updates")
 
 

@@ -9,7 +9,9 @@ pushes; :class:`MexcHandler` fills the two hooks of
 from __future__ import annotations
 
 import enum
+from typing import Any
 
+from ws_stack import implementation
 from ws_stack.handler import MessageHandler, Parser
 from ws_stack.messages import Message, Venue, WebSocketMessageType
 from ws_stack.mexc import decoder
@@ -24,6 +26,10 @@ class _NewPool(enum.Enum):
 
 #: ``MexcHandler(level_pool=NEW_POOL)``: give the handler a pool of its own.
 NEW_POOL = _NewPool.TOKEN
+
+_twin = implementation.compiled("ws_stack.mexc._dispatch")
+#: The hooks the compiled _parse skips for a push of a known channel.
+_SKIPPED_HOOKS = ("detect_type", "route", "_parse_push")
 
 
 class MexcHandler(MessageHandler):
@@ -72,3 +78,15 @@ class MexcHandler(MessageHandler):
 
     def _parse_legacy(self, frame: bytes | str) -> Message | list[Message]:
         return decoder.parse_legacy(frame, self.level_pool)
+
+    #: The reference _parse (the template's), whichever runs: the differential tests call it.
+    _reference_parse = MessageHandler._parse
+    if _twin is not None:
+        # The compiled twin: a push of a known channel detected, routed and parsed in C.
+        _parse = _twin.handler_parse
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A subclass's own hooks must be called: the reference _parse calls them all.
+        if "_parse" not in vars(cls) and any(hook in vars(cls) for hook in _SKIPPED_HOOKS):
+            cls._parse = MexcHandler._reference_parse
