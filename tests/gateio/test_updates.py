@@ -86,6 +86,35 @@ def test_optional_fields_absent_or_null() -> None:
                 _same(json.dumps(nulled))
 
 
+def test_frames_whose_marker_misleads() -> None:
+    """The twin picks a push's decoder from the window after the first marker; where that
+    is not the frame's own channel, or the frame is odd around it, the answer must still
+    be the reference's (the union's)."""
+    for frame in _pushes():
+        envelope = json.loads(frame)
+        channel = envelope["channel"]
+        head, _, rest = frame.partition('"channel":"')
+        other = "spot.trades" if channel != "spot.trades" else "spot.book_ticker"
+        variants = [
+            # a nested object with another channel's marker before the frame's own
+            '{"x":{"channel":"' + other + '","event":"update","result":{}},' + frame[1:],
+            '{"x":"\\"channel\\":\\"' + other + '",' + frame[1:],
+            # the channel twice, and the event other than update
+            frame[:-1] + ',"channel":"' + other + '"}',
+            frame.replace('"event":"update"', '"event":"subscribe"'),
+            frame.replace('"event":"update"', '"event":"update","event":"update"'),
+            # whitespace, another key order, non-ASCII text, a cut window
+            head + '"channel": "' + rest,
+            json.dumps(dict(reversed(list(envelope.items())))),
+            frame.replace('"result":{', '"result":{"note":"\u00e9t\u00e9",'),
+            frame.replace('"result":{', '"result":{"note":"été",'),
+            frame[: len(head) + 20],
+        ]
+        for variant in variants:
+            _same(variant)
+            _same(variant.encode())
+
+
 def test_not_text_nor_bytes_is_none_in_both() -> None:
     for frame in (None, 3, 1.5, ["spot.trades"], bytearray(b"{}"), memoryview(b"{}")):
         _same(frame)  # type: ignore[arg-type]

@@ -37,7 +37,10 @@ from ws_stack.gateio.channels import (
     TRADES,
 )
 from ws_stack.gateio.wire import (
+    CHANNEL_MARKER,
     DECODE_ERRORS,
+    UPDATE_HEADS,
+    UPDATE_WINDOW,
     decode_any_order_book,
     decode_book_ticker,
     decode_control,
@@ -89,24 +92,17 @@ _TYPE_BY_UPDATE_CHANNEL: dict[str, WebSocketMessageType] = {
     OBU: WebSocketMessageType.ORDER_BOOK,
 }
 
-_MARKER = '"channel":"'
+_MARKER = CHANNEL_MARKER
 _MARKER_B = _MARKER.encode()
 _MARKER_LEN = len(_MARKER)
-# The bytes that follow the channel name in a compact update frame. The window is as long
-# as the longest channel plus its event, so it never reaches past the `result` key.
-_UPDATE_TAIL = '","event":"update","result":{'
-_WINDOW = max(len(channel) for channel in _TYPE_BY_UPDATE_CHANNEL) + len('","event":"update"')
-#: The window -> the message type it names. ``spot.obu`` is shorter than the window, which
-#: then reaches into the result: its key holds the result's first key, ``"t"``, where Gate
-#: and ws_stack's encoder put it (a frame with another first key takes the slow path).
+_WINDOW = UPDATE_WINDOW
+#: The window after the marker (see wire.UPDATE_HEADS) -> the message type it names.
 _FAST_STR: dict[str, WebSocketMessageType] = {
-    (channel + _UPDATE_TAIL + ('"t":' if channel == OBU else ""))[:_WINDOW]: msg_type
-    for channel, msg_type in _TYPE_BY_UPDATE_CHANNEL.items()
+    UPDATE_HEADS[channel]: msg_type for channel, msg_type in _TYPE_BY_UPDATE_CHANNEL.items()
 }
 _FAST_BYTES: dict[bytes, WebSocketMessageType] = {
     key.encode(): msg_type for key, msg_type in _FAST_STR.items()
 }
-assert all(len(key) == _WINDOW for key in _FAST_STR)
 
 
 def detect_type(frame: bytes | str) -> WebSocketMessageType:

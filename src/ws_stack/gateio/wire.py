@@ -232,3 +232,32 @@ UpdatePush = TradePush | BookTickerPush | OrderBookUpdatePush | OrderBookPush | 
 decode_update: Callable[[bytes | str], UpdatePush] = msgspec.json.Decoder(
     UpdatePush, strict=False
 ).decode
+
+# ---------------------------------------------------------------------------------------
+# Update pushes as Gate writes them: compact JSON, "channel" then "event" then "result".
+# What follows the channel marker names the channel and the event at a fixed length,
+# which detect_type (and the compiled twin of parse_update) read without decoding.
+# ---------------------------------------------------------------------------------------
+
+CHANNEL_MARKER = '"channel":"'
+#: The update channels, each with the shape of its push.
+UPDATE_PUSHES: dict[str, type[UpdatePush]] = {
+    TRADES: TradePush,
+    BOOK_TICKER: BookTickerPush,
+    ORDER_BOOK_UPDATE: OrderBookUpdatePush,
+    ORDER_BOOK: OrderBookPush,
+    OBU: ObuPush,
+}
+# What follows the channel name in a compact update push. The window is as long as the
+# longest channel plus its event, so it never reaches past the `result` key.
+_UPDATE_TAIL = '","event":"update","result":{'
+UPDATE_WINDOW = max(len(channel) for channel in UPDATE_PUSHES) + len('","event":"update"')
+#: Each update channel's window: the UPDATE_WINDOW characters after the marker in its
+#: pushes. ``spot.obu`` is shorter than the window, which then reaches into the result: it
+#: holds the result's first key, ``"t"``, where Gate and ws_stack's encoder put it (a push
+#: with another first key is not recognised by its window).
+UPDATE_HEADS: dict[str, str] = {
+    channel: (channel + _UPDATE_TAIL + ('"t":' if channel == OBU else ""))[:UPDATE_WINDOW]
+    for channel in UPDATE_PUSHES
+}
+assert all(len(head) == UPDATE_WINDOW for head in UPDATE_HEADS.values())
