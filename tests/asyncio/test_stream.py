@@ -399,6 +399,9 @@ class ScriptedSocket(Socket):
                 sink.metrics.frames += 1
                 sink.queue.put_nowait(frame)
 
+    def stop_reading(self):
+        pass
+
     async def close(self):
         pass
 

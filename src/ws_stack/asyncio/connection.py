@@ -123,6 +123,8 @@ class Connection(VenueProtocol):
         self._replies = Replies(self.name, self.answered, self._subscriptions, self._metrics)
         self._backoff = config.reconnect.backoff()
         self._socket: Socket | None = None
+        #: The current socket's receiver (its ``run()``), while there is one.
+        self._receiver: asyncio.Task[ConnectionErrorReason] | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._consumer = Consumer(self.name, self._queue, handler, self._metrics)
         self._sink = FrameSink(
@@ -312,6 +314,14 @@ class Connection(VenueProtocol):
             await self.wait_for_state(ConnectionState.CLOSED)
             return
         self._machine.become(ConnectionState.CLOSING)
+        # Under load, nothing more read from now on: the receiver would otherwise keep
+        # reading (websockets resumes reading whenever its receiver takes a message) and
+        # the consumer handling, every turn of the event loop, for the few turns it takes
+        # the supervisor to reach socket.close() (issue 34).
+        if self._receiver is not None:
+            self._receiver.cancel()
+        if self._socket is not None:
+            self._socket.stop_reading()
         supervisor = self._supervisor
         if supervisor is not None and not supervisor.done():
             supervisor.cancel()
@@ -421,7 +431,8 @@ class Connection(VenueProtocol):
         # with this sends only what is not in this batch.
         self._machine.become(ConnectionState.CONNECTED)
         requests = self.subscribe_requests(list(self._subscriptions))
-        tasks = [asyncio.create_task(socket.run(), name=f"{self.name}-receiver")]
+        self._receiver = asyncio.create_task(socket.run(), name=f"{self.name}-receiver")
+        tasks: list[asyncio.Task[ConnectionErrorReason]] = [self._receiver]
         if self.config.dead_peer_timeout is not None:
             tasks.append(asyncio.create_task(self._watchdog(), name=f"{self.name}-watchdog"))
         heartbeat = (
@@ -434,7 +445,7 @@ class Connection(VenueProtocol):
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             return done.pop().result()
         finally:
-            self._socket = None
+            self._socket = self._receiver = None
             self._connected_at = None
             everything = tasks if heartbeat is None else [*tasks, heartbeat]
             for task in everything:

@@ -69,7 +69,7 @@ _EXTRAS: Final = {"picows": "picows"}
 #: whose reading would take longer than the close is worth (issue 34: the whole 2 s
 #: close_timeout, while reading was paused). A quiet peer is waited for up to
 #: ``close_timeout``, as RFC 6455 asks.
-CLOSE_DRAIN: Final = 0.03
+CLOSE_DRAIN: Final = 0.01
 
 
 class SocketClosed(Exception):
@@ -116,6 +116,16 @@ class Socket(ABC):
 
         Raises only for a bug (or a raising frame tap), never for the peer's behaviour:
         a close, a reset, an oversized or malformed frame are reasons.
+        """
+
+    @abstractmethod
+    def stop_reading(self) -> None:
+        """The engine is closing this socket: read nothing more until :meth:`close`.
+
+        Under load every turn of the event loop reads what the socket brings, and the
+        consumer handles it: the few turns it takes the engine to stop the socket's tasks
+        and reach :meth:`close` cost more than the close itself (issue 34). What is queued
+        already is still handled.
         """
 
     @abstractmethod

@@ -296,11 +296,19 @@ class _Listener(WSListener):
             msg_type = frame.msg_type
             if msg_type is _CLOSE:
                 other(transport, frame, msg_type)  # the handshake's end: disconnects
-            elif clock() >= until and not transport.is_disconnected:
+            elif clock() >= until:
                 transport.disconnect(graceful=False)
+                # picows still hands over every frame left in its read buffer, which a
+                # backlog grows to megabytes: tens of thousands of frames, each as cheap
+                # as a call can be from now on.
+                self.on_ws_frame = _ignore  # type: ignore[method-assign]
 
         self.on_ws_frame = on_ws_frame  # type: ignore[method-assign]
         transport.underlying_transport.resume_reading()
+
+
+def _ignore(transport: WSTransport, frame: WSFrame) -> None:
+    """``on_ws_frame`` once the connection is dropped: nothing left to do."""
 
 
 class PicowsSocket(Socket):
@@ -336,6 +344,12 @@ class PicowsSocket(Socket):
             reason, why = listener.refused
             return socket_refused(sink, reason, why)
         return socket_lost(sink, _describe_close(transport))
+
+    def stop_reading(self) -> None:
+        # Held messages stay held: the flow control must not resume reading either.
+        self._listener.stop()
+        if not self.transport.is_disconnected:
+            self.transport.underlying_transport.pause_reading()
 
     async def close(self) -> None:
         transport = self.transport

@@ -109,8 +109,13 @@ class WebsocketsSocket(Socket):
                 return socket_refused(sink, _REFUSED[sent.code], exc)
             return socket_lost(sink, exc)
 
+    def stop_reading(self) -> None:
+        self.ws.transport.pause_reading()
+
     async def close(self) -> None:
         ws = self.ws
+        # Reading again, whether stop_reading() paused it or websockets' own flow control.
+        ws.transport.resume_reading()
         # websockets sends the close frame and waits for the peer's answer and the end of
         # TCP, up to close_timeout, then drops the connection. Meanwhile the messages
         # still coming are read here and discarded: unread, they would pause reading
