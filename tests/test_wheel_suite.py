@@ -7,7 +7,8 @@ checks what an installed wheel says it runs; this module goes on to run the code
 and book suites in a fresh venv holding that wheel and its ``test`` extra. The suites run
 from a copy of tests/ outside the repository, with the project's pytest configuration, so
 that ``import ws_stack`` finds the installed wheel and never src/; and the twins' own
-differential tests must run there, not be skipped as "not built".
+differential tests must run there, not be skipped as "not built". ``make wheel-check``
+runs it (CI does, after ``make test``, which leaves it out for time).
 """
 
 from __future__ import annotations

@@ -100,6 +100,11 @@ class _Listener(WSListener):
     blocks (``OverflowPolicy.BLOCK``) and is full holds a message the same way. So the
     queue's overflow policy applies to what one turn brings, on both transports, and what
     is held is at most the rest of one read.
+
+    Inline delivery: while the consumer waits on an empty queue, a message is handled
+    at once, in this listener (``FrameSink.deliver``), instead of queued; at most as many
+    messages of one read as the queue holds, so the rest of the read meets the queue and
+    its policy as before (see ``Consumer.inline_delivery``).
     """
 
     def __init__(self, sink: FrameSink, max_size: int | None) -> None:
