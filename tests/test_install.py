@@ -34,6 +34,8 @@ EXTENSION_FILES = {
     name.replace(".", "/") + sysconfig.get_config_var("EXT_SUFFIX") for name in TWINS
 }
 PYX_FILES = {"src/" + name.replace(".", "/") + ".pyx" for name in TWINS}
+#: What the twins cimport.
+PXD_FILES = {path.relative_to(REPO).as_posix() for path in (REPO / "src").rglob("*.pxd")}
 WARNING = "WARNING (ws_stack)"
 TIMEOUT = 300
 
@@ -150,7 +152,8 @@ def test_the_sdist_holds_the_cython_sources(tmp_path: Path) -> None:
     # setup.py cythonizes them as it starts: an sdist without them cannot build at all.
     sdist = _build(tmp_path, "sdist", _env())
     names = sdist.names()
-    assert names >= PYX_FILES, sorted(names)
+    assert PXD_FILES
+    assert names >= PYX_FILES | PXD_FILES, sorted(names)
     assert not [name for name in names if name.endswith(".c")]
 
 

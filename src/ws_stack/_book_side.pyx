@@ -24,7 +24,7 @@ from cpython.object cimport PyObject, PyTypeObject
 from libc.stdlib cimport free, qsort, realloc
 from libc.string cimport memmove
 
-from types import MemberDescriptorType
+from ws_stack._slots cimport Py_TYPE, field, slot, slot_offset
 
 # ws_stack.book imports this module after defining these (and the package imports
 # ws_stack.book first), so they are there to take while it is still being imported.
@@ -41,38 +41,15 @@ cdef object _OUT_OF_SYNC = ApplyResult.OUT_OF_SYNC
 cdef long long _ID_LIMIT = 1LL << 62
 
 
-cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        int type
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef* d_member
-    PyTypeObject* Py_TYPE(object)
-
-
-cdef extern from "structmember.h":
-    int T_OBJECT_EX
-
-
 # Reading a Level's two fields through getattr cost about as much as the rest of a level's
 # work (a 1-level delta: ~95 ns with getattr, ~60 ns without). A Level (exactly that type)
-# keeps its fields in slots, at offsets its own member descriptors give: apply() and
-# replace() read them there, and take the ordinary getattr for anything else (a subclass,
+# keeps its fields in slots, at offsets its own member descriptors give (ws_stack/_slots.pxd):
+# apply() and replace() read them there, and take the ordinary getattr for anything else (a subclass,
 # another object, a field that is not a float), or when the descriptors are not the plain
 # object slots this relies on (then _PRICE or _SIZE is -1).
 cdef PyTypeObject* _LEVEL = <PyTypeObject*>Level
-
-
-cdef Py_ssize_t _slot_offset(object owner, str name) except -2:
-    descriptor = owner.__dict__.get(name)
-    if type(descriptor) is not MemberDescriptorType or descriptor.__objclass__ is not owner:
-        return -1
-    cdef PyMemberDef* member = (<PyMemberDescrObject*>descriptor).d_member
-    return member.offset if member.type == T_OBJECT_EX and member.offset > 0 else -1
-
-
-cdef Py_ssize_t _PRICE = _slot_offset(Level, "price")
-cdef Py_ssize_t _SIZE = _slot_offset(Level, "size")
+cdef Py_ssize_t _PRICE = slot_offset(Level, "price")
+cdef Py_ssize_t _SIZE = slot_offset(Level, "size")
 cdef bint _SLOTS = _PRICE > 0 and _SIZE > 0
 
 
@@ -81,8 +58,8 @@ cdef inline bint _read_slots(object level, double* price, double* size) noexcept
     if not _SLOTS or Py_TYPE(level) != _LEVEL:
         return False
     # Borrowed references, used at once: nothing runs in between that could replace them.
-    cdef PyObject* price_field = (<PyObject**>(<char*><PyObject*>level + _PRICE))[0]
-    cdef PyObject* size_field = (<PyObject**>(<char*><PyObject*>level + _SIZE))[0]
+    cdef PyObject* price_field = slot(level, _PRICE)
+    cdef PyObject* size_field = slot(level, _SIZE)
     if price_field == NULL or size_field == NULL:
         return False
     if not PyFloat_CheckExact(<object>price_field) or not PyFloat_CheckExact(<object>size_field):
@@ -363,20 +340,17 @@ cdef class BookSide:
 # the reference's order: from its slot for an OrderBookUpdate (exactly that type) whose
 # descriptor is a plain object slot, through getattr for anything else.
 cdef PyTypeObject* _UPDATE = <PyTypeObject*>OrderBookUpdate
-cdef Py_ssize_t _IS_SNAPSHOT = _slot_offset(OrderBookUpdate, "is_snapshot")
-cdef Py_ssize_t _FIRST_ID = _slot_offset(OrderBookUpdate, "first_update_id")
-cdef Py_ssize_t _LAST_ID = _slot_offset(OrderBookUpdate, "last_update_id")
-cdef Py_ssize_t _BIDS = _slot_offset(OrderBookUpdate, "bids")
-cdef Py_ssize_t _ASKS = _slot_offset(OrderBookUpdate, "asks")
+cdef Py_ssize_t _IS_SNAPSHOT = slot_offset(OrderBookUpdate, "is_snapshot")
+cdef Py_ssize_t _FIRST_ID = slot_offset(OrderBookUpdate, "first_update_id")
+cdef Py_ssize_t _LAST_ID = slot_offset(OrderBookUpdate, "last_update_id")
+cdef Py_ssize_t _BIDS = slot_offset(OrderBookUpdate, "bids")
+cdef Py_ssize_t _ASKS = slot_offset(OrderBookUpdate, "asks")
 
 
 cdef inline object _field(object update, Py_ssize_t offset, str name):
     """``update.<name>``, read from its slot at ``offset`` where that is safe."""
-    cdef PyObject* value
-    if offset > 0 and Py_TYPE(update) == _UPDATE:
-        value = (<PyObject**>(<char*><PyObject*>update + offset))[0]
-        if value != NULL:  # unset: getattr raises the AttributeError
-            return <object>value  # a new reference, taken before anything else runs
+    if Py_TYPE(update) == _UPDATE:
+        return field(update, offset, name)
     return getattr(update, name)
 
 

@@ -18,7 +18,7 @@ frame's ``channel`` is that channel, the union would pick that same shape, so th
 is the same. Where that decode fails (a frame whose marker is not its top-level channel,
 a bad frame), the union decodes it, as in the reference, and decides.
 
-A result's fields are read from their slots (see ``_field``), where they are; a shape
+A result's fields are read from their slots (``ws_stack._slots``), where they are; a shape
 this module does not know is asked for its own ``to_message``.
 """
 
@@ -26,7 +26,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.object cimport PyObject, PyTypeObject
 from libc.string cimport memcmp
 
-from types import MemberDescriptorType
+from ws_stack._slots cimport Py_TYPE, field, slot_offset
 
 import msgspec
 
@@ -49,19 +49,6 @@ cdef object _GATEIO = Venue.GATEIO
 # parse_update's catch: what the decoder raises on bad input, and TypeError for a frame
 # that is neither text nor bytes.
 cdef tuple _NOT_AN_UPDATE = (*DECODE_ERRORS, TypeError)
-
-
-cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        int type
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef* d_member
-    PyTypeObject* Py_TYPE(object)
-
-
-cdef extern from "structmember.h":
-    int T_OBJECT_EX
 
 
 cdef extern from "Python.h":
@@ -111,69 +98,49 @@ cdef inline object _decoder(object frame):
     return decode_update
 
 
-cdef Py_ssize_t _slot_offset(object owner, str name) except -2:
-    """Where ``owner`` keeps field ``name``: the offset of its plain object slot, or -1."""
-    descriptor = owner.__dict__.get(name)
-    if type(descriptor) is not MemberDescriptorType or descriptor.__objclass__ is not owner:
-        return -1
-    cdef PyMemberDef* member = (<PyMemberDescrObject*>descriptor).d_member
-    return member.offset if member.type == T_OBJECT_EX and member.offset > 0 else -1
-
-
-cdef inline object _field(object result, Py_ssize_t offset, str name):
-    """``result.<name>``, from its slot at ``offset`` where it has one (``offset`` > 0).
-
-    The caller has checked ``result``'s exact type, whose descriptor gave the offset. A
-    getattr costs some 40 instructions more a field, and a result has up to eight.
-    """
-    cdef PyObject* value
-    if offset > 0:
-        value = (<PyObject**>(<char*><PyObject*>result + offset))[0]
-        if value != NULL:  # unset: getattr raises the AttributeError
-            return <object>value  # a new reference, taken before anything else runs
-    return getattr(result, name)
-
-
+# A result's fields, read from their slots (ws_stack/_slots.pxd) where the result is of the
+# exact shape whose descriptors gave the offsets: a getattr costs some 40 instructions more
+# a field, and a result has up to eight.
 cdef PyTypeObject* _DELTA = <PyTypeObject*>OrderBookUpdateResult
-cdef Py_ssize_t _DELTA_S = _slot_offset(OrderBookUpdateResult, "s")
-cdef Py_ssize_t _DELTA_FIRST = _slot_offset(OrderBookUpdateResult, "U")
-cdef Py_ssize_t _DELTA_LAST = _slot_offset(OrderBookUpdateResult, "u")
-cdef Py_ssize_t _DELTA_BIDS = _slot_offset(OrderBookUpdateResult, "b")
-cdef Py_ssize_t _DELTA_ASKS = _slot_offset(OrderBookUpdateResult, "a")
-cdef Py_ssize_t _DELTA_TIME = _slot_offset(OrderBookUpdateResult, "t")
-cdef Py_ssize_t _DELTA_FULL = _slot_offset(OrderBookUpdateResult, "full")
+cdef Py_ssize_t _DELTA_S = slot_offset(OrderBookUpdateResult, "s")
+cdef Py_ssize_t _DELTA_FIRST = slot_offset(OrderBookUpdateResult, "U")
+cdef Py_ssize_t _DELTA_LAST = slot_offset(OrderBookUpdateResult, "u")
+cdef Py_ssize_t _DELTA_BIDS = slot_offset(OrderBookUpdateResult, "b")
+cdef Py_ssize_t _DELTA_ASKS = slot_offset(OrderBookUpdateResult, "a")
+cdef Py_ssize_t _DELTA_TIME = slot_offset(OrderBookUpdateResult, "t")
+cdef Py_ssize_t _DELTA_FULL = slot_offset(OrderBookUpdateResult, "full")
 
 cdef PyTypeObject* _TRADE = <PyTypeObject*>TradeResult
-cdef Py_ssize_t _TRADE_ID = _slot_offset(TradeResult, "id")
-cdef Py_ssize_t _TRADE_TIME = _slot_offset(TradeResult, "create_time_ms")
-cdef Py_ssize_t _TRADE_SIDE = _slot_offset(TradeResult, "side")
-cdef Py_ssize_t _TRADE_PAIR = _slot_offset(TradeResult, "currency_pair")
-cdef Py_ssize_t _TRADE_AMOUNT = _slot_offset(TradeResult, "amount")
-cdef Py_ssize_t _TRADE_PRICE = _slot_offset(TradeResult, "price")
+cdef Py_ssize_t _TRADE_ID = slot_offset(TradeResult, "id")
+cdef Py_ssize_t _TRADE_TIME = slot_offset(TradeResult, "create_time_ms")
+cdef Py_ssize_t _TRADE_SIDE = slot_offset(TradeResult, "side")
+cdef Py_ssize_t _TRADE_PAIR = slot_offset(TradeResult, "currency_pair")
+cdef Py_ssize_t _TRADE_AMOUNT = slot_offset(TradeResult, "amount")
+cdef Py_ssize_t _TRADE_PRICE = slot_offset(TradeResult, "price")
 
 cdef PyTypeObject* _TICKER = <PyTypeObject*>BookTickerResult
-cdef Py_ssize_t _TICKER_S = _slot_offset(BookTickerResult, "s")
-cdef Py_ssize_t _TICKER_BID = _slot_offset(BookTickerResult, "b")
-cdef Py_ssize_t _TICKER_BID_SIZE = _slot_offset(BookTickerResult, "B")
-cdef Py_ssize_t _TICKER_ASK = _slot_offset(BookTickerResult, "a")
-cdef Py_ssize_t _TICKER_ASK_SIZE = _slot_offset(BookTickerResult, "A")
-cdef Py_ssize_t _TICKER_TIME = _slot_offset(BookTickerResult, "t")
-cdef Py_ssize_t _TICKER_ID = _slot_offset(BookTickerResult, "u")
+cdef Py_ssize_t _TICKER_S = slot_offset(BookTickerResult, "s")
+cdef Py_ssize_t _TICKER_BID = slot_offset(BookTickerResult, "b")
+cdef Py_ssize_t _TICKER_BID_SIZE = slot_offset(BookTickerResult, "B")
+cdef Py_ssize_t _TICKER_ASK = slot_offset(BookTickerResult, "a")
+cdef Py_ssize_t _TICKER_ASK_SIZE = slot_offset(BookTickerResult, "A")
+cdef Py_ssize_t _TICKER_TIME = slot_offset(BookTickerResult, "t")
+cdef Py_ssize_t _TICKER_ID = slot_offset(BookTickerResult, "u")
 
 
 cdef object _delta_message(object result):
     """``OrderBookUpdateResult.to_message``."""
-    bids = _field(result, _DELTA_BIDS, "b")
-    asks = _field(result, _DELTA_ASKS, "a")
+    bids = field(result, _DELTA_BIDS, "b")
+    asks = field(result, _DELTA_ASKS, "a")
     return OrderBookUpdate(
         _GATEIO,
-        _field(result, _DELTA_S, "s"),
+        field(result, _DELTA_S, "s"),
         bids if bids is not None else [],
         asks if asks is not None else [],
-        _field(result, _DELTA_FULL, "full"),
-        _field(result, _DELTA_FIRST, "U"),
-        _field(result, _DELTA_LAST, "u"),
-        _field(result, _DELTA_TIME, "t"),
+        field(result, _DELTA_FULL, "full"),
+        field(result, _DELTA_FIRST, "U"),
+        field(result, _DELTA_LAST, "u"),
+        field(result, _DELTA_TIME, "t"),
     )
 
 
@@ -181,12 +148,12 @@ cdef object _trade_message(object result):
     """``TradeResult.to_message``."""
     return Trade(
         _GATEIO,
-        _field(result, _TRADE_PAIR, "currency_pair"),
-        _field(result, _TRADE_PRICE, "price"),
-        _field(result, _TRADE_AMOUNT, "amount"),
-        _field(result, _TRADE_SIDE, "side"),
-        int(_field(result, _TRADE_TIME, "create_time_ms")),
-        _field(result, _TRADE_ID, "id"),
+        field(result, _TRADE_PAIR, "currency_pair"),
+        field(result, _TRADE_PRICE, "price"),
+        field(result, _TRADE_AMOUNT, "amount"),
+        field(result, _TRADE_SIDE, "side"),
+        int(field(result, _TRADE_TIME, "create_time_ms")),
+        field(result, _TRADE_ID, "id"),
     )
 
 
@@ -194,13 +161,13 @@ cdef object _ticker_message(object result):
     """``BookTickerResult.to_message``."""
     return BookTicker(
         _GATEIO,
-        _field(result, _TICKER_S, "s"),
-        _field(result, _TICKER_BID, "b"),
-        _field(result, _TICKER_BID_SIZE, "B"),
-        _field(result, _TICKER_ASK, "a"),
-        _field(result, _TICKER_ASK_SIZE, "A"),
-        _field(result, _TICKER_TIME, "t"),
-        _field(result, _TICKER_ID, "u"),
+        field(result, _TICKER_S, "s"),
+        field(result, _TICKER_BID, "b"),
+        field(result, _TICKER_BID_SIZE, "B"),
+        field(result, _TICKER_ASK, "a"),
+        field(result, _TICKER_ASK_SIZE, "A"),
+        field(result, _TICKER_TIME, "t"),
+        field(result, _TICKER_ID, "u"),
     )
 
 
