@@ -24,7 +24,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-from .asv_support import CALLS, PLAIN_SAMPLES, Batched, Timed, require, take_turns
+from .asv_support import CALLS, Batched, Timed, require, take_turns
 from .common import CHANNELS, SYMBOLS, VENUES
 from .connections import (
     TRANSPORTS,
@@ -365,9 +365,6 @@ class BareReceive(SimulatedVenue):
 
 #: Frames a window of the windowed benchmarks waits for.
 WINDOW_FRAMES = 1000
-#: Windows per process of ``Subscriptions.track_frame_time``: its samples, as many as
-#: any plain figure's.
-WINDOWS = PLAIN_SAMPLES
 
 
 def cpu_time_per_frame(counter: MessageCounter, run: Any, frames: int = WINDOW_FRAMES) -> float:
@@ -427,8 +424,61 @@ class _ParseApplyReceive(BareReceive):
 OVER_BARE_FRAMES = 5000
 OVER_BARE_PAIRS = 20
 #: Pairs of a bound's process: a bound is shown beside its target and never decides, so it
-#: takes half the samples (docs/history.md, "Samples: what each figure needs").
+#: takes half the samples (docs/history.md, "Samples: what each figure needs"): a window
+#: in every other rotation (:func:`_rotations`), which is what this factor says.
 BOUND_PAIRS_FACTOR = 0.5
+
+
+def _rotations(windows: dict[Any, Any], rotations: int, halved: frozenset[Any] = frozenset()
+               ) -> dict[Any, list[float]]:  # fmt: skip
+    """Call every window in turn, ``rotations`` times, each one first in its turn (as
+    :func:`~benchmarks.asv_support.take_turns`), those in ``halved`` in every other
+    rotation only; the figures of each window by name. A window's n-th figure was taken in
+    the same rotation as the n-th figure of a window taken in every rotation, for the
+    ``halved`` ones the (2n)-th."""
+    figures: dict[Any, list[float]] = {name: [] for name in windows}
+    for rotation in range(rotations):
+        names = [name for name in windows if rotation % 2 == 0 or name not in halved]
+        turn = rotation % len(names)
+        for name in [*names[turn:], *names[:turn]]:
+            figures[name].append(windows[name]())
+    return figures
+
+
+def _over_bare_run(venue: str) -> dict[tuple[str, str], dict[str, list[float]]]:
+    """The end-to-end ratios of ``venue``, all in one process: ``EndToEnd`` and the bound
+    (``_ParseApplyReceive``) on every transport, and the floor (``BareReceive`` on
+    websockets) that all of them are divided by, taking windows in turn (see
+    :class:`_OverBare`). ``{(kind, transport): {"samples": ratios}}``, kind ``"figure"`` or
+    ``"bound"``; a set-up this commit cannot make is left out."""
+    floor = BareReceive()
+    floor.setup(venue, "websockets")
+    streams: dict[tuple[str, str], Any] = {}
+    try:
+        for kind, cls in (("figure", EndToEnd), ("bound", _ParseApplyReceive)):
+            for transport in TRANSPORTS:
+                stream = cls()
+                try:
+                    stream.setup(venue, transport)
+                except NotImplementedError:
+                    stream.teardown(venue)
+                    continue
+                streams[kind, transport] = stream
+        windows = {
+            name: partial(cpu_time_per_frame, stream.counter, stream.run, OVER_BARE_FRAMES)
+            for name, stream in {**streams, ("floor", "websockets"): floor}.items()
+        }
+        bounds = frozenset(name for name in streams if name[0] == "bound")
+        figures = _rotations(windows, OVER_BARE_PAIRS, bounds)
+    finally:
+        for stream in [*streams.values(), floor]:
+            stream.teardown(venue)
+    floors = figures["floor", "websockets"]
+    found = {}
+    for name in streams:
+        own_floors = floors[::2] if name in bounds else floors
+        found[name] = {"samples": [a / b for a, b in zip(figures[name], own_floors, strict=True)]}
+    return found
 
 
 class _OverBare:
@@ -439,38 +489,48 @@ class _OverBare:
     ``EndToEnd`` and ``BareReceive`` run in separate processes, minutes apart, and the
     machine's load moves one against the other, as it does the parse and handler figures (see
     :class:`~benchmarks.asv_support.Paired`). Here each set-up has its own event loop and
-    simulator (paused while the other takes its window); a window is ``cpu_time_per_frame``
-    over OVER_BARE_FRAMES, and each of OVER_BARE_PAIRS rotations gives one ratio (every
-    other one the bare loop first); asv stores their median. The CPU time of a process
-    that is both client and simulator is its wall time on an idle core, so the ratio is
-    the inverse of the ratio of frames per second, without the time the machine's other
-    jobs take. A subclass names ``figure_class`` and sets ``track_ratio = _OverBare.ratios``.
+    simulator (paused while another takes its window); a window is ``cpu_time_per_frame``
+    over OVER_BARE_FRAMES. The CPU time of a process that is both client and simulator is
+    its wall time on an idle core, so the ratio is the inverse of the ratio of frames per
+    second, without the time the machine's other jobs take.
+
+    One process per venue (``setup_cache``, shared by both subclasses) measures every
+    ratio of the venue against one floor: ``EndToEnd`` on each transport, the bound on
+    each transport, and ``BareReceive``, taking windows in turn over OVER_BARE_PAIRS
+    rotations (each set-up first in its turn); the bounds take a window in every other
+    rotation (BOUND_PAIRS_FACTOR). A set-up's ratio in a rotation is its window over the
+    floor's window of that rotation; asv stores their median. (Until this suite, each
+    ratio had a process of its own, with a floor of its own: the same figures, the floor
+    measured four times over.) A subclass names its ``kind`` and sets ``track_ratio =
+    _OverBare.ratios``.
     """
 
     params = [VENUES, TRANSPORTS]
     param_names = ["venue", "transport"]
     unit = "ratio"
-    timeout = 300
-    figure_class: Any
-    pairs = OVER_BARE_PAIRS
+    timeout = 600
+    kind: str
 
-    def setup(self, venue: str, transport: str = "websockets") -> None:
-        self.figure, self.floor = self.figure_class(), BareReceive()
-        self.figure.setup(venue, transport)
-        self.floor.setup(venue, "websockets")
+    def setup_cache(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for venue in VENUES:
+            try:
+                require_connection_layer(venue)
+                found[venue] = _over_bare_run(venue)
+            except NotImplementedError as exc:
+                found[venue] = str(exc)
+        return found
 
-    def teardown(self, venue: str, transport: str = "websockets") -> None:
-        for stream in (getattr(self, "figure", None), getattr(self, "floor", None)):
-            if stream is not None:
-                stream.teardown(venue)
+    def setup(self, cache: dict[str, Any], venue: str, transport: str) -> None:
+        ratios = cache[venue]
+        if isinstance(ratios, str):
+            raise NotImplementedError(ratios)
+        if (self.kind, transport) not in ratios:
+            raise NotImplementedError(f"this commit cannot set up {transport} here")
 
-    def ratios(self, venue: str, transport: str) -> dict[str, Any]:
-        windows = [
-            partial(cpu_time_per_frame, stream.counter, stream.run, OVER_BARE_FRAMES)
-            for stream in (self.figure, self.floor)
-        ]
-        figures, floors = take_turns(windows, self.pairs)
-        return {"samples": [a / b for a, b in zip(figures, floors, strict=True)], "number": 1}
+    def ratios(self, cache: dict[str, Any], venue: str, transport: str) -> dict[str, Any]:
+        samples: list[float] = cache[venue][self.kind, transport]["samples"]
+        return {"samples": samples, "number": 1}
 
 
 class EndToEndOverBare(_OverBare):
@@ -479,18 +539,18 @@ class EndToEndOverBare(_OverBare):
     second."""
 
     version = 1
-    figure_class = EndToEnd
+    kind = "figure"
     track_ratio = _OverBare.ratios
 
 
 class ParseApplyOverBare(_OverBare):
     """The end-to-end target's bound in one process: the bare loop that also parses every frame and
     applies it to the book (``_ParseApplyReceive``) over the bare loop alone. What no stack
-    built on ws_stack's parser and book can go below, whatever its connection layer."""
+    built on ws_stack's parser and book can go below, whatever its connection layer.
+    Half the target's pairs (BOUND_PAIRS_FACTOR: every other rotation)."""
 
     version = 1
-    figure_class = _ParseApplyReceive
-    pairs = round(OVER_BARE_PAIRS * BOUND_PAIRS_FACTOR)
+    kind = "bound"
     track_ratio = _OverBare.ratios
 
 
@@ -505,18 +565,27 @@ class Subscriptions(Timed):
     ten batches), so a window handles 1,000 to a few thousand frames, and the figure is the
     process CPU time over the frames the window handled, per frame. It should not depend
     on the number of subscriptions (a target compares the largest with the smallest).
+
+    The windows are those of ``SubscriptionsSpread``'s process, which sets up all three
+    subscription counts of a venue and transport and takes ROTATIONS windows of each in
+    turn (one ``setup_cache`` for both): a figure's samples are its set-up's windows there.
+    (Until this suite, each figure had a process of its own and PLAIN_SAMPLES windows: the
+    same set-ups and windows, made twice.)
     """
 
     version = 2
     params: list[list[Any]] = [VENUES, [1, 30, 300], TRANSPORTS]
     param_names = ["venue", "subscriptions", "transport"]
-    timeout = 180
+    timeout = 600
     per_connection = 30
 
-    def setup(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
-        require_connection_layer(venue, transport)
-        self.start_simulator(venue, subscriptions)
-        self.connect(venue, subscriptions, transport)
+    def setup_cache(self) -> dict[tuple[str, str], Any]:
+        """Every venue's and transport's rotations, shared with ``SubscriptionsSpread``."""
+        return _subscription_runs()
+
+    def setup(self, cache: dict[tuple[str, str], Any], venue: str, subscriptions: int,
+              transport: str = "websockets") -> None:  # fmt: skip
+        _subscription_run(cache, venue, transport)
 
     def start_simulator(self, venue: str, subscriptions: int) -> None:
         """Start the simulator's process, without waiting for it to listen (``connect``
@@ -552,8 +621,8 @@ class Subscriptions(Timed):
         self.run(self.group.start())
         self.run(self.counter.wait_for(max(100, subscriptions)))  # warm-up
 
-    def teardown(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
-        # asv calls teardown even when setup raised NotImplementedError.
+    def close(self, venue: str, subscriptions: int, transport: str = "websockets") -> None:
+        """Stop the simulator and the connections, whatever was started."""
         # The simulator first (see SimulatedVenue.stop_simulator).
         if getattr(self, "sim", None) is not None:
             self.sim.close(at_once=True)
@@ -569,8 +638,10 @@ class Subscriptions(Timed):
     def frame_time(self) -> float:
         return cpu_time_per_frame(self.counter, self.run)
 
-    def track_frame_time(self, venue: str, subscriptions: int, transport: str) -> dict[str, Any]:
-        return {"samples": [self.frame_time() for _ in range(WINDOWS)], "number": 1}
+    def track_frame_time(self, cache: dict[tuple[str, str], Any], venue: str, subscriptions: int,
+                         transport: str) -> dict[str, Any]:  # fmt: skip
+        times = _subscription_run(cache, venue, transport)["times"][subscriptions]
+        return {"samples": times, "number": 1}
 
     track_frame_time.unit = "seconds"  # type: ignore[attr-defined]  # asv reads it
 
@@ -602,29 +673,64 @@ class SubscriptionsSpread:
     params = [VENUES, TRANSPORTS]
     param_names = ["venue", "transport"]
     unit = "ratio"
-    timeout = 300
+    timeout = 600
 
-    def setup(self, venue: str, transport: str = "websockets") -> None:
-        require_connection_layer(venue, transport)
-        self.streams: list[tuple[int, Subscriptions]] = []
+    #: The same function as ``Subscriptions``': asv runs it once for both (it keys a cache
+    #: by the function that makes it).
+    setup_cache = Subscriptions.setup_cache
+
+    def setup(self, cache: dict[tuple[str, str], Any], venue: str,
+              transport: str = "websockets") -> None:  # fmt: skip
+        _subscription_run(cache, venue, transport)
+
+    def track_spread(self, cache: dict[tuple[str, str], Any], venue: str,
+                     transport: str) -> dict[str, Any]:  # fmt: skip
+        return {"samples": [_subscription_run(cache, venue, transport)["spread"]], "number": 1}
+
+
+def _subscription_run(cache: dict[tuple[str, str], Any], venue: str, transport: str) -> Any:
+    found = cache[venue, transport]
+    if isinstance(found, str):
+        raise NotImplementedError(found)
+    return found
+
+
+def _subscription_runs() -> dict[tuple[str, str], Any]:
+    """The ``setup_cache`` that ``Subscriptions`` and ``SubscriptionsSpread`` share: for each
+    venue and transport, one process's rotations of the three set-ups (see
+    ``SubscriptionsSpread``): ``{"times": {subscriptions: CPU times per frame, one a
+    rotation}, "spread": the spread}``, or why this commit cannot run them."""
+    found: dict[tuple[str, str], Any] = {}
+    for venue in VENUES:
+        for transport in TRANSPORTS:
+            try:
+                found[venue, transport] = _spread_run(venue, transport)
+            except NotImplementedError as exc:
+                found[venue, transport] = str(exc)
+    return found
+
+
+def _spread_run(venue: str, transport: str) -> dict[str, Any]:
+    """The three ``Subscriptions`` set-ups side by side, ROTATIONS windows each in turn."""
+    require_connection_layer(venue, transport)
+    streams: list[tuple[int, Subscriptions]] = []
+    try:
         for subscriptions in Subscriptions.params[1]:
             stream = Subscriptions()
-            self.streams.append((subscriptions, stream))
+            streams.append((subscriptions, stream))
             stream.start_simulator(venue, subscriptions)
-        for subscriptions, stream in self.streams:
+        for subscriptions, stream in streams:
             stream.connect(venue, subscriptions, transport)
-
-    def teardown(self, venue: str, transport: str = "websockets") -> None:
-        for subscriptions, stream in getattr(self, "streams", []):
-            stream.teardown(venue, subscriptions, transport)
-
-    def track_spread(self, venue: str, transport: str) -> dict[str, Any]:
-        times = take_turns([stream.frame_time for _, stream in self.streams], ROTATIONS)
-        spread = max(
-            statistics.median(a / b for a, b in zip(times[i], times[j], strict=True))
-            for i, j in permutations(range(len(times)), 2)
-        )
-        return {"samples": [spread], "number": 1}
+        times = take_turns([stream.frame_time for _, stream in streams], ROTATIONS)
+    finally:
+        for subscriptions, stream in streams:
+            stream.close(venue, subscriptions, transport)
+    spread = max(
+        statistics.median(a / b for a, b in zip(times[i], times[j], strict=True))
+        for i, j in permutations(range(len(times)), 2)
+    )
+    counts = [subscriptions for subscriptions, _ in streams]
+    return {"times": dict(zip(counts, times, strict=True)), "spread": spread}
 
 
 #: Order-book deltas the pump sends per pass in ``SmallDeltasOverBare``, and their sizes.
@@ -638,7 +744,101 @@ SMALL_DELTA_PAIRS = 10
 SMALL_DELTA_WARM_UP = 2_000
 
 
-class SmallDeltasOverBare:
+def _small_deltas_run(venue: str, levels: int) -> dict[str, list[float]]:
+    """The small-delta ratios at ``levels``, all in one process: the whole stack on every
+    transport (``SmallDeltasOverBare``) and the bound (``SmallDeltasBoundOverBare``, on
+    picows), each over one bare websockets floor, taking windows in turn; the bound in
+    every other rotation. ``{name: ratios}``, name a transport or ``"bound"``; a set-up this
+    commit cannot make is left out."""
+    messages = require("ws_stack.messages", "WebSocketMessageType")
+    deltas = _small_deltas(venue, levels)
+    streams: dict[str, PumpedStream] = {}
+    try:
+        for transport in TRANSPORTS:
+            try:
+                require_connection_layer(venue, transport)
+            except NotImplementedError:
+                continue
+            handler = make_handler(venue)
+            handler.on(messages.WebSocketMessageType.ORDER_BOOK, BookFollower(venue))
+            streams[transport] = PumpedStream(venue, deltas, handler, transport)
+            streams[transport].count_messages("ORDER_BOOK")
+        if "websockets" not in streams:
+            raise NotImplementedError("this commit has no connection layer for small deltas")
+        bound = _small_delta_bound_work(venue)
+        if bound is not None:
+            streams["bound"] = PumpedStream(venue, deltas, work=bound)
+        streams["floor"] = PumpedStream(venue, deltas)
+        for stream in streams.values():
+            stream.frame_time(SMALL_DELTA_WARM_UP)
+        windows = {
+            name: partial(stream.frame_time, SMALL_DELTA_FRAMES) for name, stream in streams.items()
+        }
+        times = _rotations(windows, SMALL_DELTA_PAIRS, frozenset({"bound"}))
+        for name in TRANSPORTS:
+            if name in streams:
+                streams[name].check()
+    finally:
+        for stream in streams.values():
+            stream.close()
+    floors = times.pop("floor")
+    return {
+        name: [b / a for a, b in zip(found, floors[:: 2 if name == "bound" else 1], strict=True)]
+        for name, found in times.items()
+    }
+
+
+def _small_delta_bound_work(venue: str) -> Any:
+    """What the bound's bare picows client does with each frame (see
+    ``SmallDeltasBoundOverBare``), or ``None`` without picows."""
+    try:
+        require("picows")
+    except NotImplementedError:
+        return None
+    fmt = "protobuf" if venue == "mexc" else "json"
+    parse = direct_parser(venue, fmt, "order_book")
+    follow = BookFollower(venue)
+
+    def work(data: Any) -> None:
+        follow(parse(data))
+
+    return work
+
+
+class _SmallDeltas:
+    """Base of the small-delta ratios: one process (``setup_cache``, shared by both
+    subclasses) measures them all, per number of levels: the whole stack on each transport,
+    the bound, and the bare websockets floor they are all divided by, taking windows of
+    SMALL_DELTA_FRAMES frames in turn over SMALL_DELTA_PAIRS rotations (each one first in
+    its turn); the bound takes a window in every other rotation (BOUND_PAIRS_FACTOR). A
+    ratio of a rotation is the floor's CPU time per frame over the set-up's, in that
+    rotation; asv stores their median. (Until this suite, each ratio had a process of its
+    own with a floor of its own: the same figures, the floor measured three times over.)
+    """
+
+    unit = "ratio"
+    timeout = 600
+
+    def setup_cache(self) -> dict[int, Any]:
+        found: dict[int, Any] = {}
+        for levels in SMALL_DELTA_LEVELS:
+            try:
+                found[levels] = _small_deltas_run("gateio", levels)
+            except NotImplementedError as exc:
+                found[levels] = str(exc)
+        return found
+
+    @staticmethod
+    def _samples(cache: dict[int, Any], levels: int, name: str) -> dict[str, Any]:
+        ratios = cache[levels]
+        if isinstance(ratios, str):
+            raise NotImplementedError(ratios)
+        if name not in ratios:
+            raise NotImplementedError(f"this commit cannot set up {name} here")
+        return {"samples": ratios[name], "number": 1}
+
+
+class SmallDeltasOverBare(_SmallDeltas):
     """The small deltas venues mostly send (1, 3 or 5 levels a side) end to end, over the bare
     websockets loop: frames per second, the whole stack's over the loop's (Gate.io: the
     target's venue; MEXC's small deltas are in the realistic mix through a socket).
@@ -648,8 +848,8 @@ class SmallDeltasOverBare:
     The floor is a bare websockets client that only counts frames, the loop any Python
     client of websockets starts from. Each side reads from its own :mod:`benchmarks.pump` in
     a child process, which never waits for it, so the CPU time of this process is the
-    clients' alone; the two take windows of SMALL_DELTA_FRAMES frames in turn (the figure
-    first every other time), and each pair gives the floor's CPU time per frame over the
+    clients' alone; the set-ups take windows of SMALL_DELTA_FRAMES frames in turn (see
+    :class:`_SmallDeltas`), and each rotation gives the floor's CPU time per frame over the
     stack's. Above 1, the stack with its book handles more frames per second than a bare
     websockets loop that does nothing with them.
     """
@@ -657,33 +857,13 @@ class SmallDeltasOverBare:
     version = 1
     params = [["gateio"], SMALL_DELTA_LEVELS, TRANSPORTS]
     param_names = ["venue", "levels", "transport"]
-    unit = "ratio"
-    timeout = 300
 
-    def setup(self, venue: str, levels: int, transport: str) -> None:
-        require_connection_layer(venue, transport)
-        messages = require("ws_stack.messages", "WebSocketMessageType")
-        deltas = _small_deltas(venue, levels)
-        self.streams: list[PumpedStream] = []
-        handler = make_handler(venue)
-        handler.on(messages.WebSocketMessageType.ORDER_BOOK, BookFollower(venue))
-        self.figure = PumpedStream(venue, deltas, handler, transport)
-        self.streams.append(self.figure)
-        self.figure.count_messages("ORDER_BOOK")
-        self.floor = PumpedStream(venue, deltas)
-        self.streams.append(self.floor)
-        for stream in self.streams:
-            stream.frame_time(SMALL_DELTA_WARM_UP)
+    def setup(self, cache: dict[int, Any], venue: str, levels: int, transport: str) -> None:
+        self._samples(cache, levels, transport)
 
-    def teardown(self, venue: str, levels: int, transport: str) -> None:
-        for stream in getattr(self, "streams", []):
-            stream.close()
-
-    def track_rate_over_bare(self, venue: str, levels: int, transport: str) -> dict[str, Any]:
-        windows = [partial(stream.frame_time, SMALL_DELTA_FRAMES) for stream in self.streams]
-        figures, floors = take_turns(windows, SMALL_DELTA_PAIRS)
-        self.figure.check()
-        return {"samples": [b / a for a, b in zip(figures, floors, strict=True)], "number": 1}
+    def track_rate_over_bare(self, cache: dict[int, Any], venue: str, levels: int,
+                             transport: str) -> dict[str, Any]:  # fmt: skip
+        return self._samples(cache, levels, transport)
 
 
 def _small_deltas(venue: str, levels: int) -> list[Any]:
@@ -691,44 +871,25 @@ def _small_deltas(venue: str, levels: int) -> list[Any]:
     return [build_frame(venue, fmt, "order_book", levels, n) for n in range(SMALL_DELTAS)]
 
 
-class SmallDeltasBoundOverBare:
+class SmallDeltasBoundOverBare(_SmallDeltas):
     """The bound of ``SmallDeltasOverBare`` on picows: a bare picows client doing only what
     no stack can skip (read each frame, ws_stack's parser called directly, the update
     applied to the same 1,000-level book) over the same bare websockets loop, frames per
     second, in one process. No queue, handler, callbacks, metrics or latency timing. Where
     even this misses the target's rule, the target is out of reach on this interpreter.
+    Half the target's rotations (BOUND_PAIRS_FACTOR: every other one).
     """
 
     version = 1
     params = [["gateio"], SMALL_DELTA_LEVELS]
     param_names = ["venue", "levels"]
-    unit = "ratio"
-    timeout = 300
 
-    def setup(self, venue: str, levels: int) -> None:
-        require("picows")
-        fmt = "protobuf" if venue == "mexc" else "json"
-        parse = direct_parser(venue, fmt, "order_book")
-        follow = BookFollower(venue)
+    def setup(self, cache: dict[int, Any], venue: str, levels: int) -> None:
+        self._samples(cache, levels, "bound")
 
-        def work(data: Any) -> None:
-            follow(parse(data))
-
-        deltas = _small_deltas(venue, levels)
-        self.streams: list[PumpedStream] = []
-        self.streams.append(PumpedStream(venue, deltas, work=work))
-        self.streams.append(PumpedStream(venue, deltas))
-        for stream in self.streams:
-            stream.frame_time(SMALL_DELTA_WARM_UP)
-
-    def teardown(self, venue: str, levels: int) -> None:
-        for stream in getattr(self, "streams", []):
-            stream.close()
-
-    def track_rate_over_bare(self, venue: str, levels: int) -> dict[str, Any]:
-        windows = [partial(stream.frame_time, SMALL_DELTA_FRAMES) for stream in self.streams]
-        bounds, floors = take_turns(windows, round(SMALL_DELTA_PAIRS * BOUND_PAIRS_FACTOR))
-        return {"samples": [b / a for a, b in zip(bounds, floors, strict=True)], "number": 1}
+    def track_rate_over_bare(self, cache: dict[int, Any], venue: str,
+                             levels: int) -> dict[str, Any]:  # fmt: skip
+        return self._samples(cache, levels, "bound")
 
 
 class OneConnection(Timed):
