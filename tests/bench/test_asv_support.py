@@ -57,3 +57,27 @@ def test_the_monitor_batches_fewer_calls_than_the_rest() -> None:
     from benchmarks import bench_codec, bench_monitor
 
     assert len(bench_monitor.CALLS) < len(bench_codec.CALLS) == BATCH
+
+
+def test_rotations_put_each_window_first_in_turn_and_halved_ones_every_other_time() -> None:
+    from benchmarks.bench_connection import _rotations
+
+    calls: list[str] = []
+
+    def window(name: str) -> object:
+        def take() -> float:
+            calls.append(name)
+            return float(len(calls))
+
+        return take
+
+    names = ["figure", "bound", "floor"]
+    figures = _rotations({name: window(name) for name in names}, 4, frozenset({"bound"}))
+    # Rotation 0: all three, figure first; 1: no bound, floor first (turn 1 of two);
+    # 2: all three, floor first (turn 2 of three); 3: no bound, floor first.
+    assert calls == ["figure", "bound", "floor", "floor", "figure", "floor", "figure", "bound",
+                     "floor", "figure"]  # fmt: skip
+    assert [len(figures[name]) for name in names] == [4, 2, 4]
+    # The bound's n-th window is in the same rotation as the floor's (2n)-th.
+    assert figures["bound"] == [2.0, 8.0]
+    assert figures["floor"][::2] == [3.0, 6.0]
