@@ -137,10 +137,11 @@ proto: $(STAMP)
 	$(BIN)/python -m ws_stack.mexc.proto.generate
 
 # The full-size reliability figures of RELIABILITY.md: 60 s of load (200 symbols per venue),
-# a soak of 1,000,000 frames and 1,000 reconnects, 2,000,000 atheris inputs, and the
-# slow-consumer fault runs (every venue, transport and overflow policy) 200 times each,
-# for at most REPEAT_BUDGET seconds (the runs left are then skipped, and counted). `make
-# test` runs bounded versions of the same code, and each slow-consumer run once.
+# a soak of 1,000,000 frames and 1,000 reconnects, 2,000,000 atheris inputs (1,000,000 more
+# for each compiled reader against its reference), and the slow-consumer fault runs (every
+# venue, transport and overflow policy) 200 times each, for at most REPEAT_BUDGET seconds
+# (the runs left are then skipped, and counted). `make test` runs bounded versions of the
+# same code, and each slow-consumer run once.
 REPEAT ?= 200
 REPEAT_BUDGET ?= 5400
 reliability: $(STAMP)
@@ -149,6 +150,7 @@ reliability: $(STAMP)
 	$(BIN)/python -m tests.reliability.soak --frames 1000000 --cycles 1000
 	$(BIN)/python -m tests.reliability.fuzz_atheris -runs=2000000 -max_len=4096 -seed=1 --seed .reliability-corpus
 	$(BIN)/python -m tests.reliability.fuzz_push_reader -runs=1000000 -max_len=4096 -seed=1 --seed .reliability-corpus-push-reader
+	$(BIN)/python -m tests.reliability.fuzz_gateio_updates -runs=1000000 -max_len=4096 -seed=1 --seed .reliability-corpus-gateio-updates
 
 clean:
 	rm -rf $(VENV) .asv html_results/.tmp

@@ -14,8 +14,10 @@ compiled twin                     reference                       why
                                   (``_Side``,                     sequence rule, then sorted
                                   ``_PureLocalOrderBook``)        arrays and ``memmove``
 ``ws_stack._handler_core``        ``MessageHandler.handle``       the per-frame path in C
-``ws_stack.gateio._updates``      ``decoder.parse_update``,       makes the messages from
-                                  ``GateioHandler._parse``        msgspec's decode in C
+``ws_stack.gateio._updates``      ``decoder.parse_update``,       reads order-book deltas
+                                  ``parse_order_book_update``,    from their JSON text, and
+                                  ``GateioHandler._parse``        makes the other messages
+                                                                  from msgspec's decode in C
 ``ws_stack.mexc._dispatch``       ``MexcHandler._parse``          detects, routes and parses
                                                                   a known channel's push in C
 ================================  ==============================  ==============================

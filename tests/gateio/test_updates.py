@@ -6,6 +6,7 @@ and GateioHandler._parse, side by side in one process: on every frame, the same 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import msgspec
 import pytest
@@ -171,3 +172,172 @@ def test_the_handler_parses_as_its_reference() -> None:
             assert (raised.value.reason, str(raised.value)) == (error.reason, str(error))
         else:
             assert _encode(handler._parse(frame)) == _encode(expected)
+
+
+# -- order-book deltas read from their text (read_order_book_update) ----------------------
+
+REFERENCE_DELTA = decoder._reference_parse_order_book_update
+
+
+def _delta_outcome(parse: object, frame: object) -> object:
+    """What a ``parse_order_book_update`` gives: the message as MessagePack (float bits
+    count), or the error's reason and text."""
+    try:
+        return _encode(parse(frame))  # type: ignore[operator]
+    except FrameError as error:
+        return (error.reason, str(error))
+
+
+def _same_delta(frame: bytes | str) -> None:
+    """The twins of parse_update and parse_order_book_update answer as their references,
+    and where the reader settles the frame, it gives the reference's message."""
+    assert _twin is not None
+    _same(frame)
+    expected = _delta_outcome(REFERENCE_DELTA, frame)
+    assert _delta_outcome(_twin.parse_order_book_update, frame) == expected
+    for push in (False, True):
+        read = _twin.read_order_book_update(frame, push)
+        if read is not None:
+            reference = REFERENCE(frame) if push else REFERENCE_DELTA(frame)
+            assert _encode(read) == _encode(reference)
+
+
+def _delta(bids: list[list[str]], asks: list[list[str]], **result: object) -> dict[str, Any]:
+    """A spot.order_book_update push as Gate writes it, as a dict."""
+    return {
+        "time": 1_700_000_000,
+        "time_ms": 1_700_000_000_123,
+        "channel": "spot.order_book_update",
+        "event": "update",
+        "result": {
+            "t": 1_700_000_000_123, "e": "depthUpdate", "E": 1_700_000_000, "s": "BTC_USDT",
+            "U": 10, "u": 12, "b": bids, "a": asks, **result,
+        },
+    }  # fmt: skip
+
+
+def _compact(envelope: dict[str, Any]) -> str:
+    return json.dumps(envelope, separators=(",", ":"))
+
+
+def test_the_reader_settles_gates_deltas_as_the_reference() -> None:
+    """Real deltas (the fixtures' and the encoder's) are read in C, not handed back, and
+    give the reference's message; decoder.parse_order_book_update is the twin's."""
+    assert _twin is not None
+    assert decoder.parse_order_book_update is _twin.parse_order_book_update
+    deltas = [_pushes()[2]] + [
+        fixture.frame
+        for fixture in good_frames()
+        if isinstance(fixture.frame, str) and '"channel":"spot.order_book_update"' in fixture.frame
+        and '"event":"update"' in fixture.frame
+    ]  # fmt: skip
+    assert len(deltas) > 1
+    for frame in deltas:
+        levels = [*json.loads(frame)["result"]["b"], *json.loads(frame)["result"]["a"]]
+        # A number of 64 characters or more goes to the reference (as in the MEXC twin).
+        ordinary = all(len(number) < 64 for level in levels for number in level)
+        for data in (frame, frame.encode()):
+            for push in (False, True):
+                read = _twin.read_order_book_update(data, push)
+                assert (read is not None) == ordinary, data
+                if read is not None:
+                    assert _encode(read) == _encode(REFERENCE_DELTA(data))
+            _same_delta(data)
+
+
+def test_whitespace_key_order_and_unknown_keys_are_read_as_msgspec_reads_them() -> None:
+    assert _twin is not None
+    envelope = _delta([["50000.5", "1.25"]], [["50001", "0.5"], ["50002", "0"]])
+    pretty = json.dumps(envelope, indent=2)
+    reordered = dict(reversed(list(envelope.items())))
+    reordered["result"] = dict(reversed(list(envelope["result"].items())))
+    result = {**envelope["result"], "n": False, "q": "text", "r": 0, "full": False}
+    unknown = {**envelope, "x": None, "y": True, "z": -1.5, "result": result}
+    for variant in (pretty, json.dumps(reordered), _compact(unknown), " \n" + pretty + "\t\r\n"):
+        assert _twin.read_order_book_update(variant, True) is not None
+        _same_delta(variant)
+
+
+def test_optional_sides_time_and_full() -> None:
+    assert _twin is not None
+    for changes in ({"b": None}, {"a": []}, {"t": None}, {"full": True}, {"b": [], "a": None}):
+        frame = _compact(_delta([["1", "2"]], [["3", "0"]], **changes))
+        assert _twin.read_order_book_update(frame, True) is not None
+        _same_delta(frame)
+    for key in ("b", "a", "t"):
+        envelope = _delta([["1", "2"]], [["3", "4"]])
+        del envelope["result"][key]
+        assert _twin.read_order_book_update(_compact(envelope), True) is not None
+        _same_delta(_compact(envelope))
+
+
+# Texts the reader hands back (the reference decides each): not JSON numbers, out of
+# bounds, signs and exponents, whitespace inside.
+_ODD_NUMBERS = ["", ".5", "5.", "00.5", "01", "-1", "+1", "1e5", "1E-2", " 1", "1 ", "0x1",
+                "nan", "inf", "1.2.3", "1_0", "\u0661", "0", "0.0", "-0.0", "1e400",
+                "1000000000000000", "999999999999999.9", "0.00000000000000000001"]  # fmt: skip
+
+
+@pytest.mark.parametrize("odd", _ODD_NUMBERS)
+@pytest.mark.parametrize("where", ["price", "size"])
+def test_odd_numbers_give_the_references_answer(odd: str, where: str) -> None:
+    level = [odd, "1.5"] if where == "price" else ["50000.5", odd]
+    for frame in (_compact(_delta([level], [])), _compact(_delta([], [["1", "2"], level]))):
+        _same_delta(frame)
+        _same_delta(frame.encode())
+
+
+_DECIMALS = st.builds(
+    lambda whole, fraction: whole + ("." + fraction if fraction else ""),
+    st.from_regex(r"0|[1-9][0-9]{0,20}", fullmatch=True),
+    st.none() | st.from_regex(r"[0-9]{1,22}", fullmatch=True),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(prices=st.lists(_DECIMALS, min_size=1, max_size=4),
+       sizes=st.lists(_DECIMALS, min_size=1, max_size=4))  # fmt: skip
+def test_decimal_levels_give_msgspecs_floats(prices: list[str], sizes: list[str]) -> None:
+    """Any JSON decimal, up to 43 characters: the reader's float is msgspec's, bit for bit
+    (or both reject it: a price of 0, a number past the bounds)."""
+    levels = [[price, size] for price, size in zip(prices, sizes, strict=False)]
+    _same_delta(_compact(_delta(levels, levels[::-1])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.sampled_from(["s", "U", "u", "b", "a", "t", "full", "e", "channel", "event", "result"]),
+    value=_JSON_VALUES | st.sampled_from(["1.5", "-1", "nan", "1e400", "", "update",
+                                          "spot.order_book_update", 2**63, -(2**63), 10**18]),
+    inside=st.booleans(),
+    twice=st.booleans(),
+)  # fmt: skip
+def test_a_changed_or_repeated_key_gives_the_references_answer(
+    key: str, value: object, inside: bool, twice: bool
+) -> None:
+    envelope = _delta([["50000.5", "1.25"]], [["50001", "0.5"]])
+    target = envelope["result"] if inside else envelope
+    target[key] = value
+    frame = _compact(envelope)
+    if twice:  # the key again, last: msgspec's rule for a repeated key is its own
+        frame = (
+            frame[: -2 if inside else -1]
+            + f",{json.dumps(key)}:{json.dumps(value)}"
+            + ("}}" if inside else "}")
+        )
+    _same_delta(frame)
+    _same_delta(frame.encode())
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_a_mutated_delta_gives_the_references_answer(data: st.DataObject) -> None:
+    frame = bytearray(_compact(_delta([["50000.5", "1.25"], ["49999", "0"]], [["50001", "0.5"]]))
+                      .encode())  # fmt: skip
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(frame) - 1))
+        frame[position] = data.draw(st.sampled_from(b' "[]{},:.-0123456789eEntfaul\\\x00\x80\xff'))
+    _same_delta(bytes(frame))
+    _same_delta(bytes(frame[: data.draw(st.integers(0, len(frame)))]))
+    text = bytes(frame).decode("latin-1")
+    _same_delta(text)

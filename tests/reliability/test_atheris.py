@@ -1,5 +1,6 @@
-"""Bounded atheris (libFuzzer) runs: both handlers (:mod:`.fuzz_atheris`), and the compiled
-MEXC push reader against its reference (:mod:`.fuzz_push_reader`)."""
+"""Bounded atheris (libFuzzer) runs: both handlers (:mod:`.fuzz_atheris`), the compiled
+MEXC push reader against its reference (:mod:`.fuzz_push_reader`), and the compiled
+Gate.io delta reader against its references (:mod:`.fuzz_gateio_updates`)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,19 @@ def test_atheris_finds_no_crash(tmp_path, figures):
     figures({"runs": RUNS, "libfuzzer": done[-1].split("DONE", 1)[1].strip()})
 
 
-def test_compiled_push_reader_matches_its_reference(tmp_path, figures):
+@pytest.mark.parametrize(
+    ("module", "twin"),
+    [
+        ("tests.reliability.fuzz_push_reader", "ws_stack.mexc._push_reader"),
+        ("tests.reliability.fuzz_gateio_updates", "ws_stack.gateio._updates"),
+    ],
+)
+def test_compiled_reader_matches_its_reference(tmp_path, figures, module, twin):
     from ws_stack import implementation
 
-    if implementation.compiled("ws_stack.mexc._push_reader") is None:
-        pytest.skip("the compiled push reader is not built (pure Python install)")
-    result = _fuzz("tests.reliability.fuzz_push_reader", DIFFERENTIAL_RUNS, tmp_path)
+    if implementation.compiled(twin) is None:
+        pytest.skip(f"{twin} is not built (pure Python install)")
+    result = _fuzz(module, DIFFERENTIAL_RUNS, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     compared = [line for line in result.stderr.splitlines() if line.startswith("compared")]
     assert compared, result.stderr[-3000:]

@@ -13,7 +13,9 @@ Two cheap steps per frame:
 * :func:`parse_update` does both for the five update channels in one decode (the
   ``channel`` tag picks the Struct inside msgspec): the handler's path for nearly all
   traffic, which leaves every other frame to the two steps above. It has a compiled twin,
-  ``ws_stack.gateio._updates`` (see :mod:`ws_stack.implementation`), used where built.
+  ``ws_stack.gateio._updates`` (see :mod:`ws_stack.implementation`), used where built,
+  which also reads order-book deltas from their JSON text, with no msgspec decode (the
+  twin of :func:`parse_order_book_update` too).
 
 A :class:`msgspec.ValidationError` becomes :class:`FrameError` ``INVALID_FIELD`` (the
 message names the JSON path); input msgspec cannot parse becomes ``MALFORMED_JSON``.
@@ -307,9 +309,13 @@ def parse_control(frame: bytes | str) -> SubscriptionAck | VenueError | Pong:
     )
 
 
-#: The reference :func:`parse_update`, whichever runs: the differential tests call it.
+#: The references of :func:`parse_update` and :func:`parse_order_book_update`, whichever
+#: runs: the differential tests call them, and the twin hands them what it does not settle.
 _reference_parse_update = parse_update
+_reference_parse_order_book_update = parse_order_book_update
 _twin = implementation.compiled("ws_stack.gateio._updates")
 if _twin is not None:
-    # The compiled twin: the same decode, the message made in C.
+    # The compiled twin: the same decode, the message made in C; an order-book delta read
+    # from its text in C.
     parse_update = _twin.parse_update
+    parse_order_book_update = _twin.parse_order_book_update

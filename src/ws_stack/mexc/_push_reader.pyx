@@ -21,7 +21,8 @@ Everything else follows protobuf's rules as the reference does: fields in any or
 unknown fields skipped, a repeated scalar field's last value wins. Numbers: a decimal of
 at most 15 digits is one IEEE division of two exact doubles (units below 2**53 by a power
 of ten up to 1e15), so it is correctly rounded, which is what ``float()`` gives; a longer
-plain decimal goes to CPython's own conversion. Levels are built by calling ``Level`` as
+plain decimal goes to CPython's own conversion (``ws_stack/_decimal.pxd``, which Gate.io's
+twin shares). Levels are built by calling ``Level`` as
 C calls it, with numbers already checked against the bounds its types declare. Every
 read is checked against the frame's end before it is made.
 """
@@ -32,18 +33,16 @@ from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t, uint8_t, uint64_t
-from libc.string cimport memcpy
 
 from cpython.ref cimport PyObject
+
+from ws_stack cimport _decimal as decimal
 
 
 cdef extern from "Python.h":
     object PyObject_Vectorcall(
         object callable, PyObject** args, size_t nargsf, PyObject* kwnames
     )
-    double PyOS_string_to_double(
-        const char* text, char** end, PyObject* overflow_exception
-    ) except? -1.0
 
 from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Side, Trade, Venue
 from ws_stack.mexc.push import parse_push as _reference_parse_push
@@ -57,13 +56,6 @@ cdef object _OrderBookUpdate = OrderBookUpdate
 cdef object _Trade = Trade
 cdef object _BookTicker = BookTicker
 cdef object _Level = Level
-
-cdef double MAX_NUMBER = 1e15
-cdef double[16] POWERS_OF_TEN
-cdef int _i
-POWERS_OF_TEN[0] = 1.0
-for _i in range(1, 16):
-    POWERS_OF_TEN[_i] = POWERS_OF_TEN[_i - 1] * 10.0  # exact (up to 1e22 they are)
 
 # Wire types, and the wrapper's body fields.
 cdef enum:
@@ -167,45 +159,12 @@ cdef inline Cursor inside(Span span) noexcept nogil:
 # -- numbers ---------------------------------------------------------------------------
 
 
-cdef int read_decimal(Span text, double* value) noexcept:
-    """``float(text)`` for plain decimals (digits, at most one ``.``, a digit somewhere)."""
-    cdef uint64_t units = 0  # wraps past 19 digits, where it is not used
-    cdef Py_ssize_t point = -1
-    cdef Py_ssize_t i, digits
-    cdef uint8_t digit
-    cdef char[64] copy
-    for i in range(text.size):
-        digit = text.at[i] - 0x30
-        if digit < 10:
-            units = units * 10 + digit
-        elif text.at[i] == 0x2E and point < 0:  # the one "."
-            point = i
-        else:
-            return 0
-    digits = text.size - (point >= 0)
-    if digits == 0:
-        return 0
-    if digits <= 15:  # units < 10**15 < 2**53 and places <= 15: both doubles exact
-        value[0] = <double>units / POWERS_OF_TEN[text.size - 1 - point if point >= 0 else 0]
-        return 1
-    if text.size >= 64:
-        return 0
-    # CPython's own conversion, as float() does it (the text is plain ASCII decimal).
-    memcpy(copy, text.at, text.size)
-    copy[text.size] = 0
-    try:
-        value[0] = PyOS_string_to_double(copy, NULL, NULL)
-    except Exception:
-        return 0
-    return 1
-
-
 cdef inline int read_price(Span text, double* value) noexcept:
-    return read_decimal(text, value) and 0.0 < value[0] < MAX_NUMBER
+    return decimal.read_price(<const char*>text.at, text.size, value)
 
 
 cdef inline int read_size(Span text, double* value) noexcept:
-    return read_decimal(text, value) and 0.0 <= value[0] < MAX_NUMBER
+    return decimal.read_size(<const char*>text.at, text.size, value)
 
 
 cdef int read_version(Span text, int64_t* value) noexcept nogil:
