@@ -33,11 +33,12 @@ setup: $(STAMP)
 
 # The tests that run a second time on the pure-Python references (WS_STACK_NO_EXTENSIONS=1):
 # those of the code the compiled twins serve (ws_stack.implementation lists the twins), from
-# the codec up through handlers and books to the streams.
+# the codec up through handlers and books to picows' listener and the streams.
 PURE_TESTS := tests/mexc/test_push.py tests/mexc/test_decoder.py tests/mexc/test_handler.py \
 	tests/gateio/test_decoder.py tests/gateio/test_handler.py \
 	tests/test_book.py tests/test_book_side.py tests/test_book_sync.py tests/test_handler.py \
-	tests/asyncio/test_stream.py
+	tests/asyncio/test_stream.py tests/asyncio/test_transport.py tests/asyncio/test_consumer.py \
+	tests/reliability/test_wire_faults.py
 
 # ruff, mypy --strict ([tool.mypy] in pyproject.toml says on what), the CI workflows'
 # linters, then the tests: all of them on the compiled twins, then PURE_TESTS on pure Python.

@@ -20,6 +20,8 @@ compiled twin                     reference                       why
                                                                   from msgspec's decode in C
 ``ws_stack.mexc._dispatch``       ``MexcHandler._parse``          detects, routes and parses
                                                                   a known channel's push in C
+``ws_stack.asyncio._receiver``    ``_Listener._receiver`` in      picows' frame callback,
+                                  ``asyncio.transport_picows``    compiled
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -45,6 +47,7 @@ TWINS = {
     "ws_stack._handler_core": "ws_stack.handler",
     "ws_stack.gateio._updates": "ws_stack.gateio.decoder",
     "ws_stack.mexc._dispatch": "ws_stack.mexc.handler",
+    "ws_stack.asyncio._receiver": "ws_stack.asyncio.transport_picows",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).

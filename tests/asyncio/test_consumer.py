@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from transports import SKIP_WITHOUT_PICOWS
 
+from ws_stack import implementation
 from ws_stack.asyncio.consumer import Consumer
 from ws_stack.asyncio.queue import OverflowPolicy, ReceiveQueue
 from ws_stack.asyncio.transport import FrameSink, transport_class
@@ -146,10 +147,15 @@ def _read(listener: object, first: int, count: int) -> None:
         (OverflowPolicy.BLOCK, list(range(9, 31))),
     ],
 )
-def test_a_read_larger_than_the_queue_meets_its_overflow_policy(run, policy, after_inline):
+@pytest.mark.parametrize("receiver", ["active", "reference"])
+def test_a_read_larger_than_the_queue_meets_its_overflow_policy(
+    run, policy, after_inline, receiver
+):
     async def test():
         queue, consumer, sink, seen, _ = _engine(policy)
         listener = transport_class("picows").listener(sink, None)  # type: ignore[attr-defined]
+        if receiver == "reference":  # the Python closure, where the compiled twin is active
+            listener.on_ws_frame = listener._receiver()
         socket = _Socket()
         listener.on_ws_connected(socket)
         consuming = seen.consumer_task = asyncio.create_task(consumer.run())
@@ -168,5 +174,21 @@ def test_a_read_larger_than_the_queue_meets_its_overflow_policy(run, policy, aft
         assert seen.events[-5:] == [31, 32, 33, 34, 35] and seen.inline[-5:] == seen.events[-5:]
         queue.close()
         await consuming
+
+    run(test)
+
+
+@SKIP_WITHOUT_PICOWS
+def test_the_listener_takes_the_compiled_receiver_where_it_is_built(run):
+    """The twin ``ws_stack.asyncio._receiver`` where built (the test above holds it to the
+    reference closure), the reference closure otherwise."""
+
+    async def test():
+        sink = _engine(OverflowPolicy.DROP_OLDEST)[2]
+        listener = transport_class("picows").listener(sink, None)  # type: ignore[attr-defined]
+        compiled = implementation.compiled("ws_stack.asyncio._receiver") is not None
+        assert type(listener.on_ws_frame).__name__ == (
+            "cython_function_or_method" if compiled else "function"
+        )
 
     run(test)
