@@ -35,7 +35,7 @@ from typing import Any
 from .asv_support import PLAIN_SAMPLES, Timed, require, take_turns
 from .common import VENUES
 from .connections import TRANSPORTS, PumpedStream
-from .implementations import reference_book_class, reference_handler
+from .implementations import reference_book_class, reference_handler, use_reference_receiver
 from .instructions import Counted
 from .parsers import make_handler
 from .recordings import load
@@ -163,6 +163,8 @@ def _pumped_mix(venue: str, transport: str, reference: bool = False) -> PumpedSt
     recording = load(venue)
     stream = PumpedStream(venue, recording.start + recording.stream, mix.handler, transport)
     try:
+        if reference:
+            use_reference_receiver(stream.connection)
         stream.count_messages("BOOK_TICKER")
         stream.frame_time(SOCKET_WINDOW_TICKERS)  # warm-up
         stream.check()

@@ -9,7 +9,9 @@ pure side from the references the package keeps beside each twin:
 * the venue handlers' detect, route and parse, where they have twins: each handler's
   ``_reference_parse`` (Gate.io's calls the decoder's reference ``parse_update``);
 * the MEXC push reader: ``ws_stack.mexc.push.parse_push``;
-* the book: ``ws_stack.book._PureLocalOrderBook``, on the pure sides.
+* the book: ``ws_stack.book._PureLocalOrderBook``, on the pure sides;
+* picows' frame callback, through a socket: the listener's ``_receiver`` closure
+  (:func:`use_reference_receiver`).
 
 Everything else (msgspec's decoding, callbacks) is the same code on both sides. Before
 the twins existed, or where they are not built, these benchmarks are n/a.
@@ -61,3 +63,12 @@ def reference_book_class() -> Any:
     """The pure-Python ``LocalOrderBook``."""
     require_compiled()
     return require("ws_stack.book", "_PureLocalOrderBook")._PureLocalOrderBook
+
+
+def use_reference_receiver(connection: Any) -> None:
+    """Give ``connection``'s picows listener the reference frame callback (the closure
+    ``_Listener._receiver``) in place of its compiled twin, from its next frame on; nothing
+    on websockets, or at a commit whose listener has no twin."""
+    listener: Any = getattr(getattr(connection, "_socket", None), "_listener", None)
+    if callable(getattr(listener, "_receiver", None)):
+        listener.on_ws_frame = listener._receiver()
