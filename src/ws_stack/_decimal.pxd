@@ -39,9 +39,8 @@ cdef inline int read_decimal(const char* text, Py_ssize_t size, double* value) n
     somewhere): 1 and the number in ``value``, or 0 for any other text."""
     cdef uint64_t units = 0  # wraps past 19 digits, where it is not used
     cdef Py_ssize_t point = -1
-    cdef Py_ssize_t i, digits
+    cdef Py_ssize_t i
     cdef uint8_t digit
-    cdef char[64] copy
     for i in range(size):
         digit = <uint8_t>text[i] - 0x30
         if digit < 10:
@@ -50,7 +49,16 @@ cdef inline int read_decimal(const char* text, Py_ssize_t size, double* value) n
             point = i
         else:
             return 0
-    digits = size - (point >= 0)
+    return decimal_value(text, size, units, point, value)
+
+
+cdef inline int decimal_value(const char* text, Py_ssize_t size, uint64_t units,
+                              Py_ssize_t point, double* value) noexcept:  # fmt: skip
+    """The number of a plain decimal ``text`` a reader has scanned: ``units`` its digits as
+    an integer (wrapped past 19 digits), ``point`` where its ``.`` is (-1: none). 1 and the
+    number in ``value``, or 0 where ``text`` has no digit or is too long to convert."""
+    cdef Py_ssize_t digits = size - (point >= 0)
+    cdef char[64] copy
     if digits == 0:
         return 0
     if digits <= 15:  # units < 10**15 < 2**53 and places <= 15: both doubles exact

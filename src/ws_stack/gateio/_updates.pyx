@@ -44,7 +44,7 @@ from cpython.long cimport PyLong_FromLongLong
 from cpython.object cimport PyObject, PyTypeObject
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t, uint8_t, uint64_t
-from libc.string cimport memcmp
+from libc.string cimport memchr, memcmp
 
 from ws_stack cimport _decimal as decimal
 from ws_stack._slots cimport Py_TYPE, field, slot_offset
@@ -101,14 +101,20 @@ cdef object _DECODE_DELTA = _DECODERS[list(UPDATE_PUSHES).index(ORDER_BOOK_UPDAT
 cdef object _decoder_for(const char* text, Py_ssize_t size):
     """The decoder of the push whose window follows the first marker in ``text``, or the
     union's where none does (as ``detect_type``'s fast path reads a frame)."""
-    cdef Py_ssize_t at = 0, last = size - _MARKER_SIZE, i
+    cdef const char* at = text
+    cdef const char* end = text + size
     cdef const char* marker = PyBytes_AS_STRING(_MARKER)
-    while at <= last:
-        if text[at] == marker[0] and memcmp(text + at, marker, _MARKER_SIZE) == 0:
+    cdef Py_ssize_t i
+    # From quote to quote (memchr), the marker's second character before the whole of it.
+    while end - at >= _MARKER_SIZE:
+        at = <const char*>memchr(at, marker[0], end - at - _MARKER_SIZE + 1)
+        if at == NULL:
+            break
+        if at[1] == marker[1] and memcmp(at, marker, _MARKER_SIZE) == 0:
             at += _MARKER_SIZE
-            if size - at >= _WINDOW:
+            if end - at >= _WINDOW:
                 for i in range(_CHANNELS):
-                    if memcmp(text + at, PyBytes_AS_STRING(<bytes>_HEADS[i]), _WINDOW) == 0:
+                    if memcmp(at, PyBytes_AS_STRING(<bytes>_HEADS[i]), _WINDOW) == 0:
                         return _DECODERS[i]
             break
         at += 1
@@ -341,10 +347,10 @@ cdef int read_integer(Reader* r, int64_t* value) noexcept nogil:
 
 
 cdef inline int json_form(const char* text, Py_ssize_t size) noexcept nogil:
-    """Given text that ``read_decimal`` takes (digits, at most one ``.``, a digit): is it
-    also a JSON number, ``0`` or digits not starting with ``0``, then perhaps ``.`` and
-    digits? (What a level's strings hold, and what msgspec surely reads as ``float()``
-    does.) No ``.`` first or last, no leading ``0`` but before the ``.``."""
+    """Given plain decimal text (digits, at most one ``.``, a digit): is it also a JSON
+    number, ``0`` or digits not starting with ``0``, then perhaps ``.`` and digits? (What a
+    level's strings hold, and what msgspec surely reads as ``float()`` does.) No ``.``
+    first or last, no leading ``0`` but before the ``.``."""
     return (text[0] != b"." and text[size - 1] != b"."
             and not (text[0] == b"0" and size > 1 and text[1] != b"."))  # fmt: skip
 
@@ -359,11 +365,38 @@ cdef inline object new_level(double price, double size):
     return PyObject_Vectorcall(_Level, args, 2, NULL)
 
 
+cdef int read_number(Reader* r, double* value) noexcept:
+    """A level's number: a string holding a JSON number without sign or exponent (``0``, or
+    digits not starting with ``0``, then perhaps ``.`` and digits), after any whitespace,
+    read in one pass; its value by ``ws_stack/_decimal.pxd``."""
+    cdef const char* at
+    cdef const char* end = r.end
+    cdef const char* text
+    cdef uint64_t units = 0  # wraps past 19 digits, where it is not used
+    cdef Py_ssize_t point = -1, size
+    cdef uint8_t digit
+    if not take(r, b'"'):
+        return 0
+    text = at = r.at
+    while at < end:
+        digit = <uint8_t>at[0] - 0x30
+        if digit < 10:
+            units = units * 10 + digit
+        elif at[0] == b"." and point < 0:
+            point = at - text
+        else:
+            break
+        at += 1
+    if at == end or at[0] != b'"' or at == text:
+        return 0
+    size = at - text
+    r.at = at + 1
+    return json_form(text, size) and decimal.decimal_value(text, size, units, point, value)
+
+
 cdef object read_side(Reader* r):
     """A side: ``null`` (None) or an array of ``["price","size"]`` levels (a list of
     ``Level``), or _UNSURE."""
-    cdef const char* text
-    cdef Py_ssize_t size
     cdef double price, amount
     skip_space(r)
     if read_word(r, b"null", 4):
@@ -374,12 +407,11 @@ cdef object read_side(Reader* r):
     if take(r, b"]"):
         return side
     while True:
-        if not (take(r, b"[") and read_string(r, &text, &size)
-                and decimal.read_price(text, size, &price) and json_form(text, size)):  # fmt: skip
+        if not (take(r, b"[") and read_number(r, &price) and take(r, b",")
+                and read_number(r, &amount) and take(r, b"]")):  # fmt: skip
             return _UNSURE
-        if not (take(r, b",") and read_string(r, &text, &size)
-                and decimal.read_size(text, size, &amount) and json_form(text, size)
-                and take(r, b"]")):  # fmt: skip
+        # The bounds of messages.Price and messages.Size.
+        if not (0.0 < price < decimal.MAX_NUMBER and 0.0 <= amount < decimal.MAX_NUMBER):
             return _UNSURE
         side.append(new_level(price, amount))
         if take(r, b","):
