@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 
@@ -157,12 +157,18 @@ class Paired:
         return pairs
 
 
-def take_turns(windows: list[Any], rotations: int) -> list[list[float]]:
+def take_turns(
+    windows: list[Any], rotations: int, halved: Collection[int] = ()
+) -> list[list[float]]:
     """Call every window in turn, ``rotations`` times, each one first in its turn; the
-    figures of each window, in the order given."""
+    figures of each window, in the order given. The windows whose index is in ``halved``
+    take part in every other rotation only (the even ones): a window's n-th figure was
+    taken in the same rotation as the n-th figure of a window taken in every rotation, for
+    a ``halved`` one the (2n)-th."""
     figures: list[list[float]] = [[] for _ in windows]
     for rotation in range(rotations):
-        turn = rotation % len(windows)
-        for index in [*range(turn, len(windows)), *range(turn)]:
+        taking = [i for i in range(len(windows)) if rotation % 2 == 0 or i not in halved]
+        turn = rotation % len(taking)
+        for index in [*taking[turn:], *taking[:turn]]:
             figures[index].append(windows[index]())
     return figures

@@ -431,18 +431,12 @@ BOUND_PAIRS_FACTOR = 0.5
 
 def _rotations(windows: dict[Any, Any], rotations: int, halved: frozenset[Any] = frozenset()
                ) -> dict[Any, list[float]]:  # fmt: skip
-    """Call every window in turn, ``rotations`` times, each one first in its turn (as
-    :func:`~benchmarks.asv_support.take_turns`), those in ``halved`` in every other
-    rotation only; the figures of each window by name. A window's n-th figure was taken in
-    the same rotation as the n-th figure of a window taken in every rotation, for the
-    ``halved`` ones the (2n)-th."""
-    figures: dict[Any, list[float]] = {name: [] for name in windows}
-    for rotation in range(rotations):
-        names = [name for name in windows if rotation % 2 == 0 or name not in halved]
-        turn = rotation % len(names)
-        for name in [*names[turn:], *names[:turn]]:
-            figures[name].append(windows[name]())
-    return figures
+    """:func:`~benchmarks.asv_support.take_turns` of windows by name: the figures of each,
+    by name; those in ``halved`` in every other rotation."""
+    names = list(windows)
+    indexes = {index for index, name in enumerate(names) if name in halved}
+    figures = take_turns([windows[name] for name in names], rotations, indexes)
+    return dict(zip(names, figures, strict=True))
 
 
 def _over_bare_run(venue: str) -> dict[tuple[str, str], dict[str, list[float]]]:

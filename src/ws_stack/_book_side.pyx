@@ -43,10 +43,11 @@ cdef long long _ID_LIMIT = 1LL << 62
 
 # Reading a Level's two fields through getattr cost about as much as the rest of a level's
 # work (a 1-level delta: ~95 ns with getattr, ~60 ns without). A Level (exactly that type)
-# keeps its fields in slots, at offsets its own member descriptors give (ws_stack/_slots.pxd):
-# apply() and replace() read them there, and take the ordinary getattr for anything else (a subclass,
-# another object, a field that is not a float), or when the descriptors are not the plain
-# object slots this relies on (then _PRICE or _SIZE is -1).
+# keeps its fields in slots, at offsets its own member descriptors give
+# (ws_stack/_slots.pxd): apply() and replace() read them there, and take the ordinary
+# getattr for anything else (a subclass, another object, a field that is not a float), or
+# when the descriptors are not the plain object slots this relies on (then _PRICE or _SIZE
+# is -1).
 cdef PyTypeObject* _LEVEL = <PyTypeObject*>Level
 cdef Py_ssize_t _PRICE = slot_offset(Level, "price")
 cdef Py_ssize_t _SIZE = slot_offset(Level, "size")

@@ -27,7 +27,8 @@ def receiver(listener, binary, text, invalid_text, Py_ssize_t intake):
     put = queue.put_nowait
     cdef bint blocks = queue.policy is _BLOCK
     cdef list fragments = listener._fragments
-    other, refuse, held, hold = listener._other_frame, listener._refuse, listener._held, listener._hold
+    other, refuse = listener._other_frame, listener._refuse
+    held, hold = listener._held, listener._hold
     queued = queue.drain()
     # Inline delivery (FrameSink.deliver) takes at most as many messages of one read as the
     # queue could hold: past that, the rest of the read is queued, and the queue's overflow
