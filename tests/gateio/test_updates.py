@@ -271,8 +271,9 @@ def test_optional_sides_time_and_full() -> None:
         _same_delta(_compact(envelope))
 
 
-# Texts the reader hands back (the reference decides each): not JSON numbers, out of
-# bounds, signs and exponents, whitespace inside.
+# Odd texts for a level's price or size. The reader hands most back (not JSON numbers, out
+# of bounds, signs and exponents, whitespace inside) and reads "0" and "0.0" as sizes;
+# either way the answer must be the reference's.
 _ODD_NUMBERS = ["", ".5", "5.", "00.5", "01", "-1", "+1", "1e5", "1E-2", " 1", "1 ", "0x1",
                 "nan", "inf", "1.2.3", "1_0", "\u0661", "0", "0.0", "-0.0", "1e400",
                 "1000000000000000", "999999999999999.9", "0.00000000000000000001"]  # fmt: skip
@@ -298,7 +299,7 @@ _DECIMALS = st.builds(
 @given(prices=st.lists(_DECIMALS, min_size=1, max_size=4),
        sizes=st.lists(_DECIMALS, min_size=1, max_size=4))  # fmt: skip
 def test_decimal_levels_give_msgspecs_floats(prices: list[str], sizes: list[str]) -> None:
-    """Any JSON decimal, up to 43 characters: the reader's float is msgspec's, bit for bit
+    """Any JSON decimal, up to 44 characters: the reader's float is msgspec's, bit for bit
     (or both reject it: a price of 0, a number past the bounds)."""
     levels = [[price, size] for price, size in zip(prices, sizes, strict=False)]
     _same_delta(_compact(_delta(levels, levels[::-1])))
