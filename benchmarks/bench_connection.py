@@ -24,7 +24,7 @@ from itertools import permutations
 from pathlib import Path
 from typing import Any
 
-from .asv_support import CALLS, Batched, Timed, require, take_turns
+from .asv_support import CALLS, Batched, Timed, require, side_by_side, take_turns
 from .common import CHANNELS, SYMBOLS, VENUES
 from .connections import (
     TRANSPORTS,
@@ -475,6 +475,15 @@ def _over_bare_run(venue: str) -> dict[tuple[str, str], dict[str, list[float]]]:
     return found
 
 
+def _over_bare_venue(venue: str) -> dict[tuple[str, str], dict[str, list[float]]] | str:
+    """``_over_bare_run(venue)``, or why this commit cannot run it."""
+    try:
+        require_connection_layer(venue)
+        return _over_bare_run(venue)
+    except NotImplementedError as exc:
+        return str(exc)
+
+
 class _OverBare:
     """Base of the end-to-end ratios in one process: a set-up's CPU time per frame over the bare
     ``websockets`` loop's (``BareReceive``), the two taking windows in turn. The set-up runs
@@ -495,8 +504,11 @@ class _OverBare:
     rotation (BOUND_PAIRS_FACTOR). A set-up's ratio in a rotation is its window over the
     floor's window of that rotation; asv stores their median. (Until this suite, each
     ratio had a process of its own, with a floor of its own: the same figures, the floor
-    measured four times over.) A subclass names its ``kind`` and sets ``track_ratio =
-    _OverBare.ratios``.
+    measured four times over.) The two venues' processes run side by side, one a core
+    (:func:`~benchmarks.asv_support.side_by_side`): each keeps its core busy alone and
+    divides CPU times it measured itself, so the ratios are those one after the other
+    would give (measured here: within their run-to-run spread), in half the time. A
+    subclass names its ``kind`` and sets ``track_ratio = _OverBare.ratios``.
     """
 
     params = [VENUES, TRANSPORTS]
@@ -506,14 +518,7 @@ class _OverBare:
     kind: str
 
     def setup_cache(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for venue in VENUES:
-            try:
-                require_connection_layer(venue)
-                found[venue] = _over_bare_run(venue)
-            except NotImplementedError as exc:
-                found[venue] = str(exc)
-        return found
+        return dict(zip(VENUES, side_by_side(_over_bare_venue, VENUES), strict=True))
 
     def setup(self, cache: dict[str, Any], venue: str, transport: str) -> None:
         ratios = cache[venue]

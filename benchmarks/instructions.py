@@ -152,35 +152,44 @@ ALLOCATORS = frozenset({"_PyObject_Malloc", "_PyObject_Calloc", "malloc", "callo
 _RAW_MEMORY = frozenset({"_PyMem_RawMalloc", "_PyMem_RawCalloc"})
 
 
+#: The lines of a callgrind output file that :func:`_part_figures` reads (every other line,
+#: most of them costs by position, is skipped by the regular expression, in C): a function
+#: or a callee, named or by its compressed id; a call count; a part's totals; the events.
+_FIGURE_LINE = re.compile(
+    rb"^(?:(c?fn)=(\(\d+\))(?: ([^\n]*))?|calls=(\d+)[^\n]*|totals:([^\n]*)|events:([^\n]*))$",
+    re.MULTILINE,
+)
+_ALLOCATOR_NAMES = frozenset(name.encode() for name in ALLOCATORS)
+_RAW_MEMORY_NAMES = frozenset(name.encode() for name in _RAW_MEMORY)
+
+
 def _part_figures(output: Path) -> list[tuple[dict[str, int], int]]:
     """``(events, allocations)`` of every part of a callgrind output file written with
     combined dumps, in order: ``events`` by callgrind's name (``Ir``: instructions; with
     the cache simulation, its misses too), allocations as :data:`ALLOCATORS` says."""
-    names: dict[str, str] = {}  # callgrind's compressed function names: "(id)" -> name
+    names: dict[bytes, bytes] = {}  # callgrind's compressed function names: b"(id)" -> name
     parts: list[tuple[dict[str, int], int]] = []
     events: list[str] = []
-    caller = callee = ""
+    caller = callee = b""
     allocations = 0
-    with output.open() as lines:
-        for line in lines:
-            if line.startswith("events:"):
-                events = line.split()[1:]
-            elif line.startswith(("fn=", "cfn=")):
-                key, _, rest = line.partition("=")
-                ident, _, name = rest.rstrip("\n").partition(" ")
-                if name:
-                    names[ident] = name
-                if key == "fn":
-                    caller = names.get(ident, ident)
-                else:
-                    callee = names.get(ident, ident)
-            elif line.startswith("calls="):
-                if callee in ALLOCATORS and caller not in _RAW_MEMORY:
-                    allocations += int(line[6:].split(maxsplit=1)[0])
-            elif line.startswith("totals:"):
-                totals = [int(number) for number in line.split()[1:]]
-                parts.append((dict(zip(events, totals, strict=False)), allocations))
-                allocations = 0
+    for line in _FIGURE_LINE.finditer(output.read_bytes()):
+        kind, ident, name, calls, totals, listed = line.groups()
+        if kind is not None:
+            if name:
+                names[ident] = name
+            if kind == b"fn":
+                caller = names.get(ident, ident)
+            else:
+                callee = names.get(ident, ident)
+        elif calls is not None:
+            if callee in _ALLOCATOR_NAMES and caller not in _RAW_MEMORY_NAMES:
+                allocations += int(calls)
+        elif totals is not None:
+            numbers = [int(number) for number in totals.split()]
+            parts.append((dict(zip(events, numbers, strict=False)), allocations))
+            allocations = 0
+        else:
+            events = listed.decode().split()
     return parts
 
 

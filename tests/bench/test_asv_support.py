@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import time
 from types import ModuleType
@@ -10,7 +11,7 @@ from types import ModuleType
 import pytest
 
 import benchmarks
-from benchmarks.asv_support import BATCH, Batched, per_call_clock
+from benchmarks.asv_support import BATCH, Batched, per_call_clock, side_by_side
 
 
 def _bench_modules() -> list[ModuleType]:
@@ -81,3 +82,18 @@ def test_rotations_put_each_window_first_in_turn_and_halved_ones_every_other_tim
     # The bound's n-th window is in the same rotation as the floor's (2n)-th.
     assert figures["bound"] == [2.0, 8.0]
     assert figures["floor"][::2] == [3.0, 6.0]
+
+
+def _pid_or_refuse(argument: int) -> tuple[int, int]:
+    if argument < 0:
+        raise NotImplementedError(f"no set-up for {argument}")
+    return argument, os.getpid()
+
+
+def test_side_by_side_runs_each_call_in_a_process_of_its_own_and_keeps_the_order() -> None:
+    found = side_by_side(_pid_or_refuse, [3, 1, 2])
+    assert [argument for argument, _ in found] == [3, 1, 2]
+    if len(os.sched_getaffinity(0)) > 1:
+        assert all(pid != os.getpid() for _, pid in found)
+    with pytest.raises(NotImplementedError, match="no set-up for -1"):
+        side_by_side(_pid_or_refuse, [1, -1])
