@@ -76,11 +76,21 @@ cdef inline int decimal_value(const char* text, Py_ssize_t size, uint64_t units,
     return 1
 
 
+cdef inline bint price_in_bounds(double value) noexcept:
+    """Within ``messages.Price``'s bounds: above 0 and below MAX_NUMBER."""
+    return 0.0 < value < MAX_NUMBER
+
+
+cdef inline bint size_in_bounds(double value) noexcept:
+    """Within ``messages.Size``'s bounds: from 0 to below MAX_NUMBER."""
+    return 0.0 <= value < MAX_NUMBER
+
+
 cdef inline int read_price(const char* text, Py_ssize_t size, double* value) noexcept:
-    """A price: a plain decimal above 0 and below MAX_NUMBER (``messages.Price``)."""
-    return read_decimal(text, size, value) and 0.0 < value[0] < MAX_NUMBER
+    """A price: a plain decimal within ``messages.Price``'s bounds."""
+    return read_decimal(text, size, value) and price_in_bounds(value[0])
 
 
 cdef inline int read_size(const char* text, Py_ssize_t size, double* value) noexcept:
-    """A size: a plain decimal from 0 to below MAX_NUMBER (``messages.Size``)."""
-    return read_decimal(text, size, value) and 0.0 <= value[0] < MAX_NUMBER
+    """A size: a plain decimal within ``messages.Size``'s bounds."""
+    return read_decimal(text, size, value) and size_in_bounds(value[0])

@@ -39,14 +39,14 @@ the MEXC twin's conversion: the double msgspec makes of the same text, bit for b
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.float cimport PyFloat_FromDouble
 from cpython.long cimport PyLong_FromLongLong
-from cpython.object cimport PyObject, PyTypeObject
+from cpython.object cimport PyTypeObject
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp
 
 from ws_stack cimport _decimal as decimal
+from ws_stack._level cimport new_level
 from ws_stack._slots cimport Py_TYPE, field, slot_offset
 
 import msgspec
@@ -78,9 +78,6 @@ cdef extern from "Python.h":
     bint PyUnicode_IS_COMPACT_ASCII(object)
     void* PyUnicode_DATA(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
-    object PyObject_Vectorcall(
-        object callable, PyObject** args, size_t nargsf, PyObject* kwnames
-    )
 
 
 # -- the channel, from the window after the marker ---------------------------------------
@@ -355,16 +352,6 @@ cdef inline int json_form(const char* text, Py_ssize_t size) noexcept nogil:
             and not (text[0] == b"0" and size > 1 and text[1] != b"."))  # fmt: skip
 
 
-cdef inline object new_level(double price, double size):
-    """``Level(price, size)``, called as C calls it (the numbers are checked already)."""
-    cdef object price_object = PyFloat_FromDouble(price)
-    cdef object size_object = PyFloat_FromDouble(size)
-    cdef PyObject* args[2]
-    args[0] = <PyObject*>price_object
-    args[1] = <PyObject*>size_object
-    return PyObject_Vectorcall(_Level, args, 2, NULL)
-
-
 cdef int read_number(Reader* r, double* value) noexcept:
     """A level's number: a string holding a JSON number without sign or exponent (``0``, or
     digits not starting with ``0``, then perhaps ``.`` and digits), after any whitespace,
@@ -410,10 +397,9 @@ cdef object read_side(Reader* r):
         if not (take(r, b"[") and read_number(r, &price) and take(r, b",")
                 and read_number(r, &amount) and take(r, b"]")):  # fmt: skip
             return _UNSURE
-        # The bounds of messages.Price and messages.Size.
-        if not (0.0 < price < decimal.MAX_NUMBER and 0.0 <= amount < decimal.MAX_NUMBER):
+        if not (decimal.price_in_bounds(price) and decimal.size_in_bounds(amount)):
             return _UNSURE
-        side.append(new_level(price, amount))
+        side.append(new_level(_Level, price, amount))
         if take(r, b","):
             continue
         if take(r, b"]"):

@@ -28,21 +28,13 @@ read is checked against the frame's end before it is made.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.float cimport PyFloat_FromDouble
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 
-from cpython.ref cimport PyObject
-
 from ws_stack cimport _decimal as decimal
-
-
-cdef extern from "Python.h":
-    object PyObject_Vectorcall(
-        object callable, PyObject** args, size_t nargsf, PyObject* kwnames
-    )
+from ws_stack._level cimport new_level
 
 from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Side, Trade, Venue
 from ws_stack.mexc.push import parse_push as _reference_parse_push
@@ -277,16 +269,6 @@ cdef int read_level(Span item, Span* price, Span* quantity) noexcept nogil:
     return 1
 
 
-cdef inline object new_level(double price, double size):
-    """``Level(price, size)``, called as C calls it (the numbers are checked already)."""
-    cdef object price_object = PyFloat_FromDouble(price)
-    cdef object size_object = PyFloat_FromDouble(size)
-    cdef PyObject* args[2]
-    args[0] = <PyObject*>price_object
-    args[1] = <PyObject*>size_object
-    return PyObject_Vectorcall(_Level, args, 2, NULL)
-
-
 cdef object read_depth(Wrapper* wrapper, bint snapshot, bint aggregated):
     """An order-book body: its versions, and both sides' levels."""
     cdef Cursor cursor = inside(wrapper.body)
@@ -343,7 +325,7 @@ cdef object read_depth(Wrapper* wrapper, bint snapshot, bint aggregated):
                 return None
             if not read_price(price, &price_value) or not read_size(quantity, &size_value):
                 return None
-            level = new_level(price_value, size_value)
+            level = new_level(_Level, price_value, size_value)
             Py_INCREF(level)  # PyList_SET_ITEM takes the reference
             if field == 1:
                 PyList_SET_ITEM(ask_levels, ask_at, level)
