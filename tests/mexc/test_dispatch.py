@@ -18,16 +18,23 @@ from ws_stack.exceptions import FrameError
 from ws_stack.handler import MessageHandler
 from ws_stack.messages import WebSocketMessageType
 from ws_stack.mexc import detect
+from ws_stack.mexc.encoder import encode_depth
 from ws_stack.mexc.handler import MexcHandler
 from ws_stack.pool import LevelPool
 
 from .cases import bad_frames, good_frames
 
 _twin = implementation.compiled("ws_stack.mexc._dispatch")
-pytestmark = pytest.mark.skipif(
-    _twin is None,
-    reason="ws_stack.mexc._dispatch is not built (no C compiler, or WS_STACK_NO_EXTENSIONS set)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        _twin is None,
+        reason="ws_stack.mexc._dispatch is not built (no C compiler, or "
+        "WS_STACK_NO_EXTENSIONS set)",
+    ),
+    # The twin's C helpers cannot raise: an error inside one is only printed ("Exception
+    # ignored"), which pytest turns into this warning, and here into a failure.
+    pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning"),
+]
 
 _encode = msgspec.msgpack.encode
 _Parse = Callable[[MexcHandler, bytes | str], object]
@@ -140,3 +147,40 @@ def test_a_subclass_overriding_a_skipped_hook_gets_the_reference() -> None:
     assert Custom._parse is MexcHandler._reference_parse
     assert CustomAgain._parse is MexcHandler._reference_parse
     assert Plain._parse is MexcHandler._parse
+
+
+def test_many_channels_first_seen_and_known() -> None:
+    """More channels than the fixtures: heads of many lengths, in the twin's own table of
+    known heads (and its probing), parse as the reference parses them."""
+    detect._KNOWN_HEADS.clear()
+    symbols = [f"S{index}{'X' * (index % 7)}USDT" for index in range(300)]
+    pushes = [
+        encode_depth(symbol, [("1.5", "2")], [("1.6", "3")], 1, 2, interval=interval)
+        for symbol in symbols
+        for interval in ("10ms", "100ms")
+    ]
+    for _ in range(3):  # first seen, found in _KNOWN_HEADS, found in the twin's table
+        for frame in pushes:
+            _same(frame)
+
+
+def test_a_cleared_head_cache_sends_pushes_through_the_hooks_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    handler = MexcHandler()
+    pushes = _pushes()
+    for _ in range(2):  # seen, then known (in the twin's table too)
+        for frame in pushes:
+            handler._parse(frame)
+    detect._KNOWN_HEADS.clear()
+    hooks: list[bytes | str] = []
+    original = MexcHandler.detect_type
+
+    def counting(frame: bytes | str) -> WebSocketMessageType:
+        hooks.append(frame)
+        return original(frame)
+
+    monkeypatch.setattr(MexcHandler, "detect_type", staticmethod(counting))
+    for frame in pushes:
+        handler._parse(frame)
+    assert hooks == pushes  # each channel's first push again, as the reference would

@@ -9,16 +9,22 @@ Three interpreter frames and a bound method around one compiled read (the MEXC r
 and ``HandlerCore`` are compiled too): about a tenth of a MEXC frame's instructions.
 
 This does the same for a push whose head is known, with the same table and the same
-tests, and calls the same ``decoder.parse_push``. Any other frame (a channel's first push,
+tests, and calls the same ``decoder.parse_push``; a head found in that table once is
+then found in a table of C's own, without hashing a new bytes object (see below). Any other frame (a channel's first push,
 JSON, anything odd) takes the hooks, in Python, exactly as the reference does. The hooks
 it skips are the class's own: ``MexcHandler`` gives a subclass that overrides one of them
 the reference ``_parse`` (see ``MexcHandler.__init_subclass__``).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_Size
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
+from libc.stdint cimport uint64_t
+from libc.string cimport memcmp
 
 from ws_stack.mexc import decoder
-from ws_stack.mexc.detect import _KNOWN_HEADS
+from ws_stack.mexc.detect import _KNOWN_HEADS, _KNOWN_HEADS_LIMIT
 
 __all__ = ["handler_parse"]
 
@@ -28,10 +34,98 @@ cdef unsigned char _CHANNEL_FIELD = 0x0A  # a push's first byte: field 1, wire t
 cdef unsigned char _OPEN_BRACE = 0x7B  # a length byte route() leaves to is_json_frame
 
 
+# -- the heads found in _HEADS, in a table of C's own ----------------------------------
+#
+# Looking a head up in _HEADS takes a new bytes object and its hash (SipHash over some 45
+# bytes): about 300 instructions of a MEXC push, a thirtieth of one through the handler.
+# A head stays in _HEADS once it is there (detect._remember only adds), so a head found
+# there once is known for good: this table keeps those (their bytes objects, a reference
+# each, for the module's life) under a cheap hash of their bytes, and a head found in it is
+# known without the dict. It holds at most _KNOWN_HEADS_LIMIT heads, as _HEADS does, in
+# twice as many slots (linear probing); a head it lacks is looked up in _HEADS as before.
+# Should _HEADS ever shrink (a test clears it), the table is emptied too.
+
+cdef extern from "Python.h":
+    char* _bytes_data "PyBytes_AS_STRING" (PyObject*)
+    Py_ssize_t _bytes_size "PyBytes_GET_SIZE" (PyObject*)
+
+cdef enum:
+    _SLOTS = 8192  # a power of two, at least twice _KNOWN_HEADS_LIMIT (checked below)
+
+cdef PyObject* _found[_SLOTS]  # NULL: an empty slot
+cdef uint64_t _found_hash[_SLOTS]
+cdef Py_ssize_t _found_count = 0
+
+if _SLOTS < 2 * _KNOWN_HEADS_LIMIT:
+    raise ImportError("ws_stack.mexc._dispatch: its table is smaller than detect's limit")
+
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    /* A cheap 64-bit hash of size bytes at data: eight bytes at a time, multiplied and
+     * folded. Not for untrusted keys' sake: the table only holds heads of _HEADS, and a
+     * head's match is decided by its bytes. */
+    static inline uint64_t ws_stack_head_hash(const unsigned char *data, Py_ssize_t size) {
+        uint64_t value = 0x9E3779B97F4A7C15ULL ^ (uint64_t)size, word;
+        for (; size >= 8; data += 8, size -= 8) {
+            memcpy(&word, data, 8);
+            value = (value ^ word) * 0xFF51AFD7ED558CCDULL;
+            value ^= value >> 32;
+        }
+        word = 0;
+        memcpy(&word, data, (size_t)size);
+        value = (value ^ word) * 0xC4CEB9FE1A85EC53ULL;
+        return value ^ (value >> 29);
+    }
+    """
+    uint64_t _hash "ws_stack_head_hash" (const unsigned char* data, Py_ssize_t size) noexcept
+
+
+cdef inline bint _known(const unsigned char* data, Py_ssize_t size, uint64_t value) noexcept:
+    """Whether the head of ``size`` bytes at ``data`` (hash ``value``) is in the table."""
+    cdef size_t slot = value & (_SLOTS - 1)
+    cdef PyObject* head
+    while True:
+        head = _found[slot]
+        if head == NULL:
+            return False
+        if (_found_hash[slot] == value and _bytes_size(head) == size
+                and memcmp(_bytes_data(head), data, size) == 0):  # fmt: skip
+            return True
+        slot = (slot + 1) & (_SLOTS - 1)
+
+
+cdef void _forget() noexcept:
+    """Empty the table: _HEADS holds fewer heads than it (only a test clears _HEADS)."""
+    global _found_count
+    cdef size_t slot
+    for slot in range(_SLOTS):
+        Py_XDECREF(_found[slot])
+        _found[slot] = NULL
+    _found_count = 0
+
+
+cdef inline void _keep(object head, uint64_t value) noexcept:
+    """Put ``head`` (found in _HEADS, not in the table) in the table, while it has room."""
+    global _found_count
+    if _found_count >= _KNOWN_HEADS_LIMIT:
+        return
+    cdef size_t slot = value & (_SLOTS - 1)
+    while _found[slot] != NULL:
+        slot = (slot + 1) & (_SLOTS - 1)
+    Py_INCREF(head)
+    _found[slot] = <PyObject*>head
+    _found_hash[slot] = value
+    _found_count += 1
+
+
 def handler_parse(self, frame):
     """``MexcHandler._parse``: a push of a known channel parsed at once; else the hooks."""
     cdef const unsigned char* data
     cdef Py_ssize_t size, head_size
+    cdef uint64_t value
     if type(frame) is bytes:
         size = PyBytes_GET_SIZE(frame)
         data = <const unsigned char*>PyBytes_AS_STRING(frame)
@@ -41,7 +135,13 @@ def handler_parse(self, frame):
         if size >= 2 and data[0] == _CHANNEL_FIELD and data[1] != _OPEN_BRACE:
             head_size = 2 + data[1]
             if head_size <= size:
+                if _found_count > PyDict_Size(_HEADS):  # _HEADS was cleared
+                    _forget()
+                value = _hash(data, head_size)
+                if _known(data, head_size, value):
+                    return _parse_push(frame, self.level_pool)
                 head = PyBytes_FromStringAndSize(<const char*>data, head_size)
                 if head in _HEADS:
+                    _keep(head, value)
                     return _parse_push(frame, self.level_pool)
     return self.route(self.detect_type(frame), frame)(frame)
