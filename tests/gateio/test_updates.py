@@ -350,3 +350,16 @@ def test_a_mutated_delta_gives_the_references_answer(data: st.DataObject) -> Non
     _same_delta(bytes(frame[: data.draw(st.integers(0, len(frame)))]))
     text = bytes(frame).decode("latin-1")
     _same_delta(text)
+
+
+def test_a_symbol_read_again_is_the_same_str_past_the_table_too() -> None:
+    """The reader keeps the symbols it decoded (ws_stack/_texts.pxd): a symbol read again
+    is the same str object (BTC_USDT, kept since the process's first frames: the table
+    keeps the first 1,024 symbols it sees); past the table's room, and for every symbol,
+    the message is still the reference's."""
+    assert _twin is not None
+    btc = _compact(_delta([["1.5", "2"]], []))
+    first, again = (_twin.parse_order_book_update(btc) for _ in range(2))
+    assert first.symbol == "BTC_USDT" and first.symbol is again.symbol
+    for index in range(1_500):
+        _same_delta(_compact(_delta([["1.5", "2"]], [], s=f"S{index}_USDT")))

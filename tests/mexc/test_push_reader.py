@@ -305,3 +305,16 @@ def test_frames_that_are_not_bytes_go_to_the_reference() -> None:
     assert compiled.read_push(bytearray(frame)) is None
     assert compiled.read_push(memoryview(frame)) is None
     assert _encode(compiled.parse_push(bytearray(frame))) == _encode(push.parse_push(frame))  # type: ignore[arg-type]
+
+
+def test_a_symbol_read_again_is_the_same_str_past_the_table_too() -> None:
+    """The reader keeps the symbols it decoded (ws_stack/_texts.pxd): a symbol read again
+    is the same str object (the fixtures' symbol, kept since the process's first frames:
+    the table keeps the first 1,024 symbols it sees); past the table's room, and for every
+    symbol, the message is still the reference's."""
+    assert compiled is not None
+    frame = encoder.encode_depth(SYMBOL, [("1.5", "2")], [], 1, 2)
+    first, again = (compiled.parse_push(frame) for _ in range(2))
+    assert first.symbol == SYMBOL and first.symbol is again.symbol
+    for index in range(1_500):
+        assert_settled(encoder.encode_depth(f"S{index}USDT", [("1.5", "2")], [], 1, 2))

@@ -41,12 +41,12 @@ the MEXC twin's conversion: the double msgspec makes of the same text, bit for b
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_FromLongLong
 from cpython.object cimport PyTypeObject
-from cpython.unicode cimport PyUnicode_DecodeASCII
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from libc.string cimport memchr, memcmp
 
 from ws_stack cimport _decimal as decimal
 from ws_stack._level cimport new_level
+from ws_stack._texts cimport TextTable, ascii_text_kept
 from ws_stack._slots cimport Py_TYPE, field, slot_offset
 
 import msgspec
@@ -67,6 +67,9 @@ from ws_stack.gateio.decoder import _reference_parse_order_book_update
 from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Trade, Venue
 
 __all__ = ["handler_parse", "parse_order_book_update", "parse_update", "read_order_book_update"]
+
+#: The symbols read so far (_texts.pxd).
+cdef TextTable _symbols
 
 cdef object _GATEIO = Venue.GATEIO
 # parse_update's catch: what the decoder raises on bad input, and TypeError for a frame
@@ -439,7 +442,7 @@ cdef object read_result(Reader* r):
                 bit = KEY_S
                 if not read_string(r, &text, &size):
                     return _UNSURE
-                symbol = PyUnicode_DecodeASCII(text, size, NULL)
+                symbol = ascii_text_kept(&_symbols, text, size)  # see _texts.pxd
             elif key[0] == b"U":
                 bit = KEY_FIRST
                 if not read_integer(r, &first):

@@ -23,6 +23,8 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint64_t
 from libc.string cimport memcmp
 
+from ws_stack._short_hash cimport short_hash
+
 from ws_stack.mexc import decoder
 from ws_stack.mexc.detect import _KNOWN_HEADS, _KNOWN_HEADS_LIMIT
 
@@ -37,12 +39,12 @@ cdef unsigned char _OPEN_BRACE = 0x7B  # a length byte route() leaves to is_json
 # -- the heads found in _HEADS, in a table of C's own ----------------------------------
 #
 # Looking a head up in _HEADS takes a new bytes object and its hash (SipHash over some 45
-# bytes): about 300 instructions of a MEXC push, a thirtieth of one through the handler.
-# A head stays in _HEADS once it is there (detect._remember only adds), so a head found
-# there once is known for good: this table keeps those (their bytes objects, a reference
-# each, for the module's life) under a cheap hash of their bytes, and a head found in it is
-# known without the dict. It holds at most _KNOWN_HEADS_LIMIT heads, as _HEADS does, in
-# twice as many slots (linear probing); a head it lacks is looked up in _HEADS as before.
+# bytes): with the allocation, about 560 instructions of a MEXC push. A head stays in
+# _HEADS once it is there (detect._remember only adds), so a head found there once is
+# known for good: this table keeps those (their bytes objects, a reference each, for the
+# module's life) under a cheap hash of their bytes (``_short_hash.pxd``), and a head found
+# in it is known without the dict. It holds at most _KNOWN_HEADS_LIMIT heads, as _HEADS
+# does, in twice as many slots (linear probing); a head it lacks is looked up in _HEADS.
 # Should _HEADS ever shrink (a test clears it), the table is emptied too.
 
 cdef extern from "Python.h":
@@ -58,29 +60,6 @@ cdef Py_ssize_t _found_count = 0
 
 if _SLOTS < 2 * _KNOWN_HEADS_LIMIT:
     raise ImportError("ws_stack.mexc._dispatch: its table is smaller than detect's limit")
-
-
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-    /* A cheap 64-bit hash of size bytes at data: eight bytes at a time, multiplied and
-     * folded. Not for untrusted keys' sake: the table only holds heads of _HEADS, and a
-     * head's match is decided by its bytes. */
-    static inline uint64_t ws_stack_head_hash(const unsigned char *data, Py_ssize_t size) {
-        uint64_t value = 0x9E3779B97F4A7C15ULL ^ (uint64_t)size, word;
-        for (; size >= 8; data += 8, size -= 8) {
-            memcpy(&word, data, 8);
-            value = (value ^ word) * 0xFF51AFD7ED558CCDULL;
-            value ^= value >> 32;
-        }
-        word = 0;
-        memcpy(&word, data, (size_t)size);
-        value = (value ^ word) * 0xC4CEB9FE1A85EC53ULL;
-        return value ^ (value >> 29);
-    }
-    """
-    uint64_t _hash "ws_stack_head_hash" (const unsigned char* data, Py_ssize_t size) noexcept
 
 
 cdef inline bint _known(const unsigned char* data, Py_ssize_t size, uint64_t value) noexcept:
@@ -137,7 +116,7 @@ def handler_parse(self, frame):
             if head_size <= size:
                 if _found_count > PyDict_Size(_HEADS):  # _HEADS was cleared
                     _forget()
-                value = _hash(data, head_size)
+                value = short_hash(data, head_size)
                 if _known(data, head_size, value):
                     return _parse_push(frame, self.level_pool)
                 head = PyBytes_FromStringAndSize(<const char*>data, head_size)

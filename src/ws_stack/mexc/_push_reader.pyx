@@ -35,11 +35,15 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 from ws_stack cimport _decimal as decimal
 from ws_stack._level cimport new_level
+from ws_stack._texts cimport TextTable, ascii_text_kept
 
 from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Side, Trade, Venue
 from ws_stack.mexc.push import parse_push as _reference_parse_push
 
 __all__ = ["parse_push", "read_push"]
+
+#: The symbols read so far (_texts.pxd).
+cdef TextTable _symbols
 
 cdef object _MEXC = Venue.MEXC
 cdef object _BUY = Side.BUY
@@ -231,8 +235,8 @@ cdef int read_wrapper(Cursor cursor, Wrapper* wrapper) noexcept nogil:
 
 cdef object push_symbol(Wrapper* wrapper, bint depth_suffix):
     """``symbol``, or the channel's symbol segment (``None``: the reference decides)."""
-    if wrapper.symbol.size:
-        return ascii_text(wrapper.symbol)
+    if wrapper.symbol.size:  # the same str for the same symbol (see _texts.pxd)
+        return ascii_text_kept(&_symbols, <const char*>wrapper.symbol.at, wrapper.symbol.size)
     channel = ascii_text(wrapper.channel)
     if depth_suffix:  # spot@public.limit.depth.v3.api.pb@BTCUSDT@20
         channel = channel.rpartition("@")[0]
