@@ -10,10 +10,11 @@ and ``HandlerCore`` are compiled too): about a tenth of a MEXC frame's instructi
 
 This does the same for a push whose head is known, with the same table and the same
 tests, and calls the same ``decoder.parse_push``; a head found in that table once is
-then found in a table of C's own, without hashing a new bytes object (see below). Any other frame (a channel's first push,
-JSON, anything odd) takes the hooks, in Python, exactly as the reference does. The hooks
-it skips are the class's own: ``MexcHandler`` gives a subclass that overrides one of them
-the reference ``_parse`` (see ``MexcHandler.__init_subclass__``).
+then found in a table of C's own, without hashing a new bytes object (see below). Any
+other frame (a channel's first push, JSON, anything odd) takes the hooks, in Python,
+exactly as the reference does. The hooks it skips are the class's own: ``MexcHandler``
+gives a subclass that overrides one of them the reference ``_parse`` (see
+``MexcHandler.__init_subclass__``).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
