@@ -66,6 +66,19 @@ def _pushes() -> list[bytes]:
     return [frame for frame in frames if isinstance(frame, bytes) and frame[:1] == b"\n"]
 
 
+def _hooks_taken(monkeypatch: pytest.MonkeyPatch) -> list[bytes | str]:
+    """The frames that reach ``MexcHandler.detect_type`` from now on (the hooks' start)."""
+    hooks: list[bytes | str] = []
+    original = MexcHandler.detect_type
+
+    def counting(frame: bytes | str) -> WebSocketMessageType:
+        hooks.append(frame)
+        return original(frame)
+
+    monkeypatch.setattr(MexcHandler, "detect_type", staticmethod(counting))
+    return hooks
+
+
 def test_the_handler_uses_the_twin() -> None:
     assert _twin is not None
     assert MexcHandler._parse is _twin.handler_parse
@@ -89,14 +102,7 @@ def test_a_known_push_skips_the_hooks(monkeypatch: pytest.MonkeyPatch) -> None:
     pushes = _pushes()
     for frame in pushes:
         handler._parse(frame)  # every channel seen once
-    hooks: list[bytes | str] = []
-    original = MexcHandler.detect_type
-
-    def counting(frame: bytes | str) -> WebSocketMessageType:
-        hooks.append(frame)
-        return original(frame)
-
-    monkeypatch.setattr(MexcHandler, "detect_type", staticmethod(counting))
+    hooks = _hooks_taken(monkeypatch)
     for frame in pushes:
         handler._parse(frame)
     assert hooks == []
@@ -173,14 +179,7 @@ def test_a_cleared_head_cache_sends_pushes_through_the_hooks_again(
         for frame in pushes:
             handler._parse(frame)
     detect._KNOWN_HEADS.clear()
-    hooks: list[bytes | str] = []
-    original = MexcHandler.detect_type
-
-    def counting(frame: bytes | str) -> WebSocketMessageType:
-        hooks.append(frame)
-        return original(frame)
-
-    monkeypatch.setattr(MexcHandler, "detect_type", staticmethod(counting))
+    hooks = _hooks_taken(monkeypatch)
     for frame in pushes:
         handler._parse(frame)
     assert hooks == pushes  # each channel's first push again, as the reference would
