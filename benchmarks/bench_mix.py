@@ -253,10 +253,9 @@ class RealisticMixCompiledOverPure:
         return {"samples": [a / b for a, b in zip(pure, compiled, strict=True)], "number": 1}
 
 
-#: Rotations of RealisticMixCompiledOverPure, and passes a turn times. A compiled pass
-#: takes about 2 ms here, a pure one 4 ms (Gate.io) to 16 ms (MEXC): ten make a window of
-#: 20 to 160 ms, long beside the clock's resolution and short beside the machine's load
-#: changes. (Twenty until the suite took more than its 3 minutes a commit: 7 s of it.)
+#: Rotations of RealisticMixCompiledOverPure, and passes a turn times: a pass takes
+#: milliseconds, so ten make a window long beside the clock's resolution and short beside
+#: the machine's load changes (twenty before; docs/history.md has what it cost).
 PASS_TURNS = 30
 PASSES_A_TURN = 10
 
