@@ -1,7 +1,14 @@
 import pytest
 
 from ws_stack.exceptions import ConfigError
-from ws_stack.sim.config import FAULT_KEYS, FaultConfig, SimConfig, parse_fault
+from ws_stack.sim.config import (
+    FAULT_KEYS,
+    FaultConfig,
+    SimConfig,
+    fault_usage,
+    faults_from,
+    parse_fault,
+)
 
 
 def test_defaults_are_valid():
@@ -45,6 +52,9 @@ def test_sim_config_says_what_to_fix(kwargs, words):
         ({"stall_seconds": -1}, "stall_seconds"),
         ({"refuse_connections_for": float("inf")}, "refuse_connections_for"),
         ({"handshake_delay": "1"}, "handshake_delay"),
+        ({"lag_seconds": -0.5}, "lag_seconds"),
+        ({"lag_growth": float("nan")}, "lag_growth"),
+        ({"silence": "candles"}, "silence must be one of trades, book_ticker, depth"),
     ],
 )
 def test_fault_config_says_what_to_fix(kwargs, words):
@@ -65,6 +75,9 @@ def test_symbols_list_becomes_tuple():
         ("refuse-for=2", ("refuse_connections_for", 2.0)),
         ("HANDSHAKE-DELAY=0.25", ("handshake_delay", 0.25)),
         ("close_after_frames=7", ("close_after_frames", 7)),
+        ("lag=0.5", ("lag_seconds", 0.5)),
+        ("lag-growth=0.1", ("lag_growth", 0.1)),
+        ("silence=trades", ("silence", "trades")),
     ],
 )
 def test_parse_fault(text, expected):
@@ -82,3 +95,13 @@ def test_parse_fault_lists_the_valid_keys(text):
         assert "close-after=N" in str(info.value)
         assert "stall-seconds=SECONDS" in str(info.value)
         assert all(key in str(info.value) for key in FAULT_KEYS)
+
+
+def test_fault_usage_names_what_each_key_takes():
+    usage = fault_usage()
+    assert "lag=SECONDS" in usage and "silence=CHANNEL" in usage and "gap-every=N" in usage
+
+
+def test_silence_of_an_unknown_channel_fails_from_the_command_line_spec():
+    with pytest.raises(ConfigError, match="silence must be one of"):
+        faults_from(["silence=candles"])

@@ -49,3 +49,28 @@ def test_close_and_stall_fire_once_at_their_count():
 def test_close_wins_over_stall_on_the_same_push():
     plan = FaultPlan(FaultConfig(close_after_frames=1, stall_after_frames=1))
     assert plan.sent() is ConnectionAction.CLOSE
+
+
+def test_no_lag_unless_asked():
+    plan = FaultPlan(FaultConfig())
+    for _ in range(5000):
+        plan.sent()
+    assert plan.lag_ms() == 0
+
+
+def test_lag_is_fixed_or_grows_with_the_pushes_sent():
+    fixed = FaultPlan(FaultConfig(lag_seconds=0.5))
+    growing = FaultPlan(FaultConfig(lag_seconds=0.5, lag_growth=0.2))
+    assert fixed.lag_ms() == growing.lag_ms() == 500
+    for _ in range(2500):
+        fixed.sent()
+        growing.sent()
+    assert fixed.lag_ms() == 500
+    assert growing.lag_ms() == 1000  # 0.5 s + 2.5 thousand pushes x 0.2 s
+
+
+def test_silence_names_one_channel():
+    plan = FaultPlan(FaultConfig(silence="trades"))
+    assert plan.silenced("trades")
+    assert not plan.silenced("book_ticker") and not plan.silenced("depth")
+    assert not FaultPlan(FaultConfig()).silenced("trades")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -433,6 +434,77 @@ def test_gap_is_reported_by_the_local_order_book(venue):
             assert book.gaps == 1
             assert not book.in_sync
             assert sim.stats.faults["gap"] >= 1
+
+    run(scenario())
+
+
+def _delays_ms(messages: list) -> list[float]:
+    """How far behind this process's clock each message's event time is, in ms."""
+    now = time.time_ns() / 1e6
+    return [now - m.time_ms for m in messages if getattr(m, "time_ms", None) is not None]
+
+
+def test_lag_puts_event_times_behind_until_the_fault_ends():
+    async def scenario():
+        async with (
+            sim_for(Venue.GATEIO, faults=FaultConfig(lag_seconds=0.5)) as sim,
+            connect(sim.ws_url) as ws,
+        ):
+            await ws.send(gate_request("spot.book_ticker", ["BTC_USDT"]))
+            decoded = Decoded(Venue.GATEIO)
+            lagged = _delays_ms(await receive(ws, decoded, 10))
+            sim.set_faults(FaultConfig())
+            await receive(ws, decoded, 3)  # what was on its way
+            on_time = _delays_ms(await receive(ws, decoded, 10))
+        assert len(lagged) >= 9 and min(lagged) >= 490, lagged  # 1 ms of rounding down
+        assert len(on_time) == 10 and max(on_time) < 400, on_time
+        assert decoded.errors == []
+
+    run(scenario())
+
+
+def test_lag_grows_with_the_pushes_sent():
+    async def scenario():
+        faults = FaultConfig(lag_seconds=0.0, lag_growth=10.0)  # +10 ms a push
+        async with (
+            sim_for(Venue.GATEIO, faults=faults, rate_hz=200.0) as sim,
+            connect(sim.ws_url) as ws,
+        ):
+            await ws.send(gate_request("spot.book_ticker", ["BTC_USDT"]))
+            decoded = Decoded(Venue.GATEIO)
+            first = _delays_ms(await receive(ws, decoded, 5))
+            await receive(ws, decoded, 40)
+            later = _delays_ms(await receive(ws, decoded, 5))
+        assert max(first) < min(later) - 300, (first, later)  # 40 pushes: 400 ms more
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("venue", [Venue.MEXC, Venue.GATEIO])
+def test_silence_stops_one_channel_and_the_others_go_on(venue):
+    async def scenario():
+        async with (
+            sim_for(venue, faults=FaultConfig(silence="trades")) as sim,
+            connect(sim.ws_url) as ws,
+        ):
+            if venue is Venue.MEXC:
+                await ws.send(mexc_request("SUBSCRIPTION", *MEXC_CHANNELS))
+            else:
+                for channel, payload in GATE_SUBSCRIPTIONS:
+                    await ws.send(gate_request(channel, payload))
+            decoded = Decoded(venue)
+            await receive(ws, decoded, 80)
+            silenced = sim.stats.faults["silence"]
+            sim.set_faults(FaultConfig())
+            trades = []
+            while not trades:
+                trades = [m for m in await receive(ws, decoded, 1) if isinstance(m, Trade)]
+        assert decoded.errors == []
+        # While silenced: tickers and book updates, not one trade, but trades made and lost.
+        before = decoded.messages[: -len(trades)]
+        assert decoded.of(BookTicker) and decoded.of(OrderBookUpdate)
+        assert not [m for m in before if isinstance(m, Trade)]
+        assert silenced > 0
 
     run(scenario())
 

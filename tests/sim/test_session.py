@@ -4,8 +4,9 @@ import msgspec
 
 from ws_stack.book import ApplyResult
 from ws_stack.gateio import encoder as gate_encoder
-from ws_stack.messages import OrderBookUpdate, Venue
+from ws_stack.messages import OrderBookUpdate, Trade, Venue
 from ws_stack.sim.config import FaultConfig
+from ws_stack.sim.faults import FaultPlan
 from ws_stack.sim.market import Market
 from ws_stack.sim.session import REPLAY_STREAM
 from ws_stack.sim.stats import SimStats
@@ -81,6 +82,37 @@ def test_gap_skips_versions_that_are_never_sent():
     assert results == [ApplyResult.APPLIED] * 3 + [ApplyResult.GAP]
     assert book.last_gap.first_update_id > book.last_gap.expected
     assert session.stats.faults["gap"] == 1
+
+
+def test_a_silenced_channel_sends_nothing_while_the_book_goes_on():
+    session = make_session(Venue.MEXC, faults=FaultConfig(silence="trades"))
+    subscribe(session, DEPTH, DEALS)
+    book = snapshot_book(session)
+    decoded = Decoded(Venue.MEXC)
+    sent = []
+    for _ in range(20):
+        pushes = session.push_slot(0)
+        sent += [push.stream for push in pushes]
+        results = apply_all(book, updates(decoded, [push.frame for push in pushes]))
+        assert set(results) <= {ApplyResult.APPLIED}
+    assert set(sent) == {DEPTH} and len(sent) == 20
+    assert_same_book(book, session.market["BTCUSDT"].book())
+    assert session.stats.faults["silence"] >= 20  # every tick had at least one trade
+    assert decoded.errors == []
+
+
+def test_silence_ends_with_the_fault_and_the_channel_resumes_from_now():
+    session = make_session(Venue.MEXC, faults=FaultConfig(silence="trades"))
+    subscribe(session, DEPTH, DEALS)
+    for _ in range(5):
+        session.push_slot(0)
+    session.plan = FaultPlan(FaultConfig())
+    decoded = Decoded(Venue.MEXC)
+    messages = [m for push in session.push_slot(0) for m in decoded.feed(push.frame)]
+    trades = [m for m in messages if isinstance(m, Trade)]
+    # Only this tick's step (one or two trades): the silent ticks' trades were lost, not
+    # held back for later.
+    assert 1 <= len(trades) <= 2
 
 
 def test_malformed_delta_is_not_a_gap():

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ws_stack.exceptions import ConfigError
+from ws_stack.protocol import ChannelKind
 
 __all__ = [
     "FAULT_KEYS",
+    "SILENCEABLE",
     "FaultConfig",
     "SimConfig",
     "fault_usage",
@@ -23,6 +25,8 @@ __all__ = [
     "parse_fault",
 ]
 
+#: The channels ``FaultConfig.silence`` can stop: ws_stack's own names for them.
+SILENCEABLE: tuple[str, ...] = tuple(kind.value for kind in ChannelKind)
 #: Highest push rate accepted: beyond it the loopback socket, not the model, is measured.
 MAX_RATE_HZ = 100_000.0
 #: Most levels per side the market model keeps.
@@ -34,7 +38,8 @@ class FaultConfig:
     """Faults the simulator injects; every field is optional and they combine.
 
     Counts are per connection and count pushes (market-data frames, malformed ones
-    included), not control replies.
+    included), not control replies. ``lag_seconds``, ``lag_growth`` and ``silence`` act on
+    the simulated market's pushes, not on a replay's recorded frames.
     """
 
     #: Drop the TCP connection, without a close frame, after this many pushes.
@@ -51,6 +56,16 @@ class FaultConfig:
     refuse_connections_for: float = 0.0
     #: Wait this long (seconds) before accepting each WebSocket handshake.
     handshake_delay: float = 0.0
+    #: Event times this many seconds behind the clock: a venue whose matching engine lags.
+    #: The pushes still go out at the configured rate; only the times they carry fall back.
+    lag_seconds: float = 0.0
+    #: Seconds the lag grows by for every 1,000 pushes a connection sends while it lags: a
+    #: venue falling further behind the more it sends. 0 keeps the lag where it is.
+    lag_growth: float = 0.0
+    #: A channel (``ChannelKind`` value: trades, book_ticker, depth, depth_snapshot, obu)
+    #: whose pushes stop on every connection while the others go on: one stream of a shared
+    #: connection dying quietly. Its data is lost, not held back.
+    silence: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("close_after_frames", "stall_after_frames", "malformed_every", "gap_every"):
@@ -61,12 +76,19 @@ class FaultConfig:
                 raise ConfigError(
                     f"FaultConfig.{name} must be a positive integer or None, got {value!r}"
                 )
-        for name in ("stall_seconds", "refuse_connections_for", "handshake_delay"):
+        names = ("stall_seconds", "refuse_connections_for", "handshake_delay", "lag_seconds",
+                 "lag_growth")  # fmt: skip
+        for name in names:
             value = getattr(self, name)
             if not _is_number(value) or not math.isfinite(value) or value < 0:
                 raise ConfigError(
                     f"FaultConfig.{name} must be a finite number of seconds >= 0, got {value!r}"
                 )
+        if self.silence is not None and self.silence not in SILENCEABLE:
+            raise ConfigError(
+                f"FaultConfig.silence must be one of {', '.join(SILENCEABLE)} or None, "
+                f"got {self.silence!r}"
+            )
 
     @property
     def any(self) -> bool:
@@ -175,21 +197,29 @@ FAULT_KEYS: dict[str, tuple[str, type]] = {
     "gap-every": ("gap_every", int),
     "refuse-for": ("refuse_connections_for", float),
     "handshake-delay": ("handshake_delay", float),
+    "lag": ("lag_seconds", float),
+    "lag-growth": ("lag_growth", float),
+    "silence": ("silence", str),
+}
+
+#: What each value type is called in ``--fault`` help and errors.
+_VALUE_NAMES: dict[type, tuple[str, str]] = {
+    int: ("N", "an integer"),
+    float: ("SECONDS", "a number of seconds"),
+    str: ("CHANNEL", "a channel"),
 }
 
 
 def fault_usage() -> str:
     """The valid ``--fault`` specs, for help and error texts."""
-    return ", ".join(
-        f"{key}=" + ("N" if kind is int else "SECONDS") for key, (_, kind) in FAULT_KEYS.items()
-    )
+    return ", ".join(f"{key}={_VALUE_NAMES[kind][0]}" for key, (_, kind) in FAULT_KEYS.items())
 
 
 #: FaultConfig field names, dashed, are accepted too (``close-after-frames=3``).
 _FAULT_ALIASES = {name.replace("_", "-"): key for key, (name, _) in FAULT_KEYS.items()}
 
 
-def parse_fault(text: str) -> tuple[str, int | float]:
+def parse_fault(text: str) -> tuple[str, int | float | str]:
     """Parse one ``KEY=VALUE`` fault spec into ``(FaultConfig field, value)``."""
     key, sep, raw = text.partition("=")
     key = key.strip().lower().replace("_", "-")
@@ -200,8 +230,7 @@ def parse_fault(text: str) -> tuple[str, int | float]:
     try:
         value = kind(raw.strip())
     except ValueError:
-        what = "an integer" if kind is int else "a number of seconds"
-        raise ConfigError(f"bad fault {text!r}: {key} takes {what}") from None
+        raise ConfigError(f"bad fault {text!r}: {key} takes {_VALUE_NAMES[kind][1]}") from None
     return name, value
 
 

@@ -1,4 +1,5 @@
-"""Per-connection fault schedule: which push to corrupt, where to skip, when to drop or stall.
+"""Per-connection fault schedule: which push to corrupt, where to skip, when to drop or stall,
+how late the event times are and which channel goes silent.
 
 Pure bookkeeping over a :class:`~ws_stack.sim.config.FaultConfig`; the asyncio server
 asks it before building each push (:meth:`FaultPlan.decide`) and tells it after sending
@@ -64,6 +65,17 @@ class FaultPlan:
             if gap is not None and self.deltas % gap == 0:
                 return PushAction.GAP
         return PushAction.SEND
+
+    def lag_ms(self) -> int:
+        """How far behind the clock the event times of the next pushes are, in ms: the
+        configured lag, grown by ``lag_growth`` for every 1,000 pushes sent so far."""
+        config = self.config
+        seconds = config.lag_seconds + config.lag_growth * self.pushes_sent / 1000
+        return round(seconds * 1000)
+
+    def silenced(self, channel: str) -> bool:
+        """Whether the pushes of ``channel`` (a ``ChannelKind`` value) are not to be sent."""
+        return channel == self.config.silence
 
     def sent(self) -> ConnectionAction:
         """Record one push sent; say whether the connection must now drop or stall."""

@@ -364,7 +364,7 @@ class VenueSimulator:
 
     async def _send_slot(self, connection: _Connection) -> ConnectionAction:
         ws, plan, stats = connection.ws, connection.plan, self.stats
-        for push in connection.session.push_slot(_now_ms()):
+        for push in connection.session.push_slot(_now_ms() - plan.lag_ms()):
             await ws.send(push.frame)
             connection.unyielded += 1
             stats.frames_sent[push.stream] += 1

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ws_stack.messages import Venue
+from ws_stack.protocol import ChannelKind
 from ws_stack.sim.faults import FaultPlan, PushAction
 from ws_stack.sim.market import LevelText, Market, SimTrade, SymbolMarket, Tick, merge_ticks
 from ws_stack.sim.stats import SimStats
@@ -63,6 +64,17 @@ class StreamKind(enum.Enum):
     BOOK_TICKER = "book_ticker"
 
 
+#: The channel (in ws_stack's terms) a stream of each kind carries.
+_CHANNELS = {
+    StreamKind.TRADES: ChannelKind.TRADES,
+    StreamKind.TRADE_EACH: ChannelKind.TRADES,
+    StreamKind.DEPTH_DELTA: ChannelKind.DEPTH,
+    StreamKind.DEPTH_EVENT: ChannelKind.DEPTH,
+    StreamKind.DEPTH_SNAPSHOT: ChannelKind.DEPTH_SNAPSHOT,
+    StreamKind.BOOK_TICKER: ChannelKind.BOOK_TICKER,
+}
+
+
 @dataclass(eq=False, slots=True)
 class Stream:
     """One subscription of one connection."""
@@ -83,6 +95,13 @@ class Stream:
     full_first: bool = False
     #: Whether that full book has been sent.
     full_sent: bool = False
+
+    @property
+    def channel(self) -> str:
+        """ws_stack's name of the stream's channel (a ``ChannelKind`` value)."""
+        if self.full_first:
+            return ChannelKind.ORDER_BOOK_V2.value
+        return _CHANNELS[self.kind].value
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +180,19 @@ class Session(ABC):
             return self._replay_slot(now_ms)
         self._advance(now_ms)
         pushes: list[Push] = []
+        plan = self.plan
         for stream in list(self.streams.values()):
             market = self.market[stream.symbol]
+            made = len(pushes)
             if stream.kind is StreamKind.TRADE_EACH:
                 self._each_trade(stream, market, now_ms, pushes)
             elif stream.kind is StreamKind.DEPTH_EVENT:
                 self._each_event(stream, market, now_ms, pushes)
             else:
                 self._one_push(stream, market, now_ms, pushes)
+            if plan.silenced(stream.channel):  # made, so the stream moves on, and lost
+                self.stats.faults["silence"] += len(pushes) - made
+                del pushes[made:]
         return pushes
 
     def _advance(self, now_ms: int) -> None:

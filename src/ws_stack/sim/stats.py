@@ -14,7 +14,7 @@ class SimStats:
 
     ``frames_sent`` is keyed by stream: the MEXC channel name, ``"<channel>:<pair>"`` on
     Gate.io, or ``"replay"``. ``faults`` is keyed by fault: ``close``, ``stall``,
-    ``malformed``, ``gap``, ``refused``, ``handshake_delay``.
+    ``malformed``, ``gap``, ``refused``, ``handshake_delay``, ``silence`` (pushes not sent).
     """
 
     connections_accepted: int = 0
