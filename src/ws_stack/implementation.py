@@ -22,6 +22,8 @@ compiled twin                     reference                       why
                                                                   a known channel's push in C
 ``ws_stack.asyncio._receiver``    ``_Listener._receiver`` in      picows' frame callback,
                                   ``asyncio.transport_picows``    compiled
+``ws_stack._latency``             ``metrics.LatencyWindow``       times each ``handle`` call
+                                                                  and keeps the times in C
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -48,6 +50,7 @@ TWINS = {
     "ws_stack.gateio._updates": "ws_stack.gateio.decoder",
     "ws_stack.mexc._dispatch": "ws_stack.mexc.handler",
     "ws_stack.asyncio._receiver": "ws_stack.asyncio.transport_picows",
+    "ws_stack._latency": "ws_stack.metrics",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).

@@ -2,20 +2,25 @@
 
 Pure: the receive path bumps counters and records latencies, :meth:`Metrics.snapshot`
 turns them (plus the handler's own statistics) into a :class:`MetricsSnapshot` at a time
-the caller passes in. Nothing here reads a clock or touches a socket, so per-frame cost is
-a few attribute updates and the maths happens only when someone asks.
+the caller passes in. Nothing here reads a clock or touches a socket (a caller that times
+a call gives the clock), so per-frame cost is a few attribute updates and the maths
+happens only when someone asks.
 """
 
 from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import msgspec
 
+from ws_stack import implementation
 from ws_stack.exceptions import ConfigError
 from ws_stack.handler import HandlerStats
+
+_T = TypeVar("_T")
 
 __all__ = [
     "CONNECTION_REASONS",
@@ -55,13 +60,16 @@ class ConnectionErrorReason(enum.Enum):
     HANDLER_EXCEPTION = "handler_exception"
 
 
-class LatencyWindow:
+class _PureLatencyWindow:
     """The most recent ``capacity`` latency samples (ns), for percentiles on demand.
 
     Recording is a list store and two additions; sorting happens in :meth:`percentile`.
     A window rather than a histogram: exact percentiles of recent behaviour, which is
     what a live view wants. The count and the total of every sample ever recorded are
     kept too, so a monitor can compute the average over any interval.
+
+    The reference of ``ws_stack._latency.LatencyWindow``, its compiled twin, which
+    :class:`LatencyWindow` is where it is built.
     """
 
     __slots__ = ("_capacity", "_count", "_samples", "_total")
@@ -78,6 +86,17 @@ class LatencyWindow:
         self._samples[self._count % self._capacity] = nanoseconds
         self._count += 1
         self._total += nanoseconds
+
+    def time_call(
+        self, clock: Callable[[], int], function: Callable[[_T], object], argument: _T
+    ) -> None:
+        """``function(argument)``, its time by ``clock()`` (ns) recorded, also when it
+        raises. The caller gives the clock: nothing in this module reads one."""
+        start = clock()
+        try:
+            function(argument)
+        finally:
+            self.record(clock() - start)
 
     @property
     def count(self) -> int:
@@ -107,6 +126,14 @@ def percentile(samples: list[int], q: float) -> float | None:
     ordered = sorted(samples)
     rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least 1
     return float(ordered[int(rank) - 1])
+
+
+_compiled = implementation.compiled("ws_stack._latency")
+#: The latency window: the compiled twin where it is built (the same API and figures,
+#: its samples and the handler's times kept in C), else the reference.
+LatencyWindow: type[_PureLatencyWindow] = (
+    _PureLatencyWindow if _compiled is None else _compiled.LatencyWindow
+)
 
 
 class MetricsSnapshot(msgspec.Struct, frozen=True):

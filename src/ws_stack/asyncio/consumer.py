@@ -58,7 +58,7 @@ class Consumer:
         and the receiver queues the frame. A receiver that holds frames back (flow
         control) must queue behind them, not deliver.
         """
-        queue, record, clock = self._queue, self._metrics.latency.record, time.perf_counter_ns
+        queue, timed, clock = self._queue, self._metrics.latency.time_call, time.perf_counter_ns
 
         def deliver(frame: Frame) -> bool:
             # Idle: parked in queue.wait() on a pending future, so the queue is empty and
@@ -66,12 +66,11 @@ class Consumer:
             waiter = queue.waiter
             if waiter is None or waiter.done():
                 return False
-            start = clock()
             try:
-                self._handle(frame)  # what run() took: it is waiting, so it has started
+                # what run() took: it is waiting, so it has started
+                timed(clock, self._handle, frame)
             except Exception:
                 self._handler_failed()
-            record(clock() - start)
             return True
 
         return deliver
@@ -80,8 +79,7 @@ class Consumer:
         queue = self._queue
         items = queue.drain()
         handle = self._handle = self._handler.handle
-        record = self._metrics.latency.record
-        clock = time.perf_counter_ns
+        timed, clock = self._metrics.latency.time_call, time.perf_counter_ns
         # Frames are only dropped while this task waits (handle() never awaits), so a
         # batch tells where its drops were: before it (the oldest went) or after it.
         drops_first = queue.policy is OverflowPolicy.DROP_OLDEST
@@ -96,13 +94,10 @@ class Consumer:
                 dropped += lost
                 self._frames_dropped(lost)
             while items:
-                frame = items.popleft()
-                start = clock()
                 try:
-                    handle(frame)
+                    timed(clock, handle, items.popleft())  # handle(frame), timed
                 except Exception:
                     self._handler_failed()
-                record(clock() - start)
             if lost and not drops_first:
                 dropped += lost
                 self._frames_dropped(lost)
