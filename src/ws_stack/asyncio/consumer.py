@@ -67,7 +67,7 @@ class Consumer:
             if waiter is None or waiter.done():
                 return False
             try:
-                # what run() took: it is waiting, so it has started
+                # self._handle: what run() took (it is waiting, so it has started)
                 timed(clock, self._handle, frame)
             except Exception:
                 self._handler_failed()
