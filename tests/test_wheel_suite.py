@@ -48,6 +48,8 @@ SUITES = (
     "tests/test_handler_core.py",
     "tests/test_metrics.py",
     "tests/test_latency.py",
+    "tests/asyncio/test_queue.py",
+    "tests/asyncio/test_queue_core.py",
 )
 #: Fewer passes than this means that whole suites went missing, or the twins' tests: 703
 #: pass today where the twins are built, 532 (171 skipped) where they are not.

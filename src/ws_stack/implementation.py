@@ -24,6 +24,9 @@ compiled twin                     reference                       why
                                   ``asyncio.transport_picows``    compiled
 ``ws_stack._latency``             ``metrics.LatencyWindow``       times each ``handle`` call
                                                                   and keeps the times in C
+``ws_stack.asyncio._queue``       ``_PureQueueCore`` in           the receive queue's
+                                  ``asyncio.queue``               ``put_nowait`` and the rest
+                                                                  that does not await
 ================================  ==============================  ==============================
 
 ``WS_STACK_NO_EXTENSIONS=1`` (any value but ``0`` or empty) in the environment at import
@@ -51,6 +54,7 @@ TWINS = {
     "ws_stack.mexc._dispatch": "ws_stack.mexc.handler",
     "ws_stack.asyncio._receiver": "ws_stack.asyncio.transport_picows",
     "ws_stack._latency": "ws_stack.metrics",
+    "ws_stack.asyncio._queue": "ws_stack.asyncio.queue",
 }
 
 #: Why a twin is not in use, by module name (filled as twins are asked for).

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import enum
 from collections import deque
+from typing import TYPE_CHECKING
 
+from ws_stack import implementation
 from ws_stack.exceptions import ConfigError
 
 __all__ = ["Frame", "OverflowPolicy", "QueueClosed", "ReceiveQueue"]
@@ -38,8 +40,13 @@ class QueueClosed(Exception):
     """The queue was closed and is empty: the consumer should stop."""
 
 
-class ReceiveQueue:
-    """A bounded single-producer, single-consumer frame queue with counted drops."""
+class _PureQueueCore:
+    """What :class:`ReceiveQueue` does without awaiting: the frames, the waiters, the drops.
+
+    The reference of ``ws_stack.asyncio._queue.QueueCore``, its compiled twin, which
+    :class:`ReceiveQueue` derives from where it is built: ``put_nowait`` runs for every
+    frame a transport receives.
+    """
 
     __slots__ = ("_closed", "_items", "_putter", "dropped", "maxsize", "policy", "waiter")
 
@@ -89,43 +96,11 @@ class ReceiveQueue:
                 getter.set_result(None)
         return True
 
-    async def put(self, frame: Frame) -> None:
-        """Queue ``frame``; under ``BLOCK``, wait for room first."""
-        while not self.put_nowait(frame):
-            if self.policy is not OverflowPolicy.BLOCK or self._closed:
-                return
-            await self.room()
-
-    async def room(self) -> None:
-        """Return once the consumer has taken frames (or the queue is closed): a producer
-        holding frames back (see ``put`` under ``BLOCK``) may try again."""
-        if self._closed:
-            return
-        putter = asyncio.get_running_loop().create_future()
-        self._putter = putter
-        await putter
-
     def get_nowait(self) -> Frame:
         """The oldest frame; ``IndexError`` if there is none."""
         frame = self._items.popleft()
         self._wake_putter()
         return frame
-
-    async def wait(self) -> None:
-        """Return once a frame is queued; raise :class:`QueueClosed` if closed and empty."""
-        while not self._items:
-            if self._closed:
-                raise QueueClosed
-            getter = asyncio.get_running_loop().create_future()
-            self.waiter = getter
-            try:
-                await getter
-            finally:
-                self.waiter = None
-
-    async def get(self) -> Frame:
-        await self.wait()
-        return self.get_nowait()
 
     def drain(self) -> deque[Frame]:
         """The queued frames, to pop from the left; wakes a blocked producer when emptied.
@@ -153,3 +128,54 @@ class ReceiveQueue:
             self._putter = None
             if not putter.done():
                 putter.set_result(None)
+
+
+_compiled = implementation.compiled("ws_stack.asyncio._queue")
+if TYPE_CHECKING:
+    _QueueCore = _PureQueueCore
+else:
+    #: What :class:`ReceiveQueue` derives from: the compiled twin when built, else the
+    #: reference.
+    _QueueCore = _PureQueueCore if _compiled is None else _compiled.QueueCore
+
+
+class ReceiveQueue(_QueueCore):
+    """A bounded single-producer, single-consumer frame queue with counted drops.
+
+    ``ReceiveQueue(maxsize, policy)``. What does not await (put_nowait, drain and the
+    rest) is its core's; the waits are here.
+    """
+
+    __slots__ = ()
+
+    async def put(self, frame: Frame) -> None:
+        """Queue ``frame``; under ``BLOCK``, wait for room first."""
+        while not self.put_nowait(frame):
+            if self.policy is not OverflowPolicy.BLOCK or self._closed:
+                return
+            await self.room()
+
+    async def room(self) -> None:
+        """Return once the consumer has taken frames (or the queue is closed): a producer
+        holding frames back (see ``put`` under ``BLOCK``) may try again."""
+        if self._closed:
+            return
+        putter = asyncio.get_running_loop().create_future()
+        self._putter = putter
+        await putter
+
+    async def wait(self) -> None:
+        """Return once a frame is queued; raise :class:`QueueClosed` if closed and empty."""
+        while not self._items:
+            if self._closed:
+                raise QueueClosed
+            getter = asyncio.get_running_loop().create_future()
+            self.waiter = getter
+            try:
+                await getter
+            finally:
+                self.waiter = None
+
+    async def get(self) -> Frame:
+        await self.wait()
+        return self.get_nowait()
