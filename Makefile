@@ -37,7 +37,7 @@ setup: $(STAMP)
 PURE_TESTS := tests/mexc/test_push.py tests/mexc/test_decoder.py tests/mexc/test_handler.py \
 	tests/gateio/test_decoder.py tests/gateio/test_handler.py \
 	tests/test_book.py tests/test_book_side.py tests/test_book_sync.py tests/test_handler.py \
-	tests/test_metrics.py tests/test_latency.py \
+	tests/test_metrics.py tests/test_metrics_twin.py \
 	tests/asyncio/test_stream.py tests/asyncio/test_transport.py tests/asyncio/test_consumer.py \
 	tests/asyncio/test_queue.py tests/asyncio/test_queue_core.py \
 	tests/reliability/test_wire_faults.py

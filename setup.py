@@ -23,7 +23,7 @@ TWINS = [
     ("ws_stack.gateio._updates", "src/ws_stack/gateio/_updates.pyx"),
     ("ws_stack.mexc._dispatch", "src/ws_stack/mexc/_dispatch.pyx"),
     ("ws_stack.asyncio._receiver", "src/ws_stack/asyncio/_receiver.pyx"),
-    ("ws_stack._latency", "src/ws_stack/_latency.pyx"),
+    ("ws_stack._metrics", "src/ws_stack/_metrics.pyx"),
     ("ws_stack.asyncio._queue", "src/ws_stack/asyncio/_queue.pyx"),
 ]
 NO_EXTENSIONS = os.environ.get("WS_STACK_NO_EXTENSIONS", "") not in ("", "0")

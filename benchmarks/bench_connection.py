@@ -185,7 +185,7 @@ class ConsumeFrame(Batched):
             metrics.latency.record,
             (time.perf_counter_ns),
         )
-        # The consumer's one call since the latency window has a twin (ws_stack._latency);
+        # The consumer's one call since the latency window has a twin (ws_stack._metrics);
         # before, it read the clock twice and recorded the difference, as below.
         timed = getattr(metrics.latency, "time_call", None)
         if timed is not None:

@@ -47,7 +47,7 @@ SUITES = (
     "tests/test_handler.py",
     "tests/test_handler_core.py",
     "tests/test_metrics.py",
-    "tests/test_latency.py",
+    "tests/test_metrics_twin.py",
     "tests/asyncio/test_queue.py",
     "tests/asyncio/test_queue_core.py",
 )

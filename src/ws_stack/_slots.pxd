@@ -1,5 +1,6 @@
 # cython: language_level=3
-# Reading a struct's field from its object slot, for the compiled twins that cimport it.
+# Reading a struct's field from its object slot, for the compiled twins that cimport it;
+# and adding to a counter in its slot (the picows receiver's frame counts in Metrics).
 #
 # msgspec Structs (ws_stack's messages, Gate.io's wire shapes) keep their fields in object
 # slots, at offsets their member descriptors give. A getattr costs some 40 instructions
@@ -9,6 +10,7 @@
 # descriptor gave the offset (the caller checks that), or the field is unset.
 
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 
 
 cdef extern from "Python.h":
@@ -61,3 +63,18 @@ cdef inline object field(object instance, Py_ssize_t offset, str name):
         if value != NULL:  # unset: getattr raises the AttributeError
             return <object>value  # a new reference, taken before anything else runs
     return getattr(instance, name)
+
+
+cdef inline int add_to_slot(object instance, Py_ssize_t offset, Py_ssize_t amount) except -1:
+    """``instance.<field> += amount`` in the field's slot at ``offset`` (> 0), as
+    ``STORE_ATTR`` to a slot does it: the new int stored, the old one let go.
+
+    The caller has checked ``instance``'s exact type, whose descriptor gave the offset, and
+    that the slot is set (an unset slot: the caller takes the attribute instead).
+    """
+    cdef PyObject** where = <PyObject**>(<char*><PyObject*>instance + offset)
+    total = <object>where[0] + amount
+    Py_INCREF(total)
+    Py_XDECREF(where[0])
+    where[0] = <PyObject*>total
+    return 0

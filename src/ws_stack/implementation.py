@@ -22,8 +22,10 @@ compiled twin                     reference                       why
                                                                   a known channel's push in C
 ``ws_stack.asyncio._receiver``    ``_Listener._receiver`` in      picows' frame callback,
                                   ``asyncio.transport_picows``    compiled
-``ws_stack._latency``             ``metrics.LatencyWindow``       times each ``handle`` call
-                                                                  and keeps the times in C
+``ws_stack._metrics``             ``metrics.LatencyWindow``,      times each ``handle`` call
+                                  ``Metrics``' frame counters     and keeps the times in C;
+                                                                  the counters a receiver
+                                                                  bumps every frame
 ``ws_stack.asyncio._queue``       ``_PureQueueCore`` in           the receive queue's
                                   ``asyncio.queue``               ``put_nowait`` and the rest
                                                                   that does not await
@@ -53,7 +55,7 @@ TWINS = {
     "ws_stack.gateio._updates": "ws_stack.gateio.decoder",
     "ws_stack.mexc._dispatch": "ws_stack.mexc.handler",
     "ws_stack.asyncio._receiver": "ws_stack.asyncio.transport_picows",
-    "ws_stack._latency": "ws_stack.metrics",
+    "ws_stack._metrics": "ws_stack.metrics",
     "ws_stack.asyncio._queue": "ws_stack.asyncio.queue",
 }
 

@@ -68,7 +68,7 @@ class _PureLatencyWindow:
     what a live view wants. The count and the total of every sample ever recorded are
     kept too, so a monitor can compute the average over any interval.
 
-    The reference of ``ws_stack._latency.LatencyWindow``, its compiled twin, which
+    The reference of ``ws_stack._metrics.LatencyWindow``, its compiled twin, which
     :class:`LatencyWindow` is where it is built.
     """
 
@@ -128,7 +128,7 @@ def percentile(samples: list[int], q: float) -> float | None:
     return float(ordered[int(rank) - 1])
 
 
-_compiled = implementation.compiled("ws_stack._latency")
+_compiled = implementation.compiled("ws_stack._metrics")
 #: The latency window: the compiled twin where it is built (the same API and figures,
 #: its samples and the handler's times kept in C), else the reference.
 LatencyWindow: type[_PureLatencyWindow] = (
@@ -172,7 +172,10 @@ class MetricsSnapshot(msgspec.Struct, frozen=True):
 
 
 class Metrics:
-    """Mutable counters of one connection; the asyncio layer writes, snapshots read."""
+    """Mutable counters of one connection; the asyncio layer writes, snapshots read.
+
+    Slots, which Python reads and writes fastest and the compiled picows receiver adds to
+    in place (``frames`` and ``bytes``, every frame: ``_slots.pxd``'s ``add_to_slot``)."""
 
     __slots__ = ("bytes", "errors", "frames", "latency", "reconnects")
 

@@ -192,3 +192,29 @@ def test_the_listener_takes_the_compiled_receiver_where_it_is_built(run):
         )
 
     run(test)
+
+
+class _MetricsOfAnotherClass(Metrics):
+    """Not exactly a Metrics: the compiled receiver adds to its counters through their
+    attributes rather than in their slots."""
+
+    __slots__ = ()
+
+
+@SKIP_WITHOUT_PICOWS
+@pytest.mark.parametrize("metrics_class", [Metrics, _MetricsOfAnotherClass])
+@pytest.mark.parametrize("receiver", ["active", "reference"])
+def test_the_receiver_counts_every_frame_and_its_bytes(run, metrics_class, receiver):
+    async def test():
+        metrics = metrics_class(8)
+        metrics.frames, metrics.bytes = 5, 2**70  # counting goes on from there, as ints do
+        sink = FrameSink(metrics, ReceiveQueue(QUEUE_SIZE), None, "test")
+        listener = transport_class("picows").listener(sink, None)  # type: ignore[attr-defined]
+        if receiver == "reference":
+            listener.on_ws_frame = listener._receiver()
+        listener.on_ws_connected(_Socket())
+        _read(listener, 1, 3)
+        sizes = [len(_trade_frame(n)) for n in range(1, 4)]
+        assert (metrics.frames, metrics.bytes) == (8, 2**70 + sum(sizes))
+
+    run(test)

@@ -7,15 +7,24 @@ closure; this is the same closure, line for line, compiled: the same reads of th
 the same calls into the sink, the queue and the listener's cold paths (``_other_frame``,
 ``_refuse``, ``_hold``, which stay in Python), in the same order. What it saves is the
 interpreter's work around them, about a twentieth of a frame's instructions through a
-picows connection. It does not import picows: the listener hands it the message types and
-the close code it compares with, so it builds and imports whether picows is there or not.
+picows connection, and, where the metrics are a ``Metrics``, the attribute protocol of the
+two counters it adds to in their slots (``_slots.pxd``): as much again. It does not import picows: the listener hands it the message types and the close
+code it compares with, so it builds and imports whether picows is there or not.
 """
 
+from cpython.object cimport PyTypeObject
+
+from ws_stack._slots cimport Py_TYPE, add_to_slot, slot, slot_offset
+
 from ws_stack.asyncio.queue import OverflowPolicy
+from ws_stack.metrics import Metrics
 
 __all__ = ["receiver"]
 
 cdef object _BLOCK = OverflowPolicy.BLOCK
+# Where a Metrics keeps its frame counters (-1: not a plain slot; then the attributes).
+cdef Py_ssize_t _FRAMES = slot_offset(Metrics, "frames")
+cdef Py_ssize_t _BYTES = slot_offset(Metrics, "bytes")
 
 
 def receiver(listener, binary, text, invalid_text, Py_ssize_t intake):
@@ -24,6 +33,10 @@ def receiver(listener, binary, text, invalid_text, Py_ssize_t intake):
     text message that is not UTF-8, ``intake`` the messages let into the queue a turn."""
     sink = listener.sink
     metrics, tap, queue = sink.metrics, sink.tap, sink.queue
+    # The frame counters added to in their slots where the metrics are a Metrics (what a
+    # connection has), else through their attributes.
+    cdef bint in_slots = (Py_TYPE(metrics) == <PyTypeObject*>Metrics
+                          and _FRAMES > 0 and _BYTES > 0)  # fmt: skip
     put = queue.put_nowait
     cdef bint blocks = queue.policy is _BLOCK
     cdef list fragments = listener._fragments
@@ -59,8 +72,12 @@ def receiver(listener, binary, text, invalid_text, Py_ssize_t intake):
             data = other(transport, frame, frame.msg_type)
             if data is None:
                 return
-        metrics.frames += 1
-        metrics.bytes += len(data)
+        if in_slots and slot(metrics, _FRAMES) != NULL and slot(metrics, _BYTES) != NULL:
+            add_to_slot(metrics, _FRAMES, 1)
+            add_to_slot(metrics, _BYTES, len(data))
+        else:
+            metrics.frames += 1
+            metrics.bytes += len(data)
         if tap is not None:
             tap(data)
         if held:

@@ -1,4 +1,4 @@
-"""The latency window's compiled twin (ws_stack._latency) against its reference, and the
+"""The latency window's compiled twin (ws_stack._metrics) against its reference, and the
 timed call both make (tests/test_metrics.py runs the rest of the window's tests on
 whichever ``metrics.LatencyWindow`` is)."""
 
@@ -9,11 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ws_stack import implementation, metrics
-from ws_stack.metrics import _PureLatencyWindow
+from ws_stack.metrics import Metrics, _PureLatencyWindow
 
-_compiled = implementation.compiled("ws_stack._latency")
+_compiled = implementation.compiled("ws_stack._metrics")
 needs_compiled = pytest.mark.skipif(
-    _compiled is None, reason="ws_stack._latency is not built (pure Python)"
+    _compiled is None, reason="ws_stack._metrics is not built (pure Python)"
 )
 WINDOWS = [
     pytest.param(_PureLatencyWindow, id="reference"),
@@ -29,6 +29,19 @@ def observe(window):
 @needs_compiled
 def test_the_window_in_use_is_the_compiled_one_where_built():
     assert metrics.LatencyWindow is _compiled.LatencyWindow
+    assert isinstance(Metrics().latency, _compiled.LatencyWindow)
+
+
+def test_metrics_count_in_slots_as_before():
+    metrics = Metrics(latency_window=8)
+    metrics.frames += 2
+    metrics.bytes += 20
+    metrics.reconnects += 1
+    snapshot = metrics.snapshot(state="connected", uptime_s=1.0, queue_depth=0,
+                                queue_capacity=8, queue_dropped=0)  # fmt: skip
+    assert (snapshot.frames, snapshot.bytes, snapshot.reconnects) == (2, 20, 1)
+    with pytest.raises(AttributeError):
+        metrics.other = 1  # slots only, as before
 
 
 @needs_compiled

@@ -112,3 +112,4 @@ cdef class LatencyWindow:
         from ws_stack.metrics import percentile
 
         return percentile(self.samples(), q)
+
