@@ -22,10 +22,8 @@ compiled twin                     reference                       why
                                                                   a known channel's push in C
 ``ws_stack.asyncio._receiver``    ``_Listener._receiver`` in      picows' frame callback,
                                   ``asyncio.transport_picows``    compiled
-``ws_stack._metrics``             ``metrics.LatencyWindow``,      times each ``handle`` call
-                                  ``Metrics``' frame counters     and keeps the times in C;
-                                                                  the counters a receiver
-                                                                  bumps every frame
+``ws_stack._metrics``             ``metrics.LatencyWindow``       times each ``handle`` call
+                                                                  and keeps the times in C
 ``ws_stack.asyncio._queue``       ``_PureQueueCore`` in           the receive queue's
                                   ``asyncio.queue``               ``put_nowait`` and the rest
                                                                   that does not await
