@@ -7,9 +7,10 @@ closure; this is the same closure, line for line, compiled: the same reads of th
 the same calls into the sink, the queue and the listener's cold paths (``_other_frame``,
 ``_refuse``, ``_hold``, which stay in Python), in the same order. What it saves is the
 interpreter's work around them, about a twentieth of a frame's instructions through a
-picows connection, and, where the metrics are a ``Metrics``, the attribute protocol of the
-two counters it adds to in their slots (``_slots.pxd``): as much again. It does not import picows: the listener hands it the message types and the close
-code it compares with, so it builds and imports whether picows is there or not.
+picows connection; and, where the metrics are a ``Metrics``, it adds to the two frame
+counters in their slots (``_slots.pxd``), without the attribute protocol: as much again.
+It does not import picows: the listener hands it the message types and the close code
+it compares with, so it builds and imports whether picows is there or not.
 """
 
 from cpython.object cimport PyTypeObject
