@@ -46,8 +46,7 @@ from libc.string cimport memchr, memcmp
 
 from ws_stack cimport _decimal as decimal
 from ws_stack._level cimport new_level
-from ws_stack._kept cimport KeptTable
-from ws_stack._texts cimport ascii_text_kept, text_table_init
+from ws_stack._texts cimport TextTable, ascii_text_kept
 from ws_stack._slots cimport Py_TYPE, field, slot_offset
 
 import msgspec
@@ -70,8 +69,7 @@ from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Trade, Venue
 __all__ = ["handler_parse", "parse_order_book_update", "parse_update", "read_order_book_update"]
 
 #: The symbols read so far (_texts.pxd).
-cdef KeptTable _symbols
-text_table_init(&_symbols)
+cdef TextTable _symbols
 
 cdef object _GATEIO = Venue.GATEIO
 # parse_update's catch: what the decoder raises on bad input, and TypeError for a frame

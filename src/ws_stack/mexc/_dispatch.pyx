@@ -19,9 +19,11 @@ gives a subclass that overrides one of them the reference ``_parse`` (see
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Size
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdint cimport uint64_t
+from libc.string cimport memcmp
 
-from ws_stack._kept cimport KeptTable, kept_add, kept_clear, kept_find, kept_table_init
 from ws_stack._short_hash cimport short_hash
 
 from ws_stack.mexc import decoder
@@ -38,15 +40,65 @@ cdef unsigned char _OPEN_BRACE = 0x7B  # a length byte route() leaves to is_json
 # -- the heads found in _HEADS, in a table of C's own ----------------------------------
 #
 # Looking a head up in _HEADS takes a new bytes object and its hash (SipHash over some 45
-# bytes) with its allocation: several hundred instructions of a MEXC push. A head stays
-# in _HEADS once it is there (detect._remember only adds), so a head found there once is
-# known for good: this table (``_kept.pxd``) keeps those bytes objects under a cheap hash
-# of their bytes (``_short_hash.pxd``), and a head found in it is known without the dict.
-# It holds at most _KNOWN_HEADS_LIMIT heads, as _HEADS does; a head it lacks is looked
-# up in _HEADS. Should _HEADS ever shrink (a test clears it), the table is emptied too.
+# bytes): with the allocation, some hundreds of instructions a MEXC push. A head stays in
+# _HEADS once it is there (detect._remember only adds), so a head found there once is
+# known for good: this table keeps those (their bytes objects, a reference each, for the
+# module's life) under a cheap hash of their bytes (``_short_hash.pxd``), and a head found
+# in it is known without the dict. It holds at most _KNOWN_HEADS_LIMIT heads, as _HEADS
+# does, in twice as many slots (linear probing); a head it lacks is looked up in _HEADS.
+# Should _HEADS ever shrink (a test clears it), the table is emptied too.
 
-cdef KeptTable _found
-kept_table_init(&_found, _KNOWN_HEADS_LIMIT)
+cdef extern from "Python.h":
+    char* _bytes_data "PyBytes_AS_STRING" (PyObject*)
+    Py_ssize_t _bytes_size "PyBytes_GET_SIZE" (PyObject*)
+
+cdef enum:
+    _SLOTS = 8192  # a power of two, at least twice _KNOWN_HEADS_LIMIT (checked below)
+
+cdef PyObject* _found[_SLOTS]  # NULL: an empty slot
+cdef uint64_t _found_hash[_SLOTS]
+cdef Py_ssize_t _found_count = 0
+
+if _SLOTS < 2 * _KNOWN_HEADS_LIMIT:
+    raise ImportError("ws_stack.mexc._dispatch: its table is smaller than detect's limit")
+
+
+cdef inline bint _known(const unsigned char* data, Py_ssize_t size, uint64_t value) noexcept:
+    """Whether the head of ``size`` bytes at ``data`` (hash ``value``) is in the table."""
+    cdef size_t slot = value & (_SLOTS - 1)
+    cdef PyObject* head
+    while True:
+        head = _found[slot]
+        if head == NULL:
+            return False
+        if (_found_hash[slot] == value and _bytes_size(head) == size
+                and memcmp(_bytes_data(head), data, size) == 0):  # fmt: skip
+            return True
+        slot = (slot + 1) & (_SLOTS - 1)
+
+
+cdef void _forget() noexcept:
+    """Empty the table: _HEADS holds fewer heads than it (only a test clears _HEADS)."""
+    global _found_count
+    cdef size_t slot
+    for slot in range(_SLOTS):
+        Py_XDECREF(_found[slot])
+        _found[slot] = NULL
+    _found_count = 0
+
+
+cdef inline void _keep(object head, uint64_t value) noexcept:
+    """Put ``head`` (found in _HEADS, not in the table) in the table, while it has room."""
+    global _found_count
+    if _found_count >= _KNOWN_HEADS_LIMIT:
+        return
+    cdef size_t slot = value & (_SLOTS - 1)
+    while _found[slot] != NULL:
+        slot = (slot + 1) & (_SLOTS - 1)
+    Py_INCREF(head)
+    _found[slot] = <PyObject*>head
+    _found_hash[slot] = value
+    _found_count += 1
 
 
 def handler_parse(self, frame):
@@ -63,13 +115,13 @@ def handler_parse(self, frame):
         if size >= 2 and data[0] == _CHANNEL_FIELD and data[1] != _OPEN_BRACE:
             head_size = 2 + data[1]
             if head_size <= size:
-                if _found.count > PyDict_Size(_HEADS):  # _HEADS was cleared
-                    kept_clear(&_found)
+                if _found_count > PyDict_Size(_HEADS):  # _HEADS was cleared
+                    _forget()
                 value = short_hash(data, head_size)
-                if kept_find(&_found, <const char*>data, head_size, value) != NULL:
+                if _known(data, head_size, value):
                     return _parse_push(frame, self.level_pool)
                 head = PyBytes_FromStringAndSize(<const char*>data, head_size)
                 if head in _HEADS:
-                    kept_add(&_found, head, PyBytes_AS_STRING(head), head_size, value)
+                    _keep(head, value)
                     return _parse_push(frame, self.level_pool)
     return self.route(self.detect_type(frame), frame)(frame)

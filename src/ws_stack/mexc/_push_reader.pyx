@@ -35,8 +35,7 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 
 from ws_stack cimport _decimal as decimal
 from ws_stack._level cimport new_level
-from ws_stack._kept cimport KeptTable
-from ws_stack._texts cimport ascii_text_kept, text_table_init
+from ws_stack._texts cimport TextTable, ascii_text_kept
 
 from ws_stack.messages import BookTicker, Level, OrderBookUpdate, Side, Trade, Venue
 from ws_stack.mexc.push import parse_push as _reference_parse_push
@@ -44,8 +43,7 @@ from ws_stack.mexc.push import parse_push as _reference_parse_push
 __all__ = ["parse_push", "read_push"]
 
 #: The symbols read so far (_texts.pxd).
-cdef KeptTable _symbols
-text_table_init(&_symbols)
+cdef TextTable _symbols
 
 cdef object _MEXC = Venue.MEXC
 cdef object _BUY = Side.BUY
