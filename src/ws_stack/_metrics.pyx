@@ -4,10 +4,10 @@
 The consumer of every connection times each frame's ``handle`` call and records it in the
 connection's window. In Python that was two ``time.perf_counter_ns()`` calls and a
 ``record`` call, a new int object for each clock read, for the difference, the count and
-the total: about 2,100 of a frame's instructions through a connection (counted under
-callgrind; a sixth to a quarter of them on websockets). Here the window's samples, count
-and total are C integers, and :meth:`LatencyWindow.time_call` reads the same clock as
-``time.perf_counter_ns`` without making an object of it.
+the total: a large share of a frame's instructions through a connection (the counts are
+in docs/compiled.md). Here the window's samples, count and total are C integers, and
+:meth:`LatencyWindow.time_call` reads the same clock as ``time.perf_counter_ns`` without
+making an object of it.
 
 The same API and the same figures as the reference: the samples in the same slots, the
 same count, total and percentiles. What differs is only what no handler time can reach:

@@ -3,7 +3,7 @@
 :mod:`ws_stack.asyncio.queue`.
 
 A transport puts every frame it receives with ``put_nowait``: in Python, a method call and
-two dozen bytecodes, about a thousand instructions of a frame (counted under callgrind).
+two dozen bytecodes on every frame (the counts are in docs/compiled.md).
 This is the same core, line for line, with the interpreter taken out: the frames in the
 same ``deque`` (the consumer pops them from it directly), the same waiters, the same
 drops. ``ReceiveQueue`` derives from it where it is built and keeps the waits, which are
